@@ -1,0 +1,42 @@
+import { ProxyError } from "../core/errors.ts";
+
+/** The 413 raised when a request body passes the configured cap. */
+export function bodyTooLarge(maxBytes: number): ProxyError {
+  return new ProxyError(
+    "payload_too_large",
+    `Request body too large: the limit is ${maxBytes} bytes ([server].max_request_body_bytes)`,
+    { status: 413 },
+  );
+}
+
+/**
+ * Reads a request body up to `maxBytes`. A declared `content-length` over the
+ * cap is refused before reading; a body that grows past it is cancelled at
+ * the first chunk that crosses the cap, so the excess is never buffered.
+ */
+export async function readBoundedBody(req: Request, maxBytes: number): Promise<Uint8Array> {
+  const declared = Number(req.headers.get("content-length") ?? "NaN");
+  if (Number.isFinite(declared) && declared > maxBytes) throw bodyTooLarge(maxBytes);
+  if (req.body === null) return new Uint8Array(0);
+  const reader = req.body.getReader();
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > maxBytes) {
+      await reader.cancel().catch(() => {});
+      throw bodyTooLarge(maxBytes);
+    }
+    parts.push(value);
+  }
+  if (parts.length === 1) return parts[0];
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const p of parts) {
+    out.set(p, offset);
+    offset += p.byteLength;
+  }
+  return out;
+}

@@ -1,0 +1,48 @@
+/**
+ * The embedded asset manifests must match the files on disk, so a migration
+ * added without `deno task gen:assets` fails the suite instead of silently
+ * missing from compiled binaries.
+ */
+import assert from "node:assert/strict";
+import { MIGRATIONS } from "../src/storage/migrations.ts";
+import { listMigrationFiles, renderMigrationsModule } from "../scripts/gen_assets.ts";
+
+const MIGRATIONS_DIR = new URL("../migrations/", import.meta.url);
+const MIGRATIONS_MODULE = new URL("../src/storage/migrations.ts", import.meta.url);
+
+Deno.test("MIGRATIONS embeds exactly the files in migrations/", async () => {
+  const onDisk: { name: string; sql: string }[] = [];
+  for await (const entry of Deno.readDir(MIGRATIONS_DIR)) {
+    if (!entry.isFile) continue;
+    onDisk.push({
+      name: entry.name,
+      sql: await Deno.readTextFile(new URL(entry.name, MIGRATIONS_DIR)),
+    });
+  }
+  onDisk.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const embedded = MIGRATIONS.map(({ name, sql }) => ({ name, sql }));
+  assert.deepEqual(
+    embedded.map((m) => m.name),
+    onDisk.map((m) => m.name),
+    "migrations/ and src/storage/migrations.ts differ; run `deno task gen:assets`",
+  );
+  assert.deepEqual(embedded, onDisk);
+});
+
+Deno.test("MIGRATIONS has strictly increasing versions matching the file names", () => {
+  let previous = 0;
+  for (const m of MIGRATIONS) {
+    assert.ok(m.version > previous, `${m.name} is out of order`);
+    assert.equal(Number(m.name.split("_")[0]), m.version);
+    previous = m.version;
+  }
+});
+
+Deno.test("src/storage/migrations.ts is what gen:assets would write", async () => {
+  const current = await Deno.readTextFile(MIGRATIONS_MODULE);
+  assert.equal(
+    current,
+    renderMigrationsModule(listMigrationFiles()),
+    "src/storage/migrations.ts is stale or hand-edited; run `deno task gen:assets`",
+  );
+});
