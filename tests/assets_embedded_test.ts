@@ -5,7 +5,13 @@
  */
 import assert from "node:assert/strict";
 import { MIGRATIONS } from "../src/storage/migrations.ts";
-import { listMigrationFiles, renderMigrationsModule } from "../scripts/gen_assets.ts";
+import { THEMES } from "../src/dashboard/themes_manifest.ts";
+import {
+  listMigrationFiles,
+  listThemeFiles,
+  renderMigrationsModule,
+  renderThemesModule,
+} from "../scripts/gen_assets.ts";
 
 const MIGRATIONS_DIR = new URL("../migrations/", import.meta.url);
 const MIGRATIONS_MODULE = new URL("../src/storage/migrations.ts", import.meta.url);
@@ -45,4 +51,26 @@ Deno.test("src/storage/migrations.ts is what gen:assets would write", async () =
     renderMigrationsModule(listMigrationFiles()),
     "src/storage/migrations.ts is stale or hand-edited; run `deno task gen:assets`",
   );
+});
+
+Deno.test("THEMES embeds exactly the files in themes/, byte for byte", async () => {
+  const dir = new URL("../themes/", import.meta.url);
+  const onDisk: { name: string; toml: string }[] = [];
+  for await (const entry of Deno.readDir(dir)) {
+    if (!entry.isFile) continue;
+    onDisk.push({
+      name: entry.name.replace(/\.toml$/, ""),
+      toml: await Deno.readTextFile(new URL(encodeURIComponent(entry.name), dir)),
+    });
+  }
+  onDisk.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  assert.ok(onDisk.length >= 50, "the 50 Halloy palettes are expected in themes/");
+  assert.deepEqual(THEMES.map(({ name, toml }) => ({ name, toml })), onDisk);
+});
+
+Deno.test("src/dashboard/themes_manifest.ts is what gen:assets would write", async () => {
+  const current = await Deno.readTextFile(
+    new URL("../src/dashboard/themes_manifest.ts", import.meta.url),
+  );
+  assert.equal(current, renderThemesModule(listThemeFiles()), "run `deno task gen:assets`");
 });
