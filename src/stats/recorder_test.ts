@@ -1,0 +1,144 @@
+import assert from "node:assert/strict";
+import { openTestDatabase } from "../storage/_testing.ts";
+import { syncConfigRows } from "../storage/accounts_repo.ts";
+import { countByStatus, interruptPending } from "../storage/requests_repo.ts";
+import { StatsRecorder } from "./recorder.ts";
+import type { RecorderOptions } from "./recorder.ts";
+import type { Db } from "../storage/db.ts";
+import type { RequestOutcome, RequestStart } from "./types.ts";
+
+function setup(db: Db, overrides: Partial<RecorderOptions> = {}): StatsRecorder {
+  const ids = syncConfigRows(
+    db,
+    [{ id: "p1", baseUrl: "http://127.0.0.1:9/v1", protocols: ["openai"] }],
+    [{ name: "acct-1", providerId: "p1", apiKeyEnv: "K1", enabled: true, weight: 1 }],
+    1,
+  );
+  return new StatsRecorder({
+    db,
+    ids: { accountId: (name) => (name === undefined ? null : ids.get(name) ?? null) },
+    clock: () => 1_000,
+    flushIntervalMs: 60_000,
+    maxBuffered: 1_000,
+    bucketMs: 300_000,
+    log: () => {},
+    ...overrides,
+  });
+}
+
+function start(id: string): RequestStart {
+  return {
+    requestId: id,
+    startedAt: 10,
+    clientProtocol: "openai",
+    requestedModel: "m1",
+    streamed: true,
+    bytesIn: 100,
+  };
+}
+
+function outcome(overrides: Partial<RequestOutcome> = {}): RequestOutcome {
+  return {
+    status: "completed",
+    completedAt: 50,
+    statusCode: 200,
+    modelId: "m1",
+    providerId: "p1",
+    accountName: "acct-1",
+    upstreamProtocol: "openai",
+    inputTokens: 7,
+    outputTokens: 3,
+    cacheReadTokens: 2,
+    cacheWriteTokens: 0,
+    reasoningTokens: 1,
+    costMicros: 123,
+    exactness: "exact",
+    latencyMs: 40.4,
+    firstByteMs: 5,
+    bytesOut: 900,
+    attempts: [{
+      attemptNumber: 1,
+      accountName: "acct-1",
+      providerId: "p1",
+      modelId: "m1",
+      upstreamProtocol: "openai",
+      startedAt: 11,
+      completedAt: 50,
+      statusCode: 200,
+      bytesOut: 900,
+    }],
+    ...overrides,
+  };
+}
+
+Deno.test("StatsRecorder writes a request finished before the flush as one complete row", () => {
+  using db = openTestDatabase();
+  const rec = setup(db);
+  rec.begin(start("r1"));
+  rec.finish("r1", outcome());
+  assert.equal(rec.flush(), 1);
+  const row = db.stmt("SELECT * FROM requests WHERE proxy_request_id = 'r1'").get()!;
+  assert.equal(row.status, "completed");
+  assert.equal(row.input_tokens, 7);
+  assert.equal(row.latency_ms, 40);
+  assert.equal(row.attempt_count, 1);
+  assert.equal(db.stmt("SELECT count(*) AS n FROM request_attempts").get()!.n, 1);
+  const rollup = db.stmt("SELECT request_count, cost_microdollars FROM usage_rollups").get()!;
+  assert.deepEqual({ ...rollup }, { request_count: 1, cost_microdollars: 123 });
+  rec.close();
+});
+
+Deno.test("StatsRecorder writes a pending row first and finalizes it later exactly once", () => {
+  using db = openTestDatabase();
+  const rec = setup(db);
+  rec.begin(start("r2"));
+  rec.flush();
+  assert.deepEqual(countByStatus(db), { pending: 1 });
+  rec.finish("r2", outcome({ status: "cancelled", statusCode: 499 }));
+  rec.finish("r2", outcome());
+  rec.flush();
+  assert.deepEqual(countByStatus(db), { cancelled: 1 });
+  assert.equal(rec.stats().duplicateFinishes, 1);
+  rec.close();
+});
+
+Deno.test("StatsRecorder keeps records buffered while the database refuses writes", () => {
+  using db = openTestDatabase();
+  const logs: string[] = [];
+  const rec = setup(db, { log: (m) => logs.push(m) });
+  db.exec("PRAGMA query_only = ON");
+  rec.begin(start("r3"));
+  rec.finish("r3", outcome());
+  assert.equal(rec.flush(), 0);
+  assert.equal(rec.stats().writeFailures, 1);
+  assert.equal(rec.stats().pendingWrites, 1);
+  assert.equal(logs.length, 1);
+  db.exec("PRAGMA query_only = OFF");
+  assert.equal(rec.flush(), 1);
+  assert.deepEqual(countByStatus(db), { completed: 1 });
+  const events = db.stmt("SELECT event_type FROM operational_events").all().map((r) =>
+    r.event_type
+  );
+  assert.deepEqual(events, ["stats_write_recovered"]);
+  rec.close();
+});
+
+Deno.test("interruptPending() finalizes rows a dead process left pending, sparing live ones", () => {
+  using db = openTestDatabase();
+  const rec = setup(db);
+  rec.begin(start("old"));
+  rec.begin({ ...start("live"), startedAt: 5 });
+  rec.flush();
+  const changed = interruptPending(db, 2_000, {
+    startedBefore: 1_000,
+    skip: new Set(["live"]),
+    errorClass: "stale_request",
+  });
+  assert.equal(changed, 1);
+  assert.deepEqual(countByStatus(db), { interrupted: 1, pending: 1 });
+  rec.finish("live", outcome());
+  rec.finish("old", outcome());
+  rec.close();
+  assert.deepEqual(countByStatus(db), { interrupted: 1, completed: 1 });
+  assert.equal(rec.stats().duplicateFinishes, 1);
+});

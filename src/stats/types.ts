@@ -1,0 +1,91 @@
+import type { Protocol } from "../core/protocol.ts";
+
+/** Terminal states of a request row (spec 05 §3, `requests.status`). */
+export type TerminalStatus = "completed" | "client_error" | "cancelled" | "error" | "interrupted";
+
+/** How trustworthy a cost figure is. */
+export type CostExactness =
+  | "exact"
+  | "partial"
+  | "derived"
+  | "estimated"
+  | "provider_reported"
+  | "unknown";
+
+/** Token counts; `inputTokens` is fresh (uncached) input only. */
+export interface TokenCounts {
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
+  reasoningTokens: number;
+}
+
+/** What is known when a request has passed auth and its body was read. */
+export interface RequestStart {
+  requestId: string;
+  startedAt: number;
+  clientProtocol: Protocol;
+  /** The model string as the client sent it ("" when missing). */
+  requestedModel: string;
+  streamed: boolean;
+  bytesIn: number;
+  clientIp?: string;
+  sessionKeyHash?: string;
+}
+
+/** One upstream attempt, recorded with its request. */
+export interface AttemptRecord {
+  attemptNumber: number;
+  accountName: string;
+  providerId: string;
+  modelId: string;
+  upstreamProtocol: Protocol;
+  startedAt: number;
+  completedAt: number;
+  statusCode?: number;
+  errorClass?: string;
+  errorMessage?: string;
+  retryCategory?: string;
+  latencyMs?: number;
+  firstByteMs?: number;
+  bytesOut: number;
+  upstreamRequestId?: string;
+}
+
+/** The one terminal outcome of a request. */
+export interface RequestOutcome extends TokenCounts {
+  status: TerminalStatus;
+  completedAt: number;
+  statusCode?: number;
+  errorClass?: string;
+  errorMessage?: string;
+  modelId?: string;
+  providerId?: string;
+  accountName?: string;
+  upstreamProtocol?: Protocol;
+  costMicros: number;
+  exactness: CostExactness;
+  latencyMs?: number;
+  firstByteMs?: number;
+  bytesOut: number;
+  upstreamRequestId?: string;
+  attempts: readonly AttemptRecord[];
+}
+
+/** Where the data plane reports requests; the recorder implements it. */
+export interface UsageSink {
+  /** A request entered (after auth); it must be followed by exactly one `finish`. */
+  begin(start: RequestStart): void;
+  /** The request's terminal outcome; a second call for the same id is ignored and counted. */
+  finish(requestId: string, outcome: RequestOutcome): void;
+}
+
+/** Zero tokens. */
+export const NO_TOKENS: Readonly<TokenCounts> = {
+  inputTokens: 0,
+  outputTokens: 0,
+  cacheReadTokens: 0,
+  cacheWriteTokens: 0,
+  reasoningTokens: 0,
+};

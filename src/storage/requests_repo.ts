@@ -1,0 +1,273 @@
+/**
+ * SQL for request rows, attempts and rollups. The recorder decides when to
+ * write; this module only knows how.
+ */
+import type { Db } from "./db.ts";
+import type { AttemptRecord, RequestOutcome, RequestStart } from "../stats/types.ts";
+
+/** Maps account names and provider ids to the integer ids rows reference. */
+export interface IdLookup {
+  accountId(name: string | undefined): number | null;
+}
+
+const INSERT_REQUEST = `INSERT INTO requests (
+  proxy_request_id, account_id, provider_id, model_id, requested_model, client_protocol,
+  upstream_protocol, streamed, status, status_code, error_class, error_message, started_at,
+  first_attempt_at, completed_at, attempt_count, input_tokens, output_tokens, cache_read_tokens,
+  cache_write_tokens, reasoning_tokens, cost_microdollars, cost_exactness, latency_ms,
+  first_byte_ms, bytes_in, bytes_out, client_ip, session_key_hash, upstream_request_id
+) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (proxy_request_id) DO NOTHING
+RETURNING id`;
+
+const FINALIZE_REQUEST = `UPDATE requests SET
+  account_id = ?, provider_id = ?, model_id = ?, upstream_protocol = ?, status = ?,
+  status_code = ?, error_class = ?, error_message = ?, first_attempt_at = ?, completed_at = ?,
+  attempt_count = ?, input_tokens = ?, output_tokens = ?, cache_read_tokens = ?,
+  cache_write_tokens = ?, reasoning_tokens = ?, cost_microdollars = ?, cost_exactness = ?,
+  latency_ms = ?, first_byte_ms = ?, bytes_out = ?, upstream_request_id = ?
+WHERE proxy_request_id = ? AND status = 'pending'
+RETURNING id`;
+
+const INSERT_ATTEMPT = `INSERT INTO request_attempts (
+  request_id, attempt_number, account_id, provider_id, model_id, upstream_protocol, started_at,
+  completed_at, status_code, error_class, error_message, retry_category, latency_ms,
+  first_byte_ms, bytes_out, upstream_request_id
+) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (request_id, attempt_number) DO NOTHING`;
+
+const UPSERT_ROLLUP = `INSERT INTO usage_rollups (
+  bucket_ms, bucket_start, account_id, provider_id, model_id, client_protocol, streamed, status,
+  request_count, attempt_count, input_tokens, output_tokens, cache_read_tokens,
+  cache_write_tokens, reasoning_tokens, cost_microdollars, bytes_in, bytes_out, latency_ms_sum,
+  latency_count, latency_ms_max, first_byte_ms_sum, first_byte_count, updated_at
+) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (bucket_ms, bucket_start, account_id, provider_id, model_id, client_protocol, streamed, status)
+DO UPDATE SET
+  request_count = request_count + 1,
+  attempt_count = attempt_count + excluded.attempt_count,
+  input_tokens = input_tokens + excluded.input_tokens,
+  output_tokens = output_tokens + excluded.output_tokens,
+  cache_read_tokens = cache_read_tokens + excluded.cache_read_tokens,
+  cache_write_tokens = cache_write_tokens + excluded.cache_write_tokens,
+  reasoning_tokens = reasoning_tokens + excluded.reasoning_tokens,
+  cost_microdollars = cost_microdollars + excluded.cost_microdollars,
+  bytes_in = bytes_in + excluded.bytes_in,
+  bytes_out = bytes_out + excluded.bytes_out,
+  latency_ms_sum = latency_ms_sum + excluded.latency_ms_sum,
+  latency_count = latency_count + excluded.latency_count,
+  latency_ms_max = max(latency_ms_max, excluded.latency_ms_max),
+  first_byte_ms_sum = first_byte_ms_sum + excluded.first_byte_ms_sum,
+  first_byte_count = first_byte_count + excluded.first_byte_count,
+  updated_at = excluded.updated_at`;
+
+function int(value: number | undefined): number | null {
+  return value === undefined || !Number.isFinite(value) ? null : Math.round(value);
+}
+
+function text(value: string | undefined): string | null {
+  return value === undefined || value === "" ? null : value;
+}
+
+/** Inserts a request row; a finished request is written whole in one statement. */
+export function insertRequest(
+  db: Db,
+  ids: IdLookup,
+  start: RequestStart,
+  outcome?: RequestOutcome,
+): number | undefined {
+  const o = outcome;
+  const row = db.stmt(INSERT_REQUEST).get(
+    start.requestId,
+    ids.accountId(o?.accountName),
+    text(o?.providerId),
+    text(o?.modelId),
+    start.requestedModel,
+    start.clientProtocol,
+    text(o?.upstreamProtocol),
+    start.streamed ? 1 : 0,
+    o?.status ?? "pending",
+    int(o?.statusCode),
+    text(o?.errorClass),
+    text(o?.errorMessage),
+    start.startedAt,
+    int(o?.attempts[0]?.startedAt),
+    o ? o.completedAt : null,
+    o?.attempts.length ?? 0,
+    o?.inputTokens ?? 0,
+    o?.outputTokens ?? 0,
+    o?.cacheReadTokens ?? 0,
+    o?.cacheWriteTokens ?? 0,
+    o?.reasoningTokens ?? 0,
+    o?.costMicros ?? 0,
+    o?.exactness ?? "unknown",
+    int(o?.latencyMs),
+    int(o?.firstByteMs),
+    start.bytesIn,
+    o?.bytesOut ?? 0,
+    text(start.clientIp),
+    text(start.sessionKeyHash),
+    text(o?.upstreamRequestId),
+  );
+  return row === undefined ? undefined : Number(row.id);
+}
+
+/** Moves a pending row to its terminal state; returns its id, or undefined when it was not pending. */
+export function finalizeRequest(
+  db: Db,
+  ids: IdLookup,
+  requestId: string,
+  o: RequestOutcome,
+): number | undefined {
+  const row = db.stmt(FINALIZE_REQUEST).get(
+    ids.accountId(o.accountName),
+    text(o.providerId),
+    text(o.modelId),
+    text(o.upstreamProtocol),
+    o.status,
+    int(o.statusCode),
+    text(o.errorClass),
+    text(o.errorMessage),
+    int(o.attempts[0]?.startedAt),
+    o.completedAt,
+    o.attempts.length,
+    o.inputTokens,
+    o.outputTokens,
+    o.cacheReadTokens,
+    o.cacheWriteTokens,
+    o.reasoningTokens,
+    o.costMicros,
+    o.exactness,
+    int(o.latencyMs),
+    int(o.firstByteMs),
+    o.bytesOut,
+    text(o.upstreamRequestId),
+    requestId,
+  );
+  return row === undefined ? undefined : Number(row.id);
+}
+
+/** Writes a request's attempts (idempotent per attempt number). */
+export function insertAttempts(
+  db: Db,
+  ids: IdLookup,
+  requestRowId: number,
+  attempts: readonly AttemptRecord[],
+): void {
+  const stmt = db.stmt(INSERT_ATTEMPT);
+  for (const a of attempts) {
+    const accountId = ids.accountId(a.accountName);
+    if (accountId === null) continue;
+    stmt.run(
+      requestRowId,
+      a.attemptNumber,
+      accountId,
+      a.providerId,
+      a.modelId,
+      a.upstreamProtocol,
+      a.startedAt,
+      a.completedAt,
+      int(a.statusCode),
+      text(a.errorClass),
+      text(a.errorMessage),
+      text(a.retryCategory),
+      int(a.latencyMs),
+      int(a.firstByteMs),
+      a.bytesOut,
+      text(a.upstreamRequestId),
+    );
+  }
+}
+
+/** Adds one finished request to its time bucket. */
+export function addToRollup(
+  db: Db,
+  ids: IdLookup,
+  bucketMs: number,
+  start: RequestStart,
+  o: RequestOutcome,
+): void {
+  const bucketStart = Math.floor(start.startedAt / bucketMs) * bucketMs;
+  db.stmt(UPSERT_ROLLUP).run(
+    bucketMs,
+    bucketStart,
+    ids.accountId(o.accountName) ?? 0,
+    o.providerId ?? "",
+    o.modelId ?? "",
+    start.clientProtocol,
+    start.streamed ? 1 : 0,
+    o.status,
+    o.attempts.length,
+    o.inputTokens,
+    o.outputTokens,
+    o.cacheReadTokens,
+    o.cacheWriteTokens,
+    o.reasoningTokens,
+    o.costMicros,
+    start.bytesIn,
+    o.bytesOut,
+    int(o.latencyMs) ?? 0,
+    o.latencyMs === undefined ? 0 : 1,
+    int(o.latencyMs) ?? 0,
+    int(o.firstByteMs) ?? 0,
+    o.firstByteMs === undefined ? 0 : 1,
+    o.completedAt,
+  );
+}
+
+/**
+ * Finalizes rows left `pending` by a process that died (spec 03 §11.1):
+ * they become `interrupted`, and their open attempts are closed too.
+ * With `startedBefore`, only older rows are touched and `skip` ids are kept
+ * (the periodic stale-request finalizer). Returns how many rows changed.
+ */
+export function interruptPending(
+  db: Db,
+  now: number,
+  options: { startedBefore?: number; skip?: ReadonlySet<string>; errorClass: string },
+): number {
+  const before = options.startedBefore ?? Number.MAX_SAFE_INTEGER;
+  return db.transaction(() => {
+    const rows = db.stmt(
+      "SELECT id, proxy_request_id FROM requests WHERE status = 'pending' AND started_at < ?",
+    ).all(before);
+    let changed = 0;
+    const closeRequest = db.stmt(
+      `UPDATE requests SET status = 'interrupted', completed_at = ?, error_class = ?,
+         error_message = 'The request was still open when EggPool stopped or lost track of it'
+       WHERE id = ? AND status = 'pending'`,
+    );
+    const closeAttempts = db.stmt(
+      `UPDATE request_attempts SET completed_at = ?, error_class = ?, retry_category = 'none'
+       WHERE request_id = ? AND completed_at IS NULL`,
+    );
+    for (const row of rows) {
+      if (options.skip?.has(String(row.proxy_request_id))) continue;
+      const result = closeRequest.run(now, options.errorClass, row.id as number);
+      closeAttempts.run(now, options.errorClass, row.id as number);
+      changed += Number(result.changes);
+    }
+    return changed;
+  });
+}
+
+/** Appends a process-level event (crash recovery, stats write failures, ...). */
+export function insertOperationalEvent(
+  db: Db,
+  eventType: string,
+  details: Record<string, unknown>,
+  occurredAt: number,
+): void {
+  db.stmt(
+    "INSERT INTO operational_events (event_type, details_json, occurred_at) VALUES (?, ?, ?)",
+  ).run(eventType, JSON.stringify(details), occurredAt);
+}
+
+/** Counts rows by status; used by tests, `/v1/readyz` and the runtime view. */
+export function countByStatus(db: Db): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const row of db.stmt("SELECT status, count(*) AS n FROM requests GROUP BY status").all()) {
+    out[String(row.status)] = Number(row.n);
+  }
+  return out;
+}
