@@ -25,7 +25,7 @@ export async function runCli(
   const program = buildProgram(io, env);
   if (args.length === 0) {
     io.out(program.helpInformation());
-    io.out(helpFooter(program, env));
+    io.out(`${helpFooter(program, env)}\n`);
     return 0;
   }
   try {
@@ -77,7 +77,7 @@ function buildProgram(io: CliIo, env: PathEnv): Command {
 function helpFooter(program: Command, env: PathEnv): string {
   const flag = program.opts<{ config?: string }>().config;
   const { path } = resolveConfigPath(env, { flag, exists: fileExists });
-  return `\nConfig file: ${path}\n`;
+  return `\nConfig file: ${path}`;
 }
 
 function applyToAll(cmd: Command, fn: (c: Command) => void): void {

@@ -1,0 +1,66 @@
+import assert from "node:assert/strict";
+import { isolatedEnv, runEggpool } from "./_helpers/cli.ts";
+import { withTmpDir } from "./_helpers/tmp.ts";
+
+const ROOT = new URL("..", import.meta.url).pathname;
+
+async function bundleInto(dir: string): Promise<string> {
+  const out = `${dir}/eggpool.js`;
+  const res = await new Deno.Command(Deno.execPath(), {
+    args: ["bundle", "--quiet", "--platform", "deno", "--output", out, "main.ts"],
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(res.code, 0, new TextDecoder().decode(res.stderr));
+  return out;
+}
+
+Deno.test("the bundle runs version, init-config and check-config with no source tree around it", async () => {
+  await using build = await withTmpDir();
+  await using empty = await withTmpDir();
+  const bundled = await bundleInto(build.path);
+  const script = `${empty.path}/eggpool.js`;
+  await Deno.copyFile(bundled, script);
+  const env = isolatedEnv(empty.path);
+
+  const version = await runEggpool(["version"], { cwd: empty.path, env, script });
+  assert.equal(version.code, 0, version.stderr);
+  assert.match(version.stdout, /^eggpool \d+\.\d+\.\d+/);
+
+  const init = await runEggpool(["init-config", "cfg/config.toml"], {
+    cwd: empty.path,
+    env,
+    script,
+  });
+  assert.equal(init.code, 0, init.stderr);
+  const written = await Deno.readTextFile(`${empty.path}/cfg/config.toml`);
+  const example = await Deno.readTextFile(`${ROOT}/config.example.toml`);
+  assert.equal(written, example, "init-config must write the embedded example byte for byte");
+
+  const keys = await exampleKeyEnv(example);
+  const check = await runEggpool(["--config", "cfg/config.toml", "check-config"], {
+    cwd: empty.path,
+    env: { ...env, ...keys },
+    script,
+  });
+  assert.equal(check.code, 0, check.stderr);
+  assert.match(check.stdout, /Configuration loaded successfully/);
+
+  const migrate = await runEggpool(["--config", "cfg/config.toml", "migrate"], {
+    cwd: empty.path,
+    env: { ...env, ...keys },
+    script,
+  });
+  assert.equal(migrate.code, 0, migrate.stderr);
+  assert.match(migrate.stdout, /0001_init/);
+});
+
+/** Gives every `*_env` variable the example config names a realistic-looking value. */
+function exampleKeyEnv(example: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const m of example.matchAll(/^\s*(?:api_key_env|value_env)\s*=\s*"([A-Z0-9_]+)"/gm)) {
+    env[m[1]] = `sk-live-${crypto.randomUUID().replaceAll("-", "")}`;
+  }
+  return env;
+}
