@@ -14,12 +14,15 @@ export function bodyTooLarge(maxBytes: number): ProxyError {
  * cap is refused before reading; a body that grows past it is cancelled at
  * the first chunk that crosses the cap, so the excess is never buffered.
  */
-export async function readBoundedBody(req: Request, maxBytes: number): Promise<Uint8Array> {
+export async function readBoundedBody(
+  req: Request,
+  maxBytes: number,
+): Promise<Uint8Array<ArrayBuffer>> {
   const declared = Number(req.headers.get("content-length") ?? "NaN");
   if (Number.isFinite(declared) && declared > maxBytes) throw bodyTooLarge(maxBytes);
   if (req.body === null) return new Uint8Array(0);
   const reader = req.body.getReader();
-  const parts: Uint8Array[] = [];
+  const parts: Uint8Array<ArrayBuffer>[] = [];
   let total = 0;
   for (;;) {
     const { done, value } = await reader.read();

@@ -189,6 +189,37 @@ export class StatsRecorder implements UsageSink {
     }
   }
 
+  /**
+   * The in-memory half of the stale-request finalizer: requests begun before
+   * `cutoff` and never finished (a leaked lifecycle) end as `interrupted`.
+   * Returns how many were expired.
+   */
+  expireStale(cutoff: number): number {
+    const now = this.#o.clock();
+    let n = 0;
+    for (const [id, open] of this.#open) {
+      if (open.start.startedAt >= cutoff) continue;
+      this.finish(id, {
+        status: "interrupted",
+        completedAt: now,
+        errorClass: "stale_request",
+        errorMessage: "The request outlived the stale-request threshold",
+        inputTokens: 0,
+        outputTokens: 0,
+        cacheReadTokens: 0,
+        cacheWriteTokens: 0,
+        reasoningTokens: 0,
+        costMicros: 0,
+        exactness: "unknown",
+        latencyMs: now - open.start.startedAt,
+        bytesOut: 0,
+        attempts: [],
+      });
+      n++;
+    }
+    return n;
+  }
+
   /** Stops the timer and writes what is buffered. */
   close(): void {
     this.#closed = true;

@@ -1,0 +1,293 @@
+/**
+ * Composition root: builds every part from a loaded config and wires them
+ * together. Nothing here decides behaviour; it only connects.
+ */
+import { createHash } from "node:crypto";
+import type { LoadedConfig } from "./config/types.ts";
+import {
+  resolveAccountKey,
+  resolveAccountProxyUrl,
+  resolveProviderHeaders,
+  resolveServerApiKey,
+} from "./config/credentials.ts";
+import type { ResolvedConfig, ResolvedProviderConfig } from "./config/schema.ts";
+import type { Protocol } from "./core/protocol.ts";
+import { AccountPool } from "./accounts/pool.ts";
+import type { AccountRuntime, ProviderRuntime } from "./accounts/pool.ts";
+import { ModelCatalog } from "./catalog/catalog.ts";
+import { discoveredEntries, staticEntries } from "./catalog/build.ts";
+import { listModels } from "./catalog/listing.ts";
+import { openMigratedDatabase } from "./cli/_store.ts";
+import type { Db } from "./storage/db.ts";
+import { syncConfigRows } from "./storage/accounts_repo.ts";
+import { insertOperationalEvent, interruptPending } from "./storage/requests_repo.ts";
+import { StatsRecorder } from "./stats/recorder.ts";
+import { createProxy } from "./proxy/handler.ts";
+import type { Price } from "./proxy/cost.ts";
+import { fetchModelList } from "./proxy/models_fetch.ts";
+import { createKeyChecker } from "./http/auth.ts";
+import { createHttpHandler } from "./http/server.ts";
+import type { Readiness } from "./http/server.ts";
+
+/** Stale-request finalizer cadence (09-decisions: every 60 s). */
+const STALE_SWEEP_INTERVAL_MS = 60_000;
+/** Margin past `upstream.read_timeout_s` before an open request counts as stale. */
+const STALE_MARGIN_MS = 60_000;
+
+/** Options for {@linkcode createApp}; tests inject a clock or a logger. */
+export interface AppOptions {
+  clock?: () => number;
+  log?: (message: string) => void;
+}
+
+/** A built application: the request handler and what shutdown needs. */
+export interface App {
+  handler(req: Request, remoteAddr?: string): Promise<Response>;
+  readonly db: Db;
+  readonly recorder: StatsRecorder;
+  readonly catalog: ModelCatalog;
+  readonly startedAt: number;
+  /** Makes open upstream calls end now (after the shutdown grace period). */
+  abortInFlight(): void;
+  /** Stops background work, flushes stats and closes the database. */
+  close(): void;
+}
+
+function fingerprint(key: string | undefined): string | undefined {
+  return key === undefined
+    ? undefined
+    : createHash("sha256").update(key).digest("hex").slice(0, 16);
+}
+
+function providerRuntime(loaded: LoadedConfig, p: ResolvedProviderConfig): ProviderRuntime {
+  const c = loaded.config;
+  const modelPaths = new Map<string, Partial<Record<Protocol, string>>>();
+  const idle = p.stream_timeouts.idle_timeout_s ?? c.upstream.stream_idle_timeout_s;
+  return {
+    id: p.id,
+    baseUrl: p.base_url,
+    protocols: p.protocols,
+    paths: { openai: p.openai_path, anthropic: p.anthropic_path },
+    modelPaths,
+    auth: p.auth,
+    headers: resolveProviderHeaders(loaded, p.id).map((h) => [h.name, h.value] as const),
+    priority: p.routing_priority,
+    headersTimeoutMs: (p.stream_timeouts.first_byte_timeout_s ?? p.read_timeout_s) * 1000,
+    idleTimeoutMs: idle * 1000,
+  };
+}
+
+function buildAccounts(loaded: LoadedConfig): AccountRuntime[] {
+  const out: AccountRuntime[] = [];
+  for (const p of Object.values(loaded.config.providers)) {
+    const provider = providerRuntime(loaded, p);
+    for (const a of p.accounts) {
+      const proxyUrl = resolveAccountProxyUrl(loaded, p.id, a.name);
+      out.push({
+        name: a.name,
+        provider,
+        enabled: a.enabled,
+        weight: a.weight,
+        key: resolveAccountKey(loaded, p.id, a.name),
+        client: proxyUrl ? Deno.createHttpClient({ proxy: { url: proxyUrl } }) : undefined,
+      });
+    }
+  }
+  return out;
+}
+
+/** Prices from `model_overrides`, provider-scoped fields winning (spec 02 §11). */
+function priceBook(
+  config: ResolvedConfig,
+): (providerId: string, modelId: string) => Price | undefined {
+  return (providerId, modelId) => {
+    const g = config.model_overrides[modelId];
+    const p = config.providers[providerId]?.model_overrides[modelId];
+    const pick = <K extends keyof NonNullable<typeof g>>(k: K) => p?.[k] ?? g?.[k];
+    const input = pick("input_price_per_1k");
+    const output = pick("output_price_per_1k");
+    const cacheRead = pick("cache_read_per_million_microdollars");
+    const cacheWrite = pick("cache_write_per_million_microdollars");
+    if ([input, output, cacheRead, cacheWrite].every((v) => v === undefined)) return undefined;
+    const per1kToMicrosPerM = (v: number | undefined) =>
+      v === undefined ? undefined : Math.round(v * 1e9);
+    return {
+      inputMicrosPerMillion: per1kToMicrosPerM(input as number | undefined),
+      outputMicrosPerMillion: per1kToMicrosPerM(output as number | undefined),
+      cacheReadMicrosPerMillion: cacheRead as number | undefined,
+      cacheWriteMicrosPerMillion: cacheWrite as number | undefined,
+    };
+  };
+}
+
+function flushIntervalMs(config: ResolvedConfig): number {
+  switch (config.metrics.write_mode) {
+    case "immediate":
+      return 0;
+    case "balanced":
+      return Math.min(config.metrics.flush_interval_s, 5) * 1000;
+    default:
+      return config.metrics.flush_interval_s * 1000;
+  }
+}
+
+/** Loads every provider's catalog: static rows, plus the live list when `startup_refresh`. */
+async function loadCatalog(
+  loaded: LoadedConfig,
+  catalog: ModelCatalog,
+  accounts: readonly AccountRuntime[],
+  clock: () => number,
+  log: (m: string) => void,
+): Promise<void> {
+  const c = loaded.config;
+  await Promise.all(
+    Object.values(c.providers).map(async (p) => {
+      catalog.setProviderModels(p.id, staticEntries(c, p));
+      const endpoint = p.models_endpoint ??
+        { method: p.models_method, path: p.models_path, query: {}, body: undefined };
+      if (!c.models.startup_refresh || endpoint.method === "DISABLED") return;
+      const account = accounts.find((a) =>
+        a.provider.id === p.id && a.enabled && (a.key !== undefined || p.auth.mode === "none")
+      );
+      if (!account) return;
+      const result = await fetchModelList(account, {
+        method: endpoint.method as "GET" | "POST",
+        path: endpoint.path,
+        query: endpoint.query,
+        body: endpoint.body,
+        timeoutMs: p.connect_timeout_s * 1000 + 10_000,
+        clock,
+      });
+      if (result.ok && result.models) {
+        catalog.setProviderModels(p.id, discoveredEntries(c, p, result.models));
+      } else {
+        log(
+          `Model list of provider '${p.id}' unavailable (${result.error}); using static models only`,
+        );
+      }
+    }),
+  );
+}
+
+/** Builds the application from a validated config. */
+export async function createApp(loaded: LoadedConfig, options: AppOptions = {}): Promise<App> {
+  const clock = options.clock ?? Date.now;
+  const log = options.log ?? ((m: string) => console.error(`[eggpool] ${m}`));
+  const c = loaded.config;
+  const { db } = openMigratedDatabase(c);
+  const check = db.quickCheck();
+  if (check !== "ok") {
+    db.close();
+    throw new Error(`Database check failed for ${c.database.path}: ${check}`);
+  }
+  const accounts = buildAccounts(loaded);
+  const ids = syncConfigRows(
+    db,
+    Object.values(c.providers).map((p) => ({
+      id: p.id,
+      baseUrl: p.base_url,
+      protocols: p.protocols,
+    })),
+    accounts.map((a) => {
+      const cfg = c.providers[a.provider.id].accounts.find((x) => x.name === a.name)!;
+      return {
+        name: a.name,
+        providerId: a.provider.id,
+        apiKeyEnv: cfg.api_key_env,
+        enabled: a.enabled,
+        weight: a.weight,
+        credentialFingerprint: fingerprint(a.key),
+      };
+    }),
+    clock(),
+  );
+  const recovered = interruptPending(db, clock(), { errorClass: "process_interrupted" });
+  if (recovered > 0) {
+    insertOperationalEvent(db, "crash_recovery", { interrupted: recovered }, clock());
+    log(`Crash recovery: ${recovered} request(s) left open by the last run marked interrupted`);
+  }
+  const recorder = new StatsRecorder({
+    db,
+    ids: { accountId: (name) => (name === undefined ? null : ids.get(name) ?? null) },
+    clock,
+    flushIntervalMs: flushIntervalMs(c),
+    maxBuffered: c.metrics.max_buffered_events,
+    bucketMs: c.metrics.timeseries_bucket_s * 1000,
+    log,
+  });
+  const catalog = new ModelCatalog(Object.keys(c.providers));
+  await loadCatalog(loaded, catalog, accounts, clock, log);
+  const pool = new AccountPool(accounts, { clock });
+  const shutdown = new AbortController();
+  const proxy = createProxy({
+    catalog,
+    pool,
+    sink: recorder,
+    clock,
+    price: priceBook(c),
+    maxBodyBytes: c.server.max_request_body_bytes,
+    maxAttempts: 1 + c.routing.max_retries_before_stream,
+    quotaCooldownMs: c.routing.quota_exhausted_cooldown_seconds * 1000,
+    shutdown: shutdown.signal,
+    log,
+  });
+  const staleAfterMs = c.upstream.read_timeout_s * 1000 + STALE_MARGIN_MS;
+  const sweep = setInterval(() => {
+    const cutoff = clock() - staleAfterMs;
+    const expired = recorder.expireStale(cutoff);
+    recorder.flush();
+    let orphaned = 0;
+    try {
+      orphaned = interruptPending(db, clock(), {
+        startedBefore: cutoff,
+        skip: recorder.inFlightIds(),
+        errorClass: "stale_request",
+      });
+      if (expired + orphaned > 0) {
+        insertOperationalEvent(db, "stale_request_finalizer", { expired, orphaned }, clock());
+      }
+    } catch (error) {
+      log(`Stale-request finalizer failed: ${error instanceof Error ? error.message : error}`);
+    }
+  }, STALE_SWEEP_INTERVAL_MS);
+  Deno.unrefTimer(sweep);
+
+  const readiness = (): Readiness => {
+    if (!db.isOpen) return { ok: false, reason: "database not connected" };
+    if (accounts.length === 0) return { ok: false, reason: "no accounts configured" };
+    if (!accounts.some((a) => a.enabled)) return { ok: false, reason: "no enabled accounts" };
+    if (
+      !accounts.some((a) => a.enabled && (a.key !== undefined || a.provider.auth.mode === "none"))
+    ) {
+      return { ok: false, reason: "no loaded credentials" };
+    }
+    if (catalog.size === 0) return { ok: false, reason: "no usable model catalog" };
+    return { ok: true };
+  };
+  const handler = createHttpHandler({
+    keys: createKeyChecker(resolveServerApiKey(loaded)),
+    proxy: {
+      handle: (req, protocol, ip) => proxy.handle(req, protocol, ip),
+      listModels: () => listModels(catalog, { collapse: c.models.collapse_models }),
+    },
+    readiness,
+  });
+  let closed = false;
+  return {
+    handler,
+    db,
+    recorder,
+    catalog,
+    startedAt: clock(),
+    abortInFlight: () => shutdown.abort(),
+    close() {
+      if (closed) return;
+      closed = true;
+      clearInterval(sweep);
+      shutdown.abort();
+      recorder.close();
+      for (const a of accounts) a.client?.close();
+      db.close();
+    },
+  };
+}

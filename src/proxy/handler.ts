@@ -1,0 +1,645 @@
+/**
+ * The data plane: intake (auth is already done), model resolution, the
+ * attempt loop with failover before any byte reaches the client, and
+ * exactly-once finalization through {@linkcode RequestRun}.
+ */
+import { ProxyError } from "../core/errors.ts";
+import type { Protocol } from "../core/protocol.ts";
+import { PROTOCOL_ENDPOINT } from "../core/protocol.ts";
+import type { ModelCatalog, ModelEntry } from "../catalog/catalog.ts";
+import type { AccountPool, AccountRuntime } from "../accounts/pool.ts";
+import type { UsageSink } from "../stats/types.ts";
+import type { Failure } from "../routing/classify.ts";
+import { classifyResponse, classifyStreamError, classifyTransport } from "../routing/classify.ts";
+import { readBoundedBody } from "./body.ts";
+import { errorResponse, invalidRequest } from "./envelope.ts";
+import { RequestRun } from "./run.ts";
+import { clientHeaders, joinUrl, upstreamHeaders } from "./upstream.ts";
+import type { UpstreamTarget } from "./upstream.ts";
+import { usageFromJson } from "./usage.ts";
+import type { Usage } from "./usage.ts";
+import { withIncludeUsage } from "./include_usage.ts";
+import { computeCost } from "./cost.ts";
+import type { Price } from "./cost.ts";
+import { openRelay } from "./relay.ts";
+import type { RelayEnd } from "./relay.ts";
+
+/** Bytes backed by a plain ArrayBuffer, as fetch and Response bodies want them. */
+type Bytes = Uint8Array<ArrayBuffer>;
+
+/** Largest upstream error body read for classification and pass-through. */
+const MAX_ERROR_BODY_BYTES = 1_048_576;
+/** How long a stream's head is held waiting for the first content frame (09-decisions). */
+const STREAM_HOLD_MS = 10_000;
+
+/** Dependencies of {@linkcode createProxy}. */
+export interface ProxyDeps {
+  catalog: ModelCatalog;
+  pool: AccountPool;
+  sink: UsageSink;
+  clock: () => number;
+  price(providerId: string, modelId: string): Price | undefined;
+  maxBodyBytes: number;
+  /** 1 + `[routing].max_retries_before_stream`. */
+  maxAttempts: number;
+  quotaCooldownMs: number;
+  /** Aborted when shutdown stops waiting: open upstream calls end with an error event. */
+  shutdown: AbortSignal;
+  log(message: string): void;
+}
+
+/** The data plane's entry point for one client request. */
+export interface Proxy {
+  handle(req: Request, protocol: Protocol, clientIp: string | undefined): Promise<Response>;
+}
+
+/** Builds the data plane. */
+export function createProxy(deps: ProxyDeps): Proxy {
+  return {
+    async handle(req, protocol, clientIp) {
+      const run = new RequestRun(deps.sink, deps.clock, {
+        requestId: crypto.randomUUID(),
+        startedAt: deps.clock(),
+        clientProtocol: protocol,
+        requestedModel: "",
+        streamed: false,
+        bytesIn: 0,
+        clientIp,
+      });
+      try {
+        return await proxyRequest(deps, run, req);
+      } catch (error) {
+        const err = error instanceof ProxyError
+          ? error
+          : new ProxyError("internal", "Internal proxy error", { status: 500, cause: error });
+        if (!(error instanceof ProxyError)) deps.log(`Internal error: ${describe(error)}`);
+        run.finish({
+          status: err.status < 500 ? "client_error" : "error",
+          statusCode: err.status,
+          errorClass: err.status < 500 ? "local_validation" : "local_error",
+          errorMessage: err.message,
+        });
+        return errorResponse(protocol, err, {
+          requestId: run.start.requestId,
+          attempts: run.attempts.length,
+        });
+      }
+    },
+  };
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+interface Intake {
+  body: Record<string, unknown>;
+  bytes: Bytes;
+  modelId: string;
+  entries: readonly ModelEntry[];
+}
+
+async function readIntake(deps: ProxyDeps, run: RequestRun, req: Request): Promise<Intake> {
+  const protocol = run.start.clientProtocol;
+  const bytes = await readBoundedBody(req, deps.maxBodyBytes);
+  run.start.bytesIn = bytes.byteLength;
+  let body: unknown;
+  try {
+    body = JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    throw invalidRequest("Invalid JSON: the request body could not be parsed");
+  }
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    throw invalidRequest("Invalid JSON: the request body must be a JSON object");
+  }
+  const obj = body as Record<string, unknown>;
+  if (obj.stream !== undefined && obj.stream !== null && typeof obj.stream !== "boolean") {
+    throw invalidRequest("Invalid stream value: must be a boolean", "stream");
+  }
+  run.start.streamed = obj.stream === true;
+  if (typeof obj.model !== "string" || obj.model.trim() === "") {
+    throw invalidRequest('Missing model field: set "model" to one of GET /v1/models', "model");
+  }
+  run.start.requestedModel = obj.model;
+  const ref = deps.catalog.parseRef(obj.model);
+  run.facts.modelId = ref.modelId;
+  const all = deps.catalog.entries(ref);
+  if (all.length === 0) {
+    throw new ProxyError("not_found", `Model '${ref.modelId}' not found`, {
+      status: 404,
+      param: "model",
+    });
+  }
+  const entries = all.filter((e) => e.protocol === protocol);
+  if (entries.length === 0) {
+    const other: Protocol = protocol === "openai" ? "anthropic" : "openai";
+    throw invalidRequest(
+      `Model '${ref.modelId}' uses the ${other === "openai" ? "OpenAI" : "Anthropic"} protocol. ` +
+        `Use ${PROTOCOL_ENDPOINT[other]} instead of ${PROTOCOL_ENDPOINT[protocol]}.`,
+      "model",
+    );
+  }
+  return { body: obj, bytes, modelId: ref.modelId, entries };
+}
+
+/** The body sent upstream: the client's bytes unless the model id or usage flag had to change. */
+function upstreamBody(
+  intake: Intake,
+  protocol: Protocol,
+): { bytes: Bytes; stripUsage: boolean } {
+  let body = intake.body;
+  let changed = false;
+  if (body.model !== intake.modelId) {
+    body = { ...body, model: intake.modelId };
+    changed = true;
+  }
+  let stripUsage = false;
+  if (protocol === "openai" && body.stream === true) {
+    const r = withIncludeUsage(body);
+    if (r.injected) {
+      body = r.body;
+      stripUsage = true;
+      changed = true;
+    }
+  }
+  return {
+    bytes: changed ? new TextEncoder().encode(JSON.stringify(body)) : intake.bytes,
+    stripUsage,
+  };
+}
+
+async function proxyRequest(deps: ProxyDeps, run: RequestRun, req: Request): Promise<Response> {
+  const protocol = run.start.clientProtocol;
+  const intake = await readIntake(deps, run, req);
+  run.begin();
+  const out = upstreamBody(intake, protocol);
+  const providers = new Set(intake.entries.map((e) => e.providerId));
+  const order = deps.pool.order(providers, intake.modelId);
+  if (order.length === 0) return noCapacity(deps, run, providers, intake.modelId);
+
+  let last: AttemptFailure | undefined;
+  const tries = Math.min(order.length, deps.maxAttempts);
+  for (let i = 0; i < tries; i++) {
+    const result = await attempt(deps, run, req, {
+      account: order[i],
+      modelId: intake.modelId,
+      body: out.bytes,
+      stripUsage: out.stripUsage,
+      isLast: i === tries - 1,
+    });
+    if (result instanceof Response) return result;
+    last = result;
+  }
+  return exhausted(run, last!, intake.modelId);
+}
+
+function noCapacity(
+  deps: ProxyDeps,
+  run: RequestRun,
+  providers: ReadonlySet<string>,
+  modelId: string,
+): Response {
+  const wait = deps.pool.soonestRetryMs(providers);
+  const err = wait !== undefined
+    ? new ProxyError(
+      "rate_limited",
+      `Every account for model '${modelId}' is rate-limited or cooling down; retry later`,
+      { status: 429, retryAfterMs: wait },
+    )
+    : new ProxyError("no_capacity", `No accounts available for model '${modelId}'`, {
+      status: 503,
+    });
+  run.finish({
+    status: "error",
+    statusCode: err.status,
+    errorClass: "no_capacity",
+    errorMessage: err.message,
+  });
+  return errorResponse(run.start.clientProtocol, err, { requestId: run.start.requestId });
+}
+
+/** A failed attempt that another account may retry. */
+interface AttemptFailure {
+  failure: Failure;
+  message: string;
+}
+
+function exhausted(run: RequestRun, last: AttemptFailure, modelId: string): Response {
+  const timedOut = last.failure.class === "timeout";
+  const err = new ProxyError(
+    timedOut ? "upstream_timeout" : "upstream_error",
+    `All eligible accounts attempted for model '${modelId}': ${last.message}`,
+    { status: timedOut ? 504 : 502 },
+  );
+  run.finish({
+    status: "error",
+    statusCode: err.status,
+    errorClass: last.failure.errorClass,
+    errorMessage: last.message,
+  });
+  return errorResponse(run.start.clientProtocol, err, {
+    requestId: run.start.requestId,
+    attempts: run.attempts.length,
+  });
+}
+
+interface AttemptInput {
+  account: AccountRuntime;
+  modelId: string;
+  body: Bytes;
+  stripUsage: boolean;
+  isLast: boolean;
+}
+
+function targetFor(account: AccountRuntime, protocol: Protocol, modelId: string): UpstreamTarget {
+  const p = account.provider;
+  const path = p.modelPaths.get(modelId)?.[protocol] ?? p.paths[protocol];
+  return {
+    url: joinUrl(p.baseUrl, path),
+    protocol,
+    auth: p.auth,
+    key: account.key,
+    headers: p.headers,
+    client: account.client,
+  };
+}
+
+/** Why an upstream call was aborted. */
+type AbortCause = "client" | "timeout" | "idle" | "shutdown";
+
+/** One upstream attempt on one account: a Response for the client, or a retryable failure. */
+async function attempt(
+  deps: ProxyDeps,
+  run: RequestRun,
+  req: Request,
+  input: AttemptInput,
+): Promise<Response | AttemptFailure> {
+  const { account, modelId } = input;
+  const protocol = run.start.clientProtocol;
+  const target = targetFor(account, protocol, modelId);
+  const startedAt = deps.clock();
+  const number = run.attempts.length + 1;
+  Object.assign(run.facts, {
+    accountName: account.name,
+    providerId: account.provider.id,
+    upstreamProtocol: protocol,
+  });
+
+  const controller = new AbortController();
+  let cause: AbortCause | undefined;
+  const abort = (why: AbortCause) => {
+    cause ??= why;
+    controller.abort();
+  };
+  const onClient = () => abort("client");
+  const onShutdown = () => abort("shutdown");
+  req.signal.addEventListener("abort", onClient);
+  deps.shutdown.addEventListener("abort", onShutdown);
+  const detach = () => {
+    req.signal.removeEventListener("abort", onClient);
+    deps.shutdown.removeEventListener("abort", onShutdown);
+  };
+  const release = deps.pool.acquire(account.name);
+  const recordAttempt = (fields: {
+    statusCode?: number;
+    errorClass?: string;
+    errorMessage?: string;
+    retryCategory?: string;
+    firstByteAt?: number;
+    bytesOut?: number;
+    upstreamRequestId?: string;
+  }) => {
+    const now = deps.clock();
+    run.attempts.push({
+      attemptNumber: number,
+      accountName: account.name,
+      providerId: account.provider.id,
+      modelId,
+      upstreamProtocol: protocol,
+      startedAt,
+      completedAt: now,
+      statusCode: fields.statusCode,
+      errorClass: fields.errorClass,
+      errorMessage: fields.errorMessage,
+      retryCategory: fields.retryCategory,
+      latencyMs: now - startedAt,
+      firstByteMs: fields.firstByteAt === undefined ? undefined : fields.firstByteAt - startedAt,
+      bytesOut: fields.bytesOut ?? 0,
+      upstreamRequestId: fields.upstreamRequestId,
+    });
+  };
+  const fail = (failure: Failure, message: string): AttemptFailure => {
+    release();
+    detach();
+    recordAttempt({
+      statusCode: failure.statusCode,
+      errorClass: failure.errorClass,
+      errorMessage: message,
+      retryCategory: failure.class,
+    });
+    applyFailure(deps, account, modelId, failure);
+    return { failure, message };
+  };
+
+  const headTimer = setTimeout(() => abort("timeout"), account.provider.headersTimeoutMs);
+  let res: Response;
+  try {
+    res = await fetch(target.url, {
+      method: "POST",
+      headers: upstreamHeaders(req.headers, target),
+      body: input.body,
+      signal: controller.signal,
+      client: target.client,
+    });
+  } catch (error) {
+    clearTimeout(headTimer);
+    if (cause === "client") return clientGone(run, release, detach, recordAttempt);
+    if (cause === "shutdown") throw shuttingDown(release, detach);
+    const failure = classifyTransport(cause === "timeout");
+    const message = cause === "timeout"
+      ? `No response from provider '${account.provider.id}' within ${
+        Math.round(account.provider.headersTimeoutMs / 1000)
+      } s`
+      : `Cannot reach provider '${account.provider.id}': ${transportMessage(error)}`;
+    return fail(failure, message);
+  }
+  clearTimeout(headTimer);
+  const upstreamRequestId = res.headers.get("x-request-id") ?? res.headers.get("request-id") ??
+    undefined;
+  run.facts.upstreamRequestId = upstreamRequestId;
+
+  if (res.status >= 400) {
+    const bytes = await readCapped(res, MAX_ERROR_BODY_BYTES).catch(() => new Uint8Array(0));
+    const failure = classifyResponse(res.status, res.headers, parseJson(bytes), {
+      now: deps.clock(),
+      quotaCooldownMs: deps.quotaCooldownMs,
+    });
+    const message = `Provider '${account.provider.id}' answered HTTP ${res.status}`;
+    if (failure.retryable && !input.isLast) return fail(failure, message);
+    fail(failure, message);
+    run.facts.bytesOut = bytes.byteLength;
+    run.finish({
+      status: failure.class === "client_error" ? "client_error" : "error",
+      statusCode: res.status,
+      errorClass: failure.errorClass,
+      errorMessage: message,
+    });
+    return passThrough(run, res, bytes);
+  }
+
+  if (run.start.streamed && res.body !== null) {
+    return await relay(deps, run, res, {
+      input,
+      abort,
+      cause: () => cause,
+      release,
+      detach,
+      recordAttempt,
+      fail,
+      upstreamRequestId,
+    });
+  }
+
+  // Non-streaming success: read the whole body, then extract usage.
+  const bodyTimer = setTimeout(() => abort("timeout"), account.provider.headersTimeoutMs);
+  let bytes: Bytes;
+  try {
+    bytes = new Uint8Array(await res.arrayBuffer());
+  } catch (error) {
+    if (cause === "client") return clientGone(run, release, detach, recordAttempt);
+    if (cause === "shutdown") throw shuttingDown(release, detach);
+    const failure = classifyTransport(cause === "timeout");
+    return fail(
+      failure,
+      `Provider '${account.provider.id}' broke off the response: ${transportMessage(error)}`,
+    );
+  } finally {
+    clearTimeout(bodyTimer);
+  }
+  release();
+  detach();
+  const firstByteAt = deps.clock();
+  run.facts.firstByteAt = firstByteAt;
+  run.facts.bytesOut = bytes.byteLength;
+  recordAttempt({
+    statusCode: res.status,
+    bytesOut: bytes.byteLength,
+    firstByteAt,
+    upstreamRequestId,
+  });
+  deps.pool.clearOnSuccess(account.name, modelId);
+  const usage = usageFromJson(protocol, parseJson(bytes));
+  run.finish({ status: "completed", statusCode: res.status, ...priced(deps, run, usage) });
+  return respond(run, res.status, res.headers, bytes);
+}
+
+function priced(deps: ProxyDeps, run: RequestRun, usage: Usage | undefined) {
+  if (usage === undefined || !usage.reported) return { exactness: "unknown" as const };
+  const price = deps.price(run.facts.providerId ?? "", run.facts.modelId ?? "");
+  const cost = usage.providerCostMicros !== undefined
+    ? { costMicros: usage.providerCostMicros, exactness: "provider_reported" as const }
+    : computeCost(usage, price);
+  return { tokens: usage, costMicros: cost.costMicros, exactness: cost.exactness };
+}
+
+function applyFailure(deps: ProxyDeps, account: AccountRuntime, modelId: string, f: Failure) {
+  if (f.class === "client_error") return;
+  deps.pool.coolDown(account.name, {
+    cooldownMs: f.cooldownMs,
+    reason: f.class,
+    modelId: f.class === "model_unavailable" ? modelId : undefined,
+  });
+}
+
+function clientGone(
+  run: RequestRun,
+  release: () => void,
+  detach: () => void,
+  recordAttempt: (f: { errorClass: string; retryCategory: string }) => void,
+): Response {
+  release();
+  detach();
+  recordAttempt({ errorClass: "client_disconnected", retryCategory: "none" });
+  run.finish({ status: "cancelled", statusCode: 499, errorClass: "client_disconnected" });
+  // Nobody reads this: the client is gone. Deno.serve needs a Response all the same.
+  return new Response(null, { status: 499 });
+}
+
+function shuttingDown(release: () => void, detach: () => void): ProxyError {
+  release();
+  detach();
+  return new ProxyError("no_capacity", "EggPool is shutting down", { status: 503 });
+}
+
+function transportMessage(error: unknown): string {
+  if (error instanceof Error) return error.message.split("\n")[0].slice(0, 200);
+  return String(error);
+}
+
+async function readCapped(res: Response, max: number): Promise<Bytes> {
+  if (res.body === null) return new Uint8Array(0);
+  const reader = res.body.getReader();
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  while (total < max) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    parts.push(value);
+    total += value.byteLength;
+  }
+  await reader.cancel().catch(() => {});
+  const out = new Uint8Array(Math.min(total, max));
+  let off = 0;
+  for (const p of parts) {
+    const n = Math.min(p.byteLength, out.byteLength - off);
+    out.set(p.subarray(0, n), off);
+    off += n;
+  }
+  return out;
+}
+
+function parseJson(bytes: Uint8Array): unknown {
+  try {
+    return JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    return undefined;
+  }
+}
+
+function proxyHeaders(run: RequestRun, upstream: Headers): Headers {
+  const h = clientHeaders(upstream);
+  h.set("x-proxy-request-id", run.start.requestId);
+  h.set("x-proxy-attempt-count", String(run.attempts.length));
+  return h;
+}
+
+function respond(run: RequestRun, status: number, upstream: Headers, body: BodyInit): Response {
+  return new Response(body, { status, headers: proxyHeaders(run, upstream) });
+}
+
+function passThrough(run: RequestRun, res: Response, bytes: Bytes): Response {
+  return respond(run, res.status, res.headers, bytes);
+}
+
+interface RelayContext {
+  input: AttemptInput;
+  abort(why: AbortCause): void;
+  cause(): AbortCause | undefined;
+  release(): void;
+  detach(): void;
+  recordAttempt(f: {
+    statusCode?: number;
+    errorClass?: string;
+    errorMessage?: string;
+    retryCategory?: string;
+    firstByteAt?: number;
+    bytesOut?: number;
+    upstreamRequestId?: string;
+  }): void;
+  fail(failure: Failure, message: string): AttemptFailure;
+  upstreamRequestId?: string;
+}
+
+async function relay(
+  deps: ProxyDeps,
+  run: RequestRun,
+  res: Response,
+  ctx: RelayContext,
+): Promise<Response | AttemptFailure> {
+  const { account, modelId } = ctx.input;
+  const protocol = run.start.clientProtocol;
+  const opened = await openRelay({
+    protocol,
+    upstream: res,
+    abortUpstream: () => ctx.abort(ctx.cause() ?? "idle"),
+    isShuttingDown: () => deps.shutdown.aborted,
+    idleTimeoutMs: account.provider.idleTimeoutMs,
+    holdTimeoutMs: Math.min(STREAM_HOLD_MS, account.provider.idleTimeoutMs),
+    stripUsageChunk: ctx.input.stripUsage,
+    clock: deps.clock,
+    onEnd: (end) => finishStream(deps, run, res.status, ctx, end),
+  });
+  if (!opened.ok) {
+    const cause = ctx.cause();
+    if (cause === "client") return clientGone(run, ctx.release, ctx.detach, ctx.recordAttempt);
+    if (cause === "shutdown") throw shuttingDown(ctx.release, ctx.detach);
+    const failure = opened.reason === "error_before_content"
+      ? classifyStreamError(opened.observer.errorType)
+      : classifyTransport(cause === "idle" || cause === "timeout");
+    const message = opened.reason === "error_before_content"
+      ? `Provider '${account.provider.id}' opened the stream with an error event (${
+        opened.observer.errorType ?? "unknown"
+      })`
+      : `Provider '${account.provider.id}' ended the stream before any content`;
+    if (!ctx.input.isLast) return ctx.fail(failure, message);
+    ctx.fail(failure, message);
+    return exhausted(run, { failure, message }, modelId);
+  }
+  // Client disconnects after hand-off reach us through the body's cancel(); the
+  // request signal is not needed any more.
+  ctx.detach();
+  const headers = proxyHeaders(run, res.headers);
+  // The attempt is counted before the head goes out.
+  headers.set("x-proxy-attempt-count", String(run.attempts.length + 1));
+  return new Response(opened.body, { status: res.status, headers });
+}
+
+function finishStream(
+  deps: ProxyDeps,
+  run: RequestRun,
+  status: number,
+  ctx: RelayContext,
+  end: RelayEnd,
+): void {
+  ctx.release();
+  const { account, modelId } = ctx.input;
+  run.facts.firstByteAt = end.firstByteAt;
+  run.facts.bytesOut = end.bytesOut;
+  const usage = end.observer.usage;
+  const costed = priced(deps, run, usage);
+  const base = {
+    statusCode: status,
+    bytesOut: end.bytesOut,
+    firstByteAt: end.firstByteAt,
+    upstreamRequestId: ctx.upstreamRequestId,
+  };
+  switch (end.kind) {
+    case "complete":
+      ctx.recordAttempt(base);
+      deps.pool.clearOnSuccess(account.name, modelId);
+      run.finish({ status: "completed", statusCode: status, ...costed });
+      return;
+    case "client_gone":
+      ctx.recordAttempt({ ...base, errorClass: "client_disconnected", retryCategory: "none" });
+      run.finish({
+        status: "cancelled",
+        statusCode: 499,
+        errorClass: "client_disconnected",
+        ...costed,
+      });
+      return;
+    default: {
+      const errorClass = end.kind === "upstream_error_event"
+        ? `stream_${end.observer.errorType ?? "error"}`
+        : `stream_${end.kind}`;
+      const message = end.kind === "upstream_error_event"
+        ? `Provider '${account.provider.id}' sent an error event mid-stream`
+        : end.kind === "idle_timeout"
+        ? `Provider '${account.provider.id}' went silent mid-stream`
+        : end.kind === "shutdown"
+        ? "EggPool shut down during the stream"
+        : `Provider '${account.provider.id}' cut the stream before it was complete`;
+      ctx.recordAttempt({ ...base, errorClass, errorMessage: message, retryCategory: "never" });
+      if (end.kind === "truncated" || end.kind === "idle_timeout") {
+        applyFailure(deps, account, modelId, classifyTransport(end.kind === "idle_timeout"));
+      }
+      run.finish({
+        status: "error",
+        statusCode: status,
+        errorClass,
+        errorMessage: message,
+        ...costed,
+      });
+    }
+  }
+}

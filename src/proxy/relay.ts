@@ -1,0 +1,219 @@
+/**
+ * Streaming relay: upstream SSE bytes go to the client as they arrive,
+ * unchanged, while a side scanner extracts usage and completion. The head is
+ * held until the first content frame (or a short bound), so an error event
+ * that opens a 200 stream can still fail over to another account
+ * (09-decisions). A stream that is cut or goes silent never ends cleanly: the
+ * client gets the protocol's error event, then the connection closes.
+ */
+import type { Protocol } from "../core/protocol.ts";
+import { SseScanner } from "./sse.ts";
+import { classifyStreamEnd, createStreamObserver, errorEvent } from "./usage.ts";
+import type { StreamCompletionPolicy, StreamObserver } from "./usage.ts";
+import { createUsageChunkFilter } from "./include_usage.ts";
+
+/** How a relayed stream ended. */
+export type RelayEndKind =
+  | "complete"
+  | "upstream_error_event"
+  | "truncated"
+  | "idle_timeout"
+  | "client_gone"
+  | "shutdown";
+
+/** Passed to `onEnd` exactly once. */
+export interface RelayEnd {
+  kind: RelayEndKind;
+  observer: StreamObserver;
+  /** Bytes written to the client, our own error event included. */
+  bytesOut: number;
+  firstByteAt?: number;
+}
+
+/** Options for {@linkcode openRelay}. */
+export interface RelayOptions {
+  protocol: Protocol;
+  upstream: Response;
+  /** Aborts the upstream fetch (client gone, idle timeout, shutdown). */
+  abortUpstream(reason: unknown): void;
+  /** True once a server shutdown has asked streams to end. */
+  isShuttingDown(): boolean;
+  idleTimeoutMs: number;
+  /** Longest wait for the first content frame before handing the stream over anyway. */
+  holdTimeoutMs: number;
+  /** Remove the usage-only chunk we asked for on the client's behalf. */
+  stripUsageChunk: boolean;
+  completionPolicy?: StreamCompletionPolicy;
+  clock: () => number;
+  onEnd(end: RelayEnd): void;
+}
+
+/** The result of opening a relay: a body to send, or an error that came before any content. */
+export type RelayOpen =
+  | { ok: true; body: ReadableStream<Uint8Array> }
+  | {
+    ok: false;
+    reason: "error_before_content" | "ended_before_content" | "transport";
+    observer: StreamObserver;
+  };
+
+class IdleTimeout extends Error {
+  constructor() {
+    super("Upstream stream went silent");
+    this.name = "IdleTimeout";
+  }
+}
+
+/** Reads upstream chunks with an idle deadline; `next()` returns undefined at EOF. */
+class UpstreamReader {
+  idleFired = false;
+  readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
+  readonly #o: RelayOptions;
+
+  constructor(o: RelayOptions) {
+    this.#o = o;
+    this.#reader = o.upstream.body!.getReader();
+  }
+
+  async next(timeoutMs: number): Promise<Uint8Array | undefined> {
+    const timer = setTimeout(() => {
+      this.idleFired = true;
+      this.#o.abortUpstream(new IdleTimeout());
+    }, timeoutMs);
+    try {
+      const r = await this.#reader.read();
+      return r.done ? undefined : r.value;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  cancel(): void {
+    this.#reader.cancel().catch(() => {});
+  }
+}
+
+/**
+ * Starts relaying `upstream`. Before any content it may return `ok: false`
+ * (the caller can then try another account; `onEnd` is not called). Once it
+ * returns a body, `onEnd` is called exactly once when the stream ends.
+ */
+export async function openRelay(o: RelayOptions): Promise<RelayOpen> {
+  const observer = createStreamObserver(o.protocol, { clock: o.clock });
+  const filter = o.stripUsageChunk ? createUsageChunkFilter(observer) : undefined;
+  const scanner = filter?.scanner ?? new SseScanner((f) => observer.onFrame(f));
+  const feed = filter ? (c: Uint8Array) => filter.push(c) : (c: Uint8Array) => {
+    scanner.push(c);
+    return c;
+  };
+  const upstream = new UpstreamReader(o);
+
+  // Hold phase: buffer until the first content frame, an error, EOF or the bound.
+  const held: Uint8Array[] = [];
+  const holdUntil = o.clock() + o.holdTimeoutMs;
+  let eof = false;
+  try {
+    while (!observer.sawContent && observer.terminal === "open") {
+      const left = holdUntil - o.clock();
+      if (left <= 0) break;
+      const chunk = await upstream.next(Math.min(left, o.idleTimeoutMs));
+      if (chunk === undefined) {
+        eof = true;
+        break;
+      }
+      const out = feed(chunk);
+      if (out.length > 0) held.push(out);
+    }
+  } catch {
+    // Cut or silent before any content: nothing reached the client, so another account may serve it.
+    const reason = observer.sawPayload ? "ended_before_content" : "transport";
+    return { ok: false, reason, observer };
+  }
+  if (!observer.sawContent && observer.terminal === "error") {
+    upstream.cancel();
+    return { ok: false, reason: "error_before_content", observer };
+  }
+  if (eof && !observer.sawContent && observer.terminal !== "done") {
+    return { ok: false, reason: "ended_before_content", observer };
+  }
+
+  let bytesOut = 0;
+  let firstByteAt: number | undefined;
+  let ended = false;
+  const finish = (kind: RelayEndKind) => {
+    if (ended) return;
+    ended = true;
+    o.onEnd({ kind, observer, bytesOut, firstByteAt });
+  };
+  const send = (controller: ReadableStreamDefaultController<Uint8Array>, bytes: Uint8Array) => {
+    if (bytes.length === 0) return;
+    firstByteAt ??= o.clock();
+    bytesOut += bytes.length;
+    controller.enqueue(bytes);
+  };
+  let tailFlushed = false;
+  const flushTail = (controller: ReadableStreamDefaultController<Uint8Array>) => {
+    if (tailFlushed) return;
+    tailFlushed = true;
+    if (filter) send(controller, filter.end());
+    else scanner.end();
+  };
+  const endWith = (
+    controller: ReadableStreamDefaultController<Uint8Array>,
+    kind: RelayEndKind,
+  ) => {
+    flushTail(controller);
+    if (kind !== "complete" && kind !== "upstream_error_event") {
+      const message = kind === "idle_timeout"
+        ? `The upstream stream sent nothing for ${Math.round(o.idleTimeoutMs / 1000)} s`
+        : kind === "shutdown"
+        ? "EggPool is shutting down"
+        : "The upstream closed the stream before it was complete";
+      send(controller, errorEvent(o.protocol, { type: "api_error", message }));
+    }
+    controller.close();
+    finish(kind);
+  };
+
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      for (const chunk of held) send(controller, chunk);
+      if (eof) endWith(controller, observer.terminal === "done" ? "complete" : "truncated");
+    },
+    async pull(controller) {
+      // Loop until something is enqueued: a chunk the filter swallows whole must not stall the reader.
+      while (!ended) {
+        let chunk: Uint8Array | undefined;
+        try {
+          chunk = await upstream.next(o.idleTimeoutMs);
+        } catch {
+          if (ended) return;
+          const kind = upstream.idleFired
+            ? "idle_timeout"
+            : o.isShuttingDown()
+            ? "shutdown"
+            : "truncated";
+          return endWith(controller, kind);
+        }
+        if (chunk === undefined) {
+          flushTail(controller);
+          const end = classifyStreamEnd(observer, scanner, o.completionPolicy ?? "strict");
+          const kind: RelayEndKind = end === "complete" || end === "compatibility_eof"
+            ? "complete"
+            : end === "terminal_error"
+            ? "upstream_error_event"
+            : "truncated";
+          return endWith(controller, kind);
+        }
+        const out = feed(chunk);
+        if (out.length > 0) return send(controller, out);
+      }
+    },
+    cancel() {
+      o.abortUpstream(new DOMException("Client disconnected", "AbortError"));
+      upstream.cancel();
+      finish("client_gone");
+    },
+  }, { highWaterMark: 0 });
+  return { ok: true, body };
+}

@@ -1,0 +1,116 @@
+/**
+ * Starts EggPool in-process on a free loopback port against a real config
+ * file and a real SQLite file in a temp dir, pointed at mock upstreams.
+ */
+import { DatabaseSync } from "node:sqlite";
+import { loadConfig } from "../../src/config/load.ts";
+import { runServer } from "../../src/http/serve.ts";
+import type { App } from "../../src/app.ts";
+
+/** The local key every test server uses. */
+export const LOCAL_KEY = "ep_test_local_key_0123456789";
+
+/** A running EggPool for one test. */
+export interface TestEggPool extends AsyncDisposable {
+  /** Base URL such as `http://127.0.0.1:PORT`. */
+  origin: string;
+  app: App;
+  dbPath: string;
+  logs: string[];
+  /** Stops the server (graceful) and waits for it to finish. */
+  stop(): Promise<void>;
+  /** Flushes buffered stats and returns rows of `sql`, read through a second connection. */
+  query(sql: string, ...params: (string | number)[]): Record<string, unknown>[];
+}
+
+/** Options for {@linkcode startEggPool}. */
+export interface StartEggPoolOptions {
+  dir: string;
+  /** TOML for the providers (and anything else) appended to the base config. */
+  toml: string;
+  graceMs?: number;
+  env?: Record<string, string>;
+}
+
+/** Two providers over one mock: `mockoai` speaks OpenAI, `mockant` Anthropic (x-api-key). */
+export function mockProvidersToml(mockUrl: string, accountsPerProvider = 1): string {
+  const lines: string[] = [];
+  for (const [id, protocol] of [["mockoai", "openai"], ["mockant", "anthropic"]]) {
+    lines.push(`[providers.${id}]`, `id = "${id}"`, `base_url = "${mockUrl}"`);
+    lines.push(`protocols = ["${protocol}"]`);
+    if (protocol === "anthropic") {
+      lines.push(`[providers.${id}.auth]`, `mode = "api_key"`, `header = "x-api-key"`);
+    }
+    for (let i = 1; i <= accountsPerProvider; i++) {
+      lines.push(
+        `[[providers.${id}.accounts]]`,
+        `name = "${id}-${i}"`,
+        `api_key = "sk-${id}-key-${i}"`,
+      );
+    }
+  }
+  return lines.join("\n") + "\n";
+}
+
+/** Starts EggPool; stop it with `await using` or `stop()`. */
+export async function startEggPool(options: StartEggPoolOptions): Promise<TestEggPool> {
+  const dbPath = `${options.dir}/usage.sqlite3`;
+  const configPath = `${options.dir}/config.toml`;
+  await Deno.writeTextFile(
+    configPath,
+    [
+      "[server]",
+      'host = "127.0.0.1"',
+      `api_key = "${LOCAL_KEY}"`,
+      "[database]",
+      `path = "${dbPath}"`,
+      "[metrics]",
+      'write_mode = "immediate"',
+      options.toml,
+    ].join("\n"),
+  );
+  const env = options.env ?? {};
+  const loaded = await loadConfig(configPath, { env: (n) => env[n] });
+  const logs: string[] = [];
+  let stopNow!: () => void;
+  const stop = new Promise<void>((r) => (stopNow = r));
+  let ready!: (v: { port: number; app: App }) => void;
+  const listening = new Promise<{ port: number; app: App }>((r) => (ready = r));
+  const finished = runServer(loaded, {
+    port: 0,
+    stop,
+    graceMs: options.graceMs ?? 2_000,
+    log: (m) => logs.push(m),
+    onListen: (addr, app) => ready({ port: addr.port, app }),
+  });
+  const { port, app } = await Promise.race([
+    listening,
+    finished.then(() => {
+      throw new Error(`EggPool exited before listening: ${logs.join("\n")}`);
+    }),
+  ]);
+  let stopped = false;
+  const doStop = async () => {
+    if (stopped) return;
+    stopped = true;
+    stopNow();
+    await finished;
+  };
+  return {
+    origin: `http://127.0.0.1:${port}`,
+    app,
+    dbPath,
+    logs,
+    stop: doStop,
+    query(sql, ...params) {
+      if (!stopped) app.recorder.flush();
+      const db = new DatabaseSync(dbPath, { readOnly: true });
+      try {
+        return db.prepare(sql).all(...params) as Record<string, unknown>[];
+      } finally {
+        db.close();
+      }
+    },
+    [Symbol.asyncDispose]: doStop,
+  };
+}
