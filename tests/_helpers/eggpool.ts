@@ -28,6 +28,10 @@ export interface StartEggPoolOptions {
   dir: string;
   /** TOML for the providers (and anything else) appended to the base config. */
   toml: string;
+  /** Extra `key = value` lines for the `[server]` table. */
+  server?: string;
+  /** Extra `key = value` lines for the `[upstream]` table. */
+  upstream?: string;
   graceMs?: number;
   env?: Record<string, string>;
 }
@@ -62,6 +66,9 @@ export async function startEggPool(options: StartEggPoolOptions): Promise<TestEg
       "[server]",
       'host = "127.0.0.1"',
       `api_key = "${LOCAL_KEY}"`,
+      options.server ?? "",
+      "[upstream]",
+      options.upstream ?? "",
       "[database]",
       `path = "${dbPath}"`,
       "[metrics]",
