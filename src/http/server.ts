@@ -84,5 +84,33 @@ export function createHttpHandler(
       new ProxyError("internal", "Internal proxy error", { status: 500 }),
     );
   });
-  return (req, remoteAddr) => Promise.resolve(app.fetch(req, { remoteAddr }));
+  return (req, remoteAddr) => {
+    // The two data-plane endpoints skip the router: they are the hot path, and
+    // their only middleware is the key check.
+    if (req.method === "POST") {
+      const protocol = DATA_PLANE[pathOf(req.url)];
+      if (protocol !== undefined) {
+        if (!deps.keys.isAuthorized(req.headers)) {
+          return Promise.resolve(errorResponse(protocol, unauthorized()));
+        }
+        return deps.proxy.handle(req, protocol, remoteAddr);
+      }
+    }
+    return Promise.resolve(app.fetch(req, { remoteAddr }));
+  };
+}
+
+const DATA_PLANE: Readonly<Record<string, Protocol>> = {
+  "/v1/chat/completions": "openai",
+  "/v1/messages": "anthropic",
+};
+
+/** The path of an absolute request URL, without parsing the rest of it. */
+export function pathOf(url: string): string {
+  const start = url.indexOf("/", url.indexOf("//") + 2);
+  if (start < 0) return "/";
+  const q = url.indexOf("?", start);
+  const h = url.indexOf("#", start);
+  const end = q < 0 ? (h < 0 ? url.length : h) : h < 0 ? q : Math.min(q, h);
+  return url.slice(start, end);
 }

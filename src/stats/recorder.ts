@@ -7,12 +7,16 @@
 import type { Db } from "../storage/db.ts";
 import type { IdLookup } from "../storage/requests_repo.ts";
 import {
-  addToRollup,
   finalizeRequest,
   insertAttempts,
   insertOperationalEvent,
   insertRequest,
+  mergeRollup,
+  rollupKey,
+  rollupOf,
+  upsertRollup,
 } from "../storage/requests_repo.ts";
+import type { RollupRow } from "../storage/requests_repo.ts";
 import type { RequestOutcome, RequestStart, UsageSink } from "./types.ts";
 
 /** Past this many unwritten records (a long outage of the disk) the oldest outcomes are dropped and counted. */
@@ -138,7 +142,9 @@ export class StatsRecorder implements UsageSink {
     try {
       db.transaction(() => {
         for (const o of starts) insertRequest(db, ids, o.start);
-        for (const f of finished) this.#writeFinished(f);
+        const rollups = new Map<string, RollupRow>();
+        for (const f of finished) this.#writeFinished(f, rollups);
+        for (const r of rollups.values()) upsertRollup(db, r);
         if (this.#failureNoted) {
           insertOperationalEvent(db, "stats_write_recovered", {
             failures: this.#stats.writeFailures,
@@ -158,7 +164,7 @@ export class StatsRecorder implements UsageSink {
     return finished.length + starts.length;
   }
 
-  #writeFinished(f: Finished): void {
+  #writeFinished(f: Finished, rollups: Map<string, RollupRow>): void {
     const { db, ids, bucketMs } = this.#o;
     const rowId = f.started
       ? finalizeRequest(db, ids, f.start.requestId, f.outcome)
@@ -169,7 +175,13 @@ export class StatsRecorder implements UsageSink {
       return;
     }
     insertAttempts(db, ids, rowId, f.outcome.attempts);
-    if (bucketMs > 0) addToRollup(db, ids, bucketMs, f.start, f.outcome);
+    if (bucketMs > 0) {
+      const r = rollupOf(ids, bucketMs, f.start, f.outcome);
+      const key = rollupKey(r);
+      const existing = rollups.get(key);
+      if (existing) mergeRollup(existing, r);
+      else rollups.set(key, r);
+    }
   }
 
   #noteFailure(error: unknown): void {

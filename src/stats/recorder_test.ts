@@ -82,9 +82,44 @@ Deno.test("StatsRecorder writes a request finished before the flush as one compl
   assert.equal(row.input_tokens, 7);
   assert.equal(row.latency_ms, 40);
   assert.equal(row.attempt_count, 1);
-  assert.equal(db.stmt("SELECT count(*) AS n FROM request_attempts").get()!.n, 1);
+  assert.equal(
+    db.stmt("SELECT count(*) AS n FROM request_attempts").get()!.n,
+    0,
+    "a single successful attempt is described by the request row alone",
+  );
   const rollup = db.stmt("SELECT request_count, cost_microdollars FROM usage_rollups").get()!;
   assert.deepEqual({ ...rollup }, { request_count: 1, cost_microdollars: 123 });
+  rec.close();
+});
+
+Deno.test("StatsRecorder writes every attempt of a failed-over request and sums rollups per bucket", () => {
+  using db = openTestDatabase();
+  const rec = setup(db);
+  const first = outcome().attempts[0];
+  rec.begin(start("a"));
+  rec.begin(start("b"));
+  rec.finish(
+    "a",
+    outcome({
+      attempts: [{ ...first, errorClass: "upstream_rate_limited", statusCode: 429 }, {
+        ...first,
+        attemptNumber: 2,
+      }],
+    }),
+  );
+  rec.finish("b", outcome());
+  rec.flush();
+  const attempts = db.stmt("SELECT attempt_number, error_class FROM request_attempts").all();
+  assert.deepEqual(attempts.map((r) => ({ ...r })), [
+    { attempt_number: 1, error_class: "upstream_rate_limited" },
+    { attempt_number: 2, error_class: null },
+  ]);
+  const rollup = db.stmt(
+    "SELECT request_count, attempt_count, cost_microdollars FROM usage_rollups",
+  ).all();
+  assert.deepEqual(rollup.map((r) => ({ ...r })), [
+    { request_count: 2, attempt_count: 3, cost_microdollars: 246 },
+  ]);
   rec.close();
 });
 

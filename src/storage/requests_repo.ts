@@ -41,10 +41,10 @@ const UPSERT_ROLLUP = `INSERT INTO usage_rollups (
   request_count, attempt_count, input_tokens, output_tokens, cache_read_tokens,
   cache_write_tokens, reasoning_tokens, cost_microdollars, bytes_in, bytes_out, latency_ms_sum,
   latency_count, latency_ms_max, first_byte_ms_sum, first_byte_count, updated_at
-) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (bucket_ms, bucket_start, account_id, provider_id, model_id, client_protocol, streamed, status)
 DO UPDATE SET
-  request_count = request_count + 1,
+  request_count = request_count + excluded.request_count,
   attempt_count = attempt_count + excluded.attempt_count,
   input_tokens = input_tokens + excluded.input_tokens,
   output_tokens = output_tokens + excluded.output_tokens,
@@ -147,13 +147,18 @@ export function finalizeRequest(
   return row === undefined ? undefined : Number(row.id);
 }
 
-/** Writes a request's attempts (idempotent per attempt number). */
+/**
+ * Writes a request's attempts (idempotent per attempt number). Only requests
+ * that failed over or failed need them: a single successful attempt is
+ * already described in full by its request row, so it is not written twice.
+ */
 export function insertAttempts(
   db: Db,
   ids: IdLookup,
   requestRowId: number,
   attempts: readonly AttemptRecord[],
 ): void {
+  if (attempts.length === 1 && attempts[0].errorClass === undefined) return;
   const stmt = db.stmt(INSERT_ATTEMPT);
   for (const a of attempts) {
     const accountId = ids.accountId(a.accountName);
@@ -179,39 +184,132 @@ export function insertAttempts(
   }
 }
 
-/** Adds one finished request to its time bucket. */
-export function addToRollup(
-  db: Db,
+/** Counters of one usage_rollups row; several requests are summed before one upsert. */
+export interface RollupRow {
+  bucketMs: number;
+  bucketStart: number;
+  accountId: number;
+  providerId: string;
+  modelId: string;
+  clientProtocol: string;
+  streamed: boolean;
+  status: string;
+  requestCount: number;
+  attemptCount: number;
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
+  reasoningTokens: number;
+  costMicros: number;
+  bytesIn: number;
+  bytesOut: number;
+  latencyMsSum: number;
+  latencyCount: number;
+  latencyMsMax: number;
+  firstByteMsSum: number;
+  firstByteCount: number;
+  updatedAt: number;
+}
+
+/** The rollup key and counters of one finished request. */
+export function rollupOf(
   ids: IdLookup,
   bucketMs: number,
   start: RequestStart,
   o: RequestOutcome,
-): void {
-  const bucketStart = Math.floor(start.startedAt / bucketMs) * bucketMs;
-  db.stmt(UPSERT_ROLLUP).run(
+): RollupRow {
+  const latency = int(o.latencyMs);
+  const firstByte = int(o.firstByteMs);
+  return {
     bucketMs,
-    bucketStart,
-    ids.accountId(o.accountName) ?? 0,
-    o.providerId ?? "",
-    o.modelId ?? "",
-    start.clientProtocol,
-    start.streamed ? 1 : 0,
-    o.status,
-    o.attempts.length,
-    o.inputTokens,
-    o.outputTokens,
-    o.cacheReadTokens,
-    o.cacheWriteTokens,
-    o.reasoningTokens,
-    o.costMicros,
-    start.bytesIn,
-    o.bytesOut,
-    int(o.latencyMs) ?? 0,
-    o.latencyMs === undefined ? 0 : 1,
-    int(o.latencyMs) ?? 0,
-    int(o.firstByteMs) ?? 0,
-    o.firstByteMs === undefined ? 0 : 1,
-    o.completedAt,
+    bucketStart: Math.floor(start.startedAt / bucketMs) * bucketMs,
+    accountId: ids.accountId(o.accountName) ?? 0,
+    providerId: o.providerId ?? "",
+    modelId: o.modelId ?? "",
+    clientProtocol: start.clientProtocol,
+    streamed: start.streamed,
+    status: o.status,
+    requestCount: 1,
+    attemptCount: o.attempts.length,
+    inputTokens: o.inputTokens,
+    outputTokens: o.outputTokens,
+    cacheReadTokens: o.cacheReadTokens,
+    cacheWriteTokens: o.cacheWriteTokens,
+    reasoningTokens: o.reasoningTokens,
+    costMicros: o.costMicros,
+    bytesIn: start.bytesIn,
+    bytesOut: o.bytesOut,
+    latencyMsSum: latency ?? 0,
+    latencyCount: latency === null ? 0 : 1,
+    latencyMsMax: latency ?? 0,
+    firstByteMsSum: firstByte ?? 0,
+    firstByteCount: firstByte === null ? 0 : 1,
+    updatedAt: o.completedAt,
+  };
+}
+
+/** The identity of a rollup row, for summing in memory before the upsert. */
+export function rollupKey(r: RollupRow): string {
+  return [
+    r.bucketMs,
+    r.bucketStart,
+    r.accountId,
+    r.providerId,
+    r.modelId,
+    r.clientProtocol,
+    r.streamed ? 1 : 0,
+    r.status,
+  ].join("\u0000");
+}
+
+/** Adds `b`'s counters into `a` (same key). */
+export function mergeRollup(a: RollupRow, b: RollupRow): void {
+  a.requestCount += b.requestCount;
+  a.attemptCount += b.attemptCount;
+  a.inputTokens += b.inputTokens;
+  a.outputTokens += b.outputTokens;
+  a.cacheReadTokens += b.cacheReadTokens;
+  a.cacheWriteTokens += b.cacheWriteTokens;
+  a.reasoningTokens += b.reasoningTokens;
+  a.costMicros += b.costMicros;
+  a.bytesIn += b.bytesIn;
+  a.bytesOut += b.bytesOut;
+  a.latencyMsSum += b.latencyMsSum;
+  a.latencyCount += b.latencyCount;
+  a.latencyMsMax = Math.max(a.latencyMsMax, b.latencyMsMax);
+  a.firstByteMsSum += b.firstByteMsSum;
+  a.firstByteCount += b.firstByteCount;
+  a.updatedAt = Math.max(a.updatedAt, b.updatedAt);
+}
+
+/** Adds a summed rollup row to its bucket (insert or add to the existing counters). */
+export function upsertRollup(db: Db, r: RollupRow): void {
+  db.stmt(UPSERT_ROLLUP).run(
+    r.bucketMs,
+    r.bucketStart,
+    r.accountId,
+    r.providerId,
+    r.modelId,
+    r.clientProtocol,
+    r.streamed ? 1 : 0,
+    r.status,
+    r.requestCount,
+    r.attemptCount,
+    r.inputTokens,
+    r.outputTokens,
+    r.cacheReadTokens,
+    r.cacheWriteTokens,
+    r.reasoningTokens,
+    r.costMicros,
+    r.bytesIn,
+    r.bytesOut,
+    r.latencyMsSum,
+    r.latencyCount,
+    r.latencyMsMax,
+    r.firstByteMsSum,
+    r.firstByteCount,
+    r.updatedAt,
   );
 }
 

@@ -1,0 +1,217 @@
+/**
+ * `deno task bench`: EggPool's added latency, CPU per request, throughput and
+ * memory against a direct baseline measured in the same run.
+ *
+ * The mock upstream and the load generator run in this process; EggPool runs
+ * as a real `eggpool serve` subprocess so its CPU time and peak RSS can be read
+ * from /proc. Every figure is printed next to the baseline it is compared with.
+ */
+import { startMockUpstream } from "../tests/_helpers/mock_upstream.ts";
+import { mockProvidersToml } from "../tests/_helpers/eggpool.ts";
+
+const ROOT = new URL("..", import.meta.url).pathname;
+const LOCAL_KEY = "ep_bench_local_key_0123456789";
+const CLOCK_TICKS_PER_S = 100; // USER_HZ on Linux
+
+interface Phase {
+  stream: boolean;
+  concurrency: number;
+  requests: number;
+}
+
+const QUICK = Deno.args.includes("--quick");
+const PHASES: Phase[] = [false, true].flatMap((stream) =>
+  [1, 10, 64].map((concurrency) => ({
+    stream,
+    concurrency,
+    requests: QUICK ? 200 : concurrency === 1 ? 1500 : 4000,
+  }))
+);
+
+function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
+
+function procCpuSeconds(pid: number): number {
+  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S;
+}
+
+function procPeakRssMb(pid: number): number {
+  const status = Deno.readTextFileSync(`/proc/${pid}/status`);
+  const kb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0);
+  return kb / 1024;
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
+}
+
+interface Result {
+  rps: number;
+  p50: number;
+  p99: number;
+}
+
+async function load(url: string, headers: Record<string, string>, body: string, phase: Phase) {
+  const latencies: number[] = [];
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(Array.from({ length: phase.concurrency }, async () => {
+    while (next < phase.requests) {
+      next++;
+      const t0 = performance.now();
+      const res = await fetch(url, { method: "POST", headers, body });
+      await res.arrayBuffer();
+      if (res.status !== 200) throw new Error(`HTTP ${res.status} from ${url}`);
+      latencies.push(performance.now() - t0);
+    }
+  }));
+  const seconds = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  return {
+    rps: phase.requests / seconds,
+    p50: percentile(latencies, 0.5),
+    p99: percentile(latencies, 0.99),
+  } satisfies Result;
+}
+
+async function main() {
+  await using mock = await startMockUpstream({ models: ["mock-small"], record: false });
+  const tmp = await Deno.makeTempDir({ prefix: "eggpool-bench-" });
+  const port = freePort();
+  const config = `${tmp}/config.toml`;
+  await Deno.writeTextFile(
+    config,
+    [
+      "[server]",
+      'host = "127.0.0.1"',
+      `port = ${port}`,
+      `api_key = "${LOCAL_KEY}"`,
+      "[database]",
+      `path = "${tmp}/usage.sqlite3"`,
+      mockProvidersToml(mock.url, 4),
+    ].join("\n"),
+  );
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-all",
+      `--config=${ROOT}deno.json`,
+      `${ROOT}main.ts`,
+      "--config",
+      config,
+      "serve",
+    ],
+    env: { EGGPOOL_PID_FILE: `${tmp}/eggpool.pid`, XDG_STATE_HOME: tmp, XDG_RUNTIME_DIR: tmp },
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  const origin = `http://127.0.0.1:${port}`;
+  for (let i = 0;; i++) {
+    try {
+      const r = await fetch(`${origin}/v1/healthz`);
+      await r.body?.cancel();
+      if (r.ok) break;
+    } catch { /* starting */ }
+    if (i > 400) throw new Error("EggPool did not start");
+    await new Promise((r) => setTimeout(r, 50));
+  }
+
+  const body = (stream: boolean, model: string) =>
+    JSON.stringify({
+      model,
+      stream,
+      messages: [{ role: "user", content: "Summarise the plot of a short story in one line." }],
+    });
+  const directHeaders = {
+    authorization: "Bearer sk-mockoai-key-1",
+    "content-type": "application/json",
+  };
+  const proxyHeaders = { authorization: `Bearer ${LOCAL_KEY}`, "content-type": "application/json" };
+
+  // Warm both paths (JIT, connection pools) before measuring.
+  for (const stream of [false, true]) {
+    await load(`${mock.url}/chat/completions`, directHeaders, body(stream, "mock-small"), {
+      stream,
+      concurrency: 8,
+      requests: 400,
+    });
+    await load(`${origin}/v1/chat/completions`, proxyHeaders, body(stream, "mock-small/mockoai"), {
+      stream,
+      concurrency: 8,
+      requests: 400,
+    });
+  }
+
+  const rows: string[] = [];
+  const verdicts: string[] = [];
+  let cpuNonStream64 = 0;
+  for (const phase of PHASES) {
+    const direct = await load(
+      `${mock.url}/chat/completions`,
+      directHeaders,
+      body(phase.stream, "mock-small"),
+      phase,
+    );
+    const cpu0 = procCpuSeconds(child.pid);
+    const proxied = await load(
+      `${origin}/v1/chat/completions`,
+      proxyHeaders,
+      body(phase.stream, "mock-small/mockoai"),
+      phase,
+    );
+    const cpuMsPerReq = (procCpuSeconds(child.pid) - cpu0) * 1000 / phase.requests;
+    if (!phase.stream && phase.concurrency === 64) cpuNonStream64 = cpuMsPerReq;
+    rows.push(
+      `| ${phase.stream ? "stream" : "json"} | ${phase.concurrency} | ${phase.requests} | ` +
+        `${direct.rps.toFixed(0)} | ${proxied.rps.toFixed(0)} | ${
+          (proxied.rps / direct.rps * 100).toFixed(0)
+        }% | ` +
+        `${(proxied.p50 - direct.p50).toFixed(2)} | ${(proxied.p99 - direct.p99).toFixed(2)} | ` +
+        `${cpuMsPerReq.toFixed(3)} |`,
+    );
+    if (phase.concurrency === 1) {
+      verdicts.push(
+        `added p50 at c=1 (${phase.stream ? "stream" : "json"}): ${
+          (proxied.p50 - direct.p50).toFixed(3)
+        } ms (target <= 0.5 ms)`,
+      );
+    }
+    if (phase.concurrency === 64) {
+      verdicts.push(
+        `throughput at c=64 (${phase.stream ? "stream" : "json"}): ${
+          (proxied.rps / direct.rps * 100).toFixed(0)
+        }% of direct (target >= 40%)`,
+      );
+    }
+  }
+  const rss = procPeakRssMb(child.pid);
+  child.kill("SIGTERM");
+  await child.status;
+  await Deno.remove(tmp, { recursive: true });
+
+  const out = [
+    `EggPool benchmark (${
+      new Date().toISOString()
+    }, deno ${Deno.version.deno}, ${navigator.hardwareConcurrency} cores)`,
+    "",
+    "| mode | conc. | requests | direct req/s | via EggPool req/s | ratio | added p50 ms | added p99 ms | EggPool CPU ms/req |",
+    "|---|---|---|---|---|---|---|---|---|",
+    ...rows,
+    "",
+    `CPU per proxied non-streaming request at c=64: ${
+      cpuNonStream64.toFixed(3)
+    } ms (target <= 0.35 ms)`,
+    ...verdicts,
+    `EggPool peak RSS: ${rss.toFixed(1)} MB (target <= 120 MB)`,
+  ];
+  console.log(out.join("\n"));
+}
+
+if (import.meta.main) await main();
