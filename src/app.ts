@@ -28,6 +28,10 @@ import { fetchModelList } from "./proxy/models_fetch.ts";
 import { createKeyChecker } from "./http/auth.ts";
 import { createHttpHandler } from "./http/server.ts";
 import type { Readiness } from "./http/server.ts";
+import { mountRuntimeRoute } from "./http/runtime_route.ts";
+import { TaskBoard } from "./ops/tasks.ts";
+import { LoopLagMonitor } from "./ops/loop_lag.ts";
+import { EGGPOOL_VERSION } from "./cli/version.ts";
 
 /** Stale-request finalizer cadence (09-decisions: every 60 s). */
 const STALE_SWEEP_INTERVAL_MS = 60_000;
@@ -47,6 +51,8 @@ export interface App {
   readonly recorder: StatsRecorder;
   readonly catalog: ModelCatalog;
   readonly startedAt: number;
+  /** Background tasks with their last run and last error (`/api/stats/runtime`). */
+  readonly tasks: TaskBoard;
   /** Makes open upstream calls end now (after the shutdown grace period). */
   abortInFlight(): void;
   /** Stops background work, flushes stats and closes the database. */
@@ -109,11 +115,9 @@ function priceBook(
     const cacheRead = pick("cache_read_per_million_microdollars");
     const cacheWrite = pick("cache_write_per_million_microdollars");
     if ([input, output, cacheRead, cacheWrite].every((v) => v === undefined)) return undefined;
-    const per1kToMicrosPerM = (v: number | undefined) =>
-      v === undefined ? undefined : Math.round(v * 1e9);
     return {
-      inputMicrosPerMillion: per1kToMicrosPerM(input as number | undefined),
-      outputMicrosPerMillion: per1kToMicrosPerM(output as number | undefined),
+      inputMicrosPerMillion: input as number | undefined,
+      outputMicrosPerMillion: output as number | undefined,
       cacheReadMicrosPerMillion: cacheRead as number | undefined,
       cacheWriteMicrosPerMillion: cacheWrite as number | undefined,
     };
@@ -232,13 +236,19 @@ export async function createApp(loaded: LoadedConfig, options: AppOptions = {}):
     log,
   });
   const staleAfterMs = c.upstream.read_timeout_s * 1000 + STALE_MARGIN_MS;
-  const sweep = setInterval(() => {
-    const cutoff = clock() - staleAfterMs;
-    const expired = recorder.expireStale(cutoff);
-    recorder.flush();
-    let orphaned = 0;
-    try {
-      orphaned = interruptPending(db, clock(), {
+  const tasks = new TaskBoard({ clock, log });
+  tasks.define("stale_finalizer", {
+    label: "Stale-request finalizer",
+    intervalMs: STALE_SWEEP_INTERVAL_MS,
+  });
+  const lag = new LoopLagMonitor();
+  const sweep = setInterval(() =>
+    tasks.run("stale_finalizer", () => {
+      const cutoff = clock() - staleAfterMs;
+      const expired = recorder.expireStale(cutoff);
+      recorder.flush();
+      // A throw is logged ("Stale-request finalizer failed: …") and recorded by the task board.
+      const orphaned = interruptPending(db, clock(), {
         startedBefore: cutoff,
         skip: recorder.inFlightIds(),
         errorClass: "stale_request",
@@ -246,10 +256,7 @@ export async function createApp(loaded: LoadedConfig, options: AppOptions = {}):
       if (expired + orphaned > 0) {
         insertOperationalEvent(db, "stale_request_finalizer", { expired, orphaned }, clock());
       }
-    } catch (error) {
-      log(`Stale-request finalizer failed: ${error instanceof Error ? error.message : error}`);
-    }
-  }, STALE_SWEEP_INTERVAL_MS);
+    }), STALE_SWEEP_INTERVAL_MS);
   Deno.unrefTimer(sweep);
 
   const readiness = (): Readiness => {
@@ -264,13 +271,28 @@ export async function createApp(loaded: LoadedConfig, options: AppOptions = {}):
     if (catalog.size === 0) return { ok: false, reason: "no usable model catalog" };
     return { ok: true };
   };
+  const startedAt = clock();
+  const keys = createKeyChecker(resolveServerApiKey(loaded));
   const handler = createHttpHandler({
-    keys: createKeyChecker(resolveServerApiKey(loaded)),
+    keys,
     proxy: {
       handle: (req, protocol, ip) => proxy.handle(req, protocol, ip),
       listModels: () => listModels(catalog, { collapse: c.models.collapse_models }),
     },
     readiness,
+    mount: (app) =>
+      mountRuntimeRoute(app, keys, {
+        clock,
+        startedAt,
+        version: EGGPOOL_VERSION,
+        dbPath: c.database.path,
+        dbSizes: () => db.fileSizes(),
+        recorder: () => recorder.stats(),
+        flushIntervalMs: flushIntervalMs(c),
+        tasks: () => tasks.list(),
+        lag: () => lag.stats(),
+        readiness,
+      }),
   });
   let closed = false;
   return {
@@ -278,12 +300,14 @@ export async function createApp(loaded: LoadedConfig, options: AppOptions = {}):
     db,
     recorder,
     catalog,
-    startedAt: clock(),
+    startedAt,
+    tasks,
     abortInFlight: () => shutdown.abort(),
     close() {
       if (closed) return;
       closed = true;
       clearInterval(sweep);
+      lag.stop();
       shutdown.abort();
       recorder.close();
       for (const a of accounts) a.client?.close();

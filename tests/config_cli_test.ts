@@ -350,7 +350,7 @@ api_key_env = "P_KEY"
     toml: '[model_overrides."m"]\ninput_price_per_1k = -0.5\n',
     path: "model_overrides.m.input_price_per_1k",
     line: 2,
-    message: /non-negative/,
+    message: /must not be negative/,
   },
   {
     name: "unknown local_quota_mode",

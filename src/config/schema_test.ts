@@ -19,7 +19,7 @@ function provider(extra: Record<string, unknown>): Record<string, unknown> {
   };
 }
 
-Deno.test("resolveConfig() converts price strings to dollars per 1K and µ$ per million", () => {
+Deno.test("resolveConfig() resolves every price to microdollars per million tokens", () => {
   const r = resolve({
     model_overrides: {
       m: {
@@ -33,11 +33,12 @@ Deno.test("resolveConfig() converts price strings to dollars per 1K and µ$ per 
   });
   assert.ok(r.ok);
   const m = r.config.model_overrides.m;
-  assert.ok(Math.abs(m.input_price_per_1k! - 0.003) < 1e-12);
-  assert.ok(Math.abs(m.output_price_per_1k! - 0.015) < 1e-12);
+  assert.equal(m.input_price_per_1k, 3_000_000);
+  assert.equal(m.output_price_per_1k, 15_000_000);
   assert.equal(m.cache_read_per_million_microdollars, 300_000);
   assert.equal(m.cache_write_per_million_microdollars, 3_750_000);
-  assert.equal(r.config.model_overrides.n.output_price_per_1k, 0.01);
+  assert.equal(r.config.model_overrides.n.input_price_per_1k, 2_000_000);
+  assert.equal(r.config.model_overrides.n.output_price_per_1k, 10_000_000);
 });
 
 Deno.test("resolveConfig() rejects negative and unreadable prices", () => {

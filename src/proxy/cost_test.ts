@@ -3,10 +3,10 @@ import {
   computeCost,
   GENERIC_PRICE,
   MAX_REQUEST_COST_MICROS,
-  parsePrice,
   type Price,
   type TokenCounts,
 } from "./cost.ts";
+import { parsePrice } from "../core/price.ts";
 import { usageFromJson } from "./usage.ts";
 
 function tokens(partial: Partial<TokenCounts>): TokenCounts {
