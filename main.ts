@@ -1,6 +1,19 @@
-import { runCli } from "./src/cli/mod.ts";
+/**
+ * Entry point. `croncheck` and `ensure-running` run from a small module
+ * without loading the full CLI (spec 07 §1: cron calls them every few
+ * minutes on a Pi); everything else imports the CLI on demand.
+ */
+import { parseFastInvocation } from "./src/ops/argv.ts";
 
 if (import.meta.main) {
-  const code = await runCli(Deno.args);
+  const fast = parseFastInvocation(Deno.args);
+  let code: number;
+  if (fast !== undefined) {
+    const { runFast } = await import("./src/ops/fast.ts");
+    code = await runFast(fast);
+  } else {
+    const { runCli } = await import("./src/cli/mod.ts");
+    code = await runCli(Deno.args);
+  }
   Deno.exit(code);
 }

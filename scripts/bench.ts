@@ -106,6 +106,7 @@ async function main() {
       "--config",
       config,
       "serve",
+      "--as-root", // serve refuses root without it (spec 07 §2); harmless otherwise
     ],
     env: { EGGPOOL_PID_FILE: `${tmp}/eggpool.pid`, XDG_STATE_HOME: tmp, XDG_RUNTIME_DIR: tmp },
     stdin: "null",

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { isolatedEnv, runEggpool } from "./_helpers/cli.ts";
 import { withTmpDir } from "./_helpers/tmp.ts";
+import { freePort, opsEnv, pidFromFile, serverScope, writeServerConfig } from "./_helpers/ops.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 
@@ -16,7 +17,7 @@ async function bundleInto(dir: string): Promise<string> {
   return out;
 }
 
-Deno.test("the bundle runs version, init-config and check-config with no source tree around it", async () => {
+Deno.test("the bundle runs version, init-config, check-config, croncheck and a daemon with no source tree around it", async () => {
   await using build = await withTmpDir();
   await using empty = await withTmpDir();
   const bundled = await bundleInto(build.path);
@@ -54,7 +55,38 @@ Deno.test("the bundle runs version, init-config and check-config with no source 
   });
   assert.equal(migrate.code, 0, migrate.stderr);
   assert.match(migrate.stdout, /0001_init/);
+
+  await checkLifecycle(empty.path, script);
 });
+
+/** The fast path and a daemon started from the bundle (the child must re-run the bundle). */
+async function checkLifecycle(dir: string, script: string): Promise<void> {
+  await using _servers = serverScope(dir);
+  const config = await writeServerConfig(dir, freePort());
+  const env = opsEnv(dir);
+  const run = (...args: string[]) =>
+    runEggpool(["--config", config, ...args], { cwd: dir, env, script });
+  const down = await run("croncheck");
+  assert.equal(down.code, 1, down.stderr);
+  assert.equal(down.stdout, "Server is not running.\n");
+  const start = await run("serve", "--daemon", "--as-root");
+  assert.equal(start.code, 0, start.stderr);
+  const pid = pidFromFile(dir);
+  const cmdline = await Deno.readTextFile(`/proc/${pid}/cmdline`);
+  assert.ok(cmdline.split("\0").includes(script), "the daemon runs the bundle again");
+  const up = await run("croncheck");
+  assert.equal(up.code, 0, up.stderr);
+  assert.equal(up.stdout, `Server is running (PID ${pid}).\n`);
+  const ensure = await run("ensure-running", "--as-root");
+  assert.equal(ensure.code, 0, ensure.stderr);
+  assert.equal(ensure.stdout, "");
+  const status = await run("runtime-status", "--json");
+  assert.equal(status.code, 0, status.stderr);
+  assert.equal(JSON.parse(status.stdout).pid, pid);
+  const stop = await run("stop");
+  assert.equal(stop.code, 0, stop.stderr);
+  assert.equal(stop.stdout, `Server stopped (PID ${pid}).\n`);
+}
 
 /** Gives every `*_env` variable the example config names a realistic-looking value. */
 function exampleKeyEnv(example: string): Record<string, string> {

@@ -43,7 +43,17 @@ interface Served {
 
 async function serve(dir: string, config: string, port: number): Promise<Served> {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-all", `--config=${DENO_JSON}`, MAIN, "--config", config, "serve"],
+    // --as-root: CI runs as root, and serve refuses root without it (spec 07 §2).
+    args: [
+      "run",
+      "--allow-all",
+      `--config=${DENO_JSON}`,
+      MAIN,
+      "--config",
+      config,
+      "serve",
+      "--as-root",
+    ],
     cwd: dir,
     env: {
       ...isolatedEnv(dir),

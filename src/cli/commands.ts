@@ -6,6 +6,13 @@ import { checkConfigCommand } from "./commands/check_config.ts";
 import { initConfigCommand } from "./commands/init_config.ts";
 import { migrateCommand } from "./commands/migrate.ts";
 import { dbCommand } from "./commands/db.ts";
+import { stopCommand } from "./commands/stop.ts";
+import { restartCommand } from "./commands/restart.ts";
+import { rehashCommand } from "./commands/rehash.ts";
+import { croncheckCommand } from "./commands/croncheck.ts";
+import { ensureRunningCommand } from "./commands/ensure_running.ts";
+import { runtimeStatusCommand } from "./commands/runtime_status.ts";
+import { deployCommand } from "./commands/deploy.ts";
 
 /** Every top-level command, in the order `eggpool help` lists them. */
 export const COMMANDS: ReadonlyArray<(ctx: CliContext) => Command> = [
@@ -15,4 +22,11 @@ export const COMMANDS: ReadonlyArray<(ctx: CliContext) => Command> = [
   initConfigCommand,
   migrateCommand,
   dbCommand,
+  stopCommand,
+  restartCommand,
+  rehashCommand,
+  croncheckCommand,
+  ensureRunningCommand,
+  runtimeStatusCommand,
+  deployCommand,
 ];

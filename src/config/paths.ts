@@ -98,3 +98,98 @@ export function resolveConfigPath(
   }
   return { path: absolutePath("config.toml", env.cwd), source: "cwd" };
 }
+
+/** Options for the path functions that must look at the disk. */
+export interface PathProbe {
+  /** True when `path` is an existing directory, or could be created as one. */
+  ensureDir(path: string): boolean;
+}
+
+/**
+ * `$EGGPOOL_RUNTIME_DIR`, else `$XDG_RUNTIME_DIR/eggpool`, else
+ * `/tmp/eggpool-<uid>.runtime`.
+ */
+export function runtimeDir(env: PathEnv): string {
+  const own = nonEmpty(env, "EGGPOOL_RUNTIME_DIR");
+  if (own) return own;
+  const xdg = nonEmpty(env, "XDG_RUNTIME_DIR");
+  return xdg ? joinPath(xdg, "eggpool") : `/tmp/eggpool-${env.uid}.runtime`;
+}
+
+/**
+ * The PID file a server writes (spec 02 §13): `$EGGPOOL_PID_FILE` >
+ * `$XDG_RUNTIME_DIR/eggpool.pid` (directly in the runtime dir) > the state
+ * dir's `eggpool.pid` when that dir exists or can be made > `/tmp/eggpool-<uid>.pid`.
+ */
+export function pidFilePath(env: PathEnv, probe: PathProbe): string {
+  const own = nonEmpty(env, "EGGPOOL_PID_FILE");
+  if (own) return absolutePath(own, env.cwd);
+  const xdg = nonEmpty(env, "XDG_RUNTIME_DIR");
+  if (xdg) return joinPath(xdg, "eggpool.pid");
+  const state = stateDir(env);
+  if (probe.ensureDir(state)) return joinPath(state, "eggpool.pid");
+  return `/tmp/eggpool-${env.uid}.pid`;
+}
+
+/**
+ * Every place a server of this user may have written its PID file, the
+ * preferred one first. A shell started from SSH has `$XDG_RUNTIME_DIR` and
+ * cron has not, so readers (croncheck, stop) look in all of them; an explicit
+ * `$EGGPOOL_PID_FILE` is the only candidate.
+ */
+export function pidFileCandidates(env: PathEnv, probe: PathProbe): string[] {
+  const first = pidFilePath(env, probe);
+  if (nonEmpty(env, "EGGPOOL_PID_FILE")) return [first];
+  const all = [
+    first,
+    `/run/user/${env.uid}/eggpool.pid`,
+    joinPath(stateDir(env), "eggpool.pid"),
+    `/tmp/eggpool-${env.uid}.pid`,
+  ];
+  return [...new Set(all)];
+}
+
+/** The lock file that serialises starting a server; it sits beside the PID file. */
+export function lockFilePath(pidFile: string): string {
+  return `${pidFile}.lock`;
+}
+
+/**
+ * The daemon's log file: `--log-file` > `$EGGPOOL_LOG_FILE` > the state
+ * dir's `eggpool.log` when the dir exists or can be made > `/tmp/eggpool-<uid>.log`.
+ */
+export function logFilePath(env: PathEnv, probe: PathProbe, flag?: string): string {
+  if (flag !== undefined && flag !== "") return absolutePath(flag, env.cwd);
+  const own = nonEmpty(env, "EGGPOOL_LOG_FILE");
+  if (own) return absolutePath(own, env.cwd);
+  const state = stateDir(env);
+  if (probe.ensureDir(state)) return joinPath(state, "eggpool.log");
+  return `/tmp/eggpool-${env.uid}.log`;
+}
+
+/** Where the cron watchdog appends its output: `<state dir>/cron.log`. */
+export function cronLogPath(env: PathEnv): string {
+  return joinPath(stateDir(env), "cron.log");
+}
+
+/**
+ * `$XDG_BACKUP_HOME/eggpool` > `/var/lib/eggpool/backups` when
+ * `/var/lib/eggpool` is a folder > `~/backups/eggpool`.
+ */
+export function backupDir(env: PathEnv, isDir: (path: string) => boolean): string {
+  const xdg = nonEmpty(env, "XDG_BACKUP_HOME");
+  if (xdg) return joinPath(xdg, "eggpool");
+  if (isDir("/var/lib/eggpool")) return "/var/lib/eggpool/backups";
+  return joinPath(env.home, "backups/eggpool");
+}
+
+/** `.env` for deploy and backup: `$EGGPOOL_ENV` when it exists > beside the config > the XDG config dir. */
+export function envFileCandidates(env: PathEnv, configPath: string): string[] {
+  const own = nonEmpty(env, "EGGPOOL_ENV");
+  const list = [
+    ...(own ? [absolutePath(own, env.cwd)] : []),
+    joinPath(dirName(configPath), ".env"),
+    joinPath(configDir(env), ".env"),
+  ];
+  return [...new Set(list)];
+}

@@ -1,0 +1,97 @@
+/** `deploy systemd --production`: the dedicated `eggpool` system user layout (spec 07 §4.1). */
+import { CliError } from "../../core/errors.ts";
+import { PRODUCTION, PRODUCTION_UNIT } from "../../ops/deploy_files.ts";
+import { isFile } from "../../ops/env.ts";
+import { lookupUser } from "../../ops/users.ts";
+import type { UserInfo } from "../../ops/users.ts";
+import type { CliContext } from "../context.ts";
+import { printFileSnippet, runStep, runSteps, writeOwnedFile } from "./_deploy.ts";
+import { EXAMPLE_CONFIG } from "./init_config.ts";
+
+const SYSTEM_USER = "eggpool";
+
+/** Prints the production unit with the steps around it. */
+export function printProductionUnit(ctx: CliContext): void {
+  printFileSnippet(ctx, {
+    title: "systemd system unit (dedicated user eggpool)",
+    path: PRODUCTION.unitPath,
+    content: PRODUCTION_UNIT,
+    sudo: true,
+    steps: [
+      "sudo useradd --system --user-group --home-dir /var/lib/eggpool --shell /usr/sbin/nologin eggpool",
+      `sudo install -m 0755 eggpool ${PRODUCTION.binary}`,
+      "sudo install -d -o eggpool -g eggpool -m 0750 /var/lib/eggpool /var/log/eggpool /var/backups/eggpool",
+      `sudo install -d -m 0755 /etc/eggpool    # then put config.toml and env there (root:eggpool, 0640)`,
+      "sudo systemctl daemon-reload",
+      "sudo systemctl enable --now eggpool",
+    ],
+  });
+}
+
+function ownedDir(path: string, mode: number, owner?: UserInfo): void {
+  Deno.mkdirSync(path, { recursive: true, mode });
+  Deno.chmodSync(path, mode);
+  if (owner) Deno.chownSync(path, owner.uid, owner.gid);
+}
+
+function seedFile(path: string, content: string, group: UserInfo): boolean {
+  if (isFile(path)) return false;
+  Deno.writeTextFileSync(path, content, { mode: 0o640 });
+  Deno.chownSync(path, 0, group.gid);
+  return true;
+}
+
+async function ensureSystemUser(ctx: CliContext): Promise<UserInfo> {
+  const existing = lookupUser({ name: SYSTEM_USER });
+  if (existing) return existing;
+  const r = await runStep(ctx, [
+    "useradd",
+    "--system",
+    "--user-group",
+    "--home-dir",
+    "/var/lib/eggpool",
+    "--shell",
+    "/usr/sbin/nologin",
+    SYSTEM_USER,
+  ]);
+  const created = lookupUser({ name: SYSTEM_USER });
+  if (!r.ok || !created) {
+    throw new CliError(
+      `cannot create the system user '${SYSTEM_USER}'${r.output ? `: ${r.output}` : ""}`,
+    );
+  }
+  return created;
+}
+
+/** Creates the user, folders and seed files, writes the unit and enables it (root only). */
+export async function installProductionUnit(ctx: CliContext): Promise<void> {
+  if (ctx.env.uid !== 0) throw new CliError("the production layout needs root: run it with sudo");
+  const user = await ensureSystemUser(ctx);
+  ownedDir("/var/lib/eggpool", 0o750, user);
+  ownedDir("/var/lib/eggpool/state", 0o700, user);
+  for (const dir of ["/var/log/eggpool", PRODUCTION.backups]) ownedDir(dir, 0o750, user);
+  ownedDir("/etc/eggpool", 0o755);
+  if (seedFile(PRODUCTION.config, EXAMPLE_CONFIG, user)) {
+    ctx.io.out(`Created ${PRODUCTION.config} from the example\n`);
+  }
+  if (seedFile("/etc/eggpool/env", "# KEY=value lines for the service (api keys)\n", user)) {
+    ctx.io.out("Created /etc/eggpool/env\n");
+  }
+  writeOwnedFile(PRODUCTION.unitPath, PRODUCTION_UNIT, { mode: 0o644 });
+  ctx.io.out(`Wrote ${PRODUCTION.unitPath}\n`);
+  if (!isFile(PRODUCTION.binary)) {
+    ctx.io.err(
+      `warning: ${PRODUCTION.binary} does not exist yet; install the eggpool binary there\n`,
+    );
+  }
+  await runSteps(ctx, [["systemctl", "daemon-reload"], ["systemctl", "enable", "eggpool.service"]]);
+  ctx.io.out(
+    [
+      "Next:",
+      `  1. Edit ${PRODUCTION.config} and /etc/eggpool/env (keys).`,
+      `  2. sudo -u eggpool ${PRODUCTION.binary} --config ${PRODUCTION.config} check-config`,
+      "  3. sudo systemctl start eggpool && systemctl status eggpool",
+      "",
+    ].join("\n"),
+  );
+}

@@ -1,0 +1,100 @@
+/**
+ * `croncheck` and `ensure-running` (spec 07 §1): PID-file logic only, no
+ * config parsing, no network. Cron runs these every few minutes on a Pi,
+ * so this module must stay free of the CLI, schema, server and database code.
+ */
+import { pidFileCandidates, resolveConfigPath } from "../config/paths.ts";
+import type { PathEnv } from "../config/paths.ts";
+import type { FastInvocation } from "./argv.ts";
+import { DISK_PROBE, isFile, processPathEnv } from "./env.ts";
+import { findServer } from "./pid_file.ts";
+import { startDetachedServer } from "./start.ts";
+
+/** Where fast commands write; the real process or a test capture. */
+export interface FastIo {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+const EXIT_USAGE = 2;
+
+/** Runs a fast-path command and returns its exit code. */
+export async function runFast(
+  inv: FastInvocation,
+  io: FastIo = processIo(),
+  env: PathEnv = processPathEnv(),
+): Promise<number> {
+  return inv.command === "croncheck" ? croncheck(inv, io, env) : await ensureRunning(inv, io, env);
+}
+
+function croncheck(inv: FastInvocation, io: FastIo, env: PathEnv): number {
+  const unknown = inv.flags.find((f) => f !== "-q" && f !== "--quiet");
+  if (unknown !== undefined) return usage(io, "croncheck", unknown);
+  const state = findServer(pidFileCandidates(env, DISK_PROBE));
+  if (inv.flags.length === 0) {
+    io.out(state.running ? `Server is running (PID ${state.pid}).\n` : "Server is not running.\n");
+  }
+  return state.running ? 0 : 1;
+}
+
+interface EnsureFlags {
+  asRoot: boolean;
+  logFile?: string;
+}
+
+function parseEnsureFlags(flags: readonly string[]): EnsureFlags | string {
+  const out: EnsureFlags = { asRoot: false };
+  for (let i = 0; i < flags.length; i++) {
+    const f = flags[i];
+    if (f === "--as-root") out.asRoot = true;
+    else if (f === "--log-file" && i + 1 < flags.length) out.logFile = flags[++i];
+    else if (f.startsWith("--log-file=")) out.logFile = f.slice("--log-file=".length);
+    else return f;
+  }
+  return out;
+}
+
+async function ensureRunning(inv: FastInvocation, io: FastIo, env: PathEnv): Promise<number> {
+  const flags = parseEnsureFlags(inv.flags);
+  if (typeof flags === "string") return usage(io, "ensure-running", flags);
+  const candidates = pidFileCandidates(env, DISK_PROBE);
+  if (findServer(candidates).running) return 0;
+  if (env.uid === 0 && !flags.asRoot) {
+    io.err("Error: refusing to run as root for personal deployment; pass --as-root to allow it\n");
+    return 1;
+  }
+  const config = resolveConfigPath(env, { flag: inv.config, exists: isFile }).path;
+  try {
+    const result = await startDetachedServer({
+      env,
+      configPath: config,
+      asRoot: flags.asRoot,
+      logFile: flags.logFile,
+    });
+    if (result.kind === "started") {
+      io.out(
+        `${new Date().toISOString()} Started eggpool server (PID ${result.pid}); ` +
+          `log: ${result.logFile}\n`,
+      );
+    }
+    return 0;
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    io.err(`Error: cannot start the server: ${message}\n`);
+    return 1;
+  }
+}
+
+function usage(io: FastIo, command: string, token: string): number {
+  io.err(`error: unknown option '${token}' for '${command}'\n`);
+  io.err("Run 'eggpool help' to see the commands and flags.\n");
+  return EXIT_USAGE;
+}
+
+function processIo(): FastIo {
+  const enc = new TextEncoder();
+  return {
+    out: (text) => void Deno.stdout.writeSync(enc.encode(text)),
+    err: (text) => void Deno.stderr.writeSync(enc.encode(text)),
+  };
+}
