@@ -56,10 +56,11 @@ export function joinUrl(baseUrl: string, path: string): string {
   return `${baseUrl.replace(/\/+$/, "")}/${path.replace(/^\/+/, "")}`;
 }
 
-function connectionListed(headers: Headers): Set<string> {
-  const listed = new Set<string>();
+function connectionListed(headers: Headers): Set<string> | undefined {
   const value = headers.get("connection");
-  if (value) { for (const token of value.split(",")) listed.add(token.trim().toLowerCase()); }
+  if (!value) return undefined;
+  const listed = new Set<string>();
+  for (const token of value.split(",")) listed.add(token.trim().toLowerCase());
   return listed;
 }
 
@@ -67,24 +68,28 @@ function connectionListed(headers: Headers): Set<string> {
  * The headers sent upstream (spec 01 §3.5): the client's minus hop-by-hop,
  * credentials and our own `x-eggpool-*` headers, then provider static
  * headers, then `anthropic-version` when needed, then the account's auth.
+ *
+ * A plain object, built with `forEach`: on Deno both are several times
+ * cheaper than iterating a `Headers` with `for…of` and building another
+ * `Headers`, and this runs on every request.
  */
-export function upstreamHeaders(client: Headers, target: UpstreamTarget): Headers {
+export function upstreamHeaders(client: Headers, target: UpstreamTarget): Record<string, string> {
   const listed = connectionListed(client);
-  const out = new Headers();
-  for (const [name, value] of client) {
-    if (HOP_BY_HOP.has(name) || CLIENT_ONLY.has(name) || listed.has(name)) continue;
-    if (name.startsWith("x-eggpool-")) continue;
-    out.append(name, value);
-  }
-  for (const [name, value] of target.headers) out.set(name, value);
-  if (target.protocol === "anthropic" && !out.has("anthropic-version")) {
-    out.set("anthropic-version", "2023-06-01");
+  const out: Record<string, string> = {};
+  client.forEach((value, name) => {
+    if (HOP_BY_HOP.has(name) || CLIENT_ONLY.has(name) || listed?.has(name)) return;
+    if (name.startsWith("x-eggpool-")) return;
+    out[name] = value;
+  });
+  for (const [name, value] of target.headers) out[name.toLowerCase()] = value;
+  if (target.protocol === "anthropic" && out["anthropic-version"] === undefined) {
+    out["anthropic-version"] = "2023-06-01";
   }
   const { auth, key } = target;
   if (auth.mode !== "none" && key !== undefined) {
-    out.set(auth.header, auth.mode === "bearer" ? `${auth.scheme} ${key}` : key);
+    out[auth.header.toLowerCase()] = auth.mode === "bearer" ? `${auth.scheme} ${key}` : key;
   }
-  out.set("content-type", "application/json");
+  out["content-type"] = "application/json";
   return out;
 }
 
@@ -92,10 +97,10 @@ export function upstreamHeaders(client: Headers, target: UpstreamTarget): Header
 export function clientHeaders(upstream: Headers): Headers {
   const listed = connectionListed(upstream);
   const out = new Headers();
-  for (const [name, value] of upstream) {
-    if (HOP_BY_HOP.has(name) || listed.has(name)) continue;
-    if (name === "content-length" || name === "content-encoding") continue;
+  upstream.forEach((value, name) => {
+    if (HOP_BY_HOP.has(name) || listed?.has(name)) return;
+    if (name === "content-length" || name === "content-encoding") return;
     out.append(name, value);
-  }
+  });
   return out;
 }
