@@ -1,183 +1,369 @@
 /**
- * The accounts EggPool can send to, their providers, and their in-memory
- * health (cooldowns, in-flight counts). Pure: no I/O. The quota-aware scorer
- * (issue #4) replaces `order()`; callers depend only on its contract: the
- * eligible accounts for a model and protocol, best first.
+ * The accounts EggPool can send to and the router over them: eligibility
+ * gates, the quota-fair scorer, priority tiers and fair rotation, backoffs,
+ * circuit breakers and in-flight reservations (spec 03 §4–§10). Pure: time
+ * comes from the injected clock, persistence through the backoff store port.
  */
-import type { Protocol } from "../core/protocol.ts";
-import type { UpstreamAuth } from "../proxy/upstream.ts";
+import type { Failure } from "../routing/classify.ts";
+import { FairnessRotor, rankCandidates } from "../routing/rank.ts";
+import type { PerWindow, ScorerOptions } from "../routing/scorer.ts";
+import { DEFAULT_SCORER_OPTIONS, scoreAccount, weightedCapacities } from "../routing/scorer.ts";
+import { QuotaWindows, USAGE_BUFFER_LENGTH } from "../routing/windows.ts";
+import type { AccountWindows, UsageObservation } from "../routing/windows.ts";
+import type { AccountRuntime } from "./account.ts";
+import { hasCredentials } from "./account.ts";
+import { BackoffBook } from "./backoffs.ts";
+import { CircuitBreaker } from "./circuit.ts";
+import type { CircuitOptions } from "./circuit.ts";
+import type { Candidate, Exclusion, RouteRequest, RoutingDecision } from "./decision.ts";
+import { accountStatus } from "./status.ts";
+import { CIRCUIT_CLASSES, EXCLUSION_OF_BACKOFF, legacyFailure } from "./_failures.ts";
+import type { CoolDownOptions } from "./_failures.ts";
+import type { AccountStatus, LastError } from "./status.ts";
 
-/** A provider as the data plane needs it, with env references resolved. */
-export interface ProviderRuntime {
-  id: string;
-  baseUrl: string;
-  protocols: readonly Protocol[];
-  /** Endpoint path per protocol, relative to `baseUrl`. */
-  paths: Readonly<Record<Protocol, string>>;
-  /** Per-model path overrides: model id → protocol → path. */
-  modelPaths: ReadonlyMap<string, Partial<Record<Protocol, string>>>;
-  auth: UpstreamAuth;
-  headers: ReadonlyArray<readonly [string, string]>;
-  priority: number;
-  /** Deadline for the response head, in ms. */
-  headersTimeoutMs: number;
-  /** Longest silence allowed inside a streamed body, in ms. */
-  idleTimeoutMs: number;
-}
+// Re-exported so modules that imported these from pool.ts keep compiling.
+export type { AccountRuntime, ProviderRuntime } from "./account.ts";
+export type { Exclusion, RouteRequest, RoutingDecision } from "./decision.ts";
+export type { CoolDownOptions } from "./_failures.ts";
 
-/** One upstream account. */
-export interface AccountRuntime {
-  name: string;
-  provider: ProviderRuntime;
-  enabled: boolean;
-  weight: number;
-  /** The resolved key; never logged or stored. */
-  key: string | undefined;
-  /** Outbound proxy client, when the account has one. */
-  client?: Deno.HttpClient;
-}
+/** Does the catalog say this account serves this model (per-account lists, freshness)? */
+export type SupportCheck = (account: AccountRuntime, modelId: string, now: number) => boolean;
 
-interface Cooldown {
-  /** Undefined = until the credential changes (authentication failures). */
-  untilMs: number | undefined;
-  reason: string;
-}
-
-/** Why an account was not eligible (recorded with routing decisions). */
-export interface Exclusion {
-  account: string;
-  reason: "disabled" | "no_key" | "cooling_down" | "auth_failed" | "model_unavailable";
-  untilMs?: number;
-}
-
-/** Options for {@linkcode AccountPool}. */
+/** Options for {@linkcode AccountPool}; only `clock` is required. */
 export interface AccountPoolOptions {
   clock: () => number;
+  /** Default: spec defaults (`DEFAULT_SCORER_OPTIONS`). */
+  scorer?: ScorerOptions;
+  /** Default: empty in-memory windows. */
+  windows?: QuotaWindows;
+  /** Default: an in-memory book without persistence. */
+  backoffs?: BackoffBook;
+  /** Default: every account of a serving provider serves the model. */
+  supports?: SupportCheck;
+  /** Known external spend per account and window (`*_offset_microdollars`). */
+  spendOffsets?: ReadonlyMap<string, PerWindow>;
+  circuit?: CircuitOptions;
+  /** Uniform in [0, 1) for `random` fairness; default `Math.random`. */
+  random?: () => number;
 }
 
-/** Accounts and their in-memory health. */
+/** One account's mutable routing state. */
+interface SlotState {
+  circuit: CircuitBreaker;
+  inFlight: number;
+  /** Tokens reserved by the requests in flight. */
+  reservedTokens: number;
+  offsets?: PerWindow;
+  lastError?: LastError;
+}
+
+/** A configured account with its state. */
+interface Slot extends SlotState {
+  account: AccountRuntime;
+  /** Position in name order. */
+  ord: number;
+  windows: AccountWindows;
+  /** Capacities × weight, computed once. */
+  capacities: Float64Array;
+}
+
+/** Accounts, their health and the router over them. */
 export class AccountPool {
   readonly accounts: readonly AccountRuntime[];
+  readonly windows: QuotaWindows;
+  readonly backoffs: BackoffBook;
   readonly #clock: () => number;
-  readonly #accountCooldown = new Map<string, Cooldown>();
-  /** Keyed `account\u0000model`. */
-  readonly #modelCooldown = new Map<string, Cooldown>();
-  readonly #inFlight = new Map<string, number>();
-  readonly #rotation = new Map<string, number>();
+  readonly #scorer: ScorerOptions;
+  readonly #supports?: SupportCheck;
+  readonly #random: () => number;
+  readonly #circuitOptions?: CircuitOptions;
+  /** Per-account routing state, in account-name order (the ranking tie-break order). */
+  readonly #slots: Slot[];
+  readonly #byName = new Map<string, Slot>();
+  readonly #byProvider = new Map<string, Slot[]>();
+  readonly #orphans = new Map<string, SlotState>();
+  readonly #rotor = new FairnessRotor();
+  readonly #usage = new Float64Array(USAGE_BUFFER_LENGTH);
 
   constructor(accounts: readonly AccountRuntime[], options: AccountPoolOptions) {
     this.accounts = accounts;
     this.#clock = options.clock;
+    this.#scorer = options.scorer ?? DEFAULT_SCORER_OPTIONS;
+    this.windows = options.windows ?? new QuotaWindows({ clock: options.clock });
+    this.backoffs = options.backoffs ?? new BackoffBook({ clock: options.clock });
+    this.#supports = options.supports;
+    this.#random = options.random ?? Math.random;
+    const sorted = [...accounts].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    this.#slots = sorted.map((account, ord) => ({
+      account,
+      ord,
+      circuit: new CircuitBreaker(options.circuit),
+      inFlight: 0,
+      reservedTokens: 0,
+      offsets: options.spendOffsets?.get(account.name),
+      windows: this.windows.of(account.name),
+      capacities: weightedCapacities(account.weight, this.#scorer),
+    }));
+    for (const slot of this.#slots) {
+      this.#byName.set(slot.account.name, slot);
+      const list = this.#byProvider.get(slot.account.provider.id) ?? [];
+      list.push(slot);
+      this.#byProvider.set(slot.account.provider.id, list);
+    }
+    this.#circuitOptions = options.circuit;
+  }
+
+  /** The account's state; names unknown to the pool get a detached one on first use. */
+  #slot(name: string): SlotState {
+    let slot: SlotState | undefined = this.#byName.get(name) ?? this.#orphans.get(name);
+    if (slot === undefined) {
+      slot = { circuit: new CircuitBreaker(this.#circuitOptions), inFlight: 0, reservedTokens: 0 };
+      this.#orphans.set(name, slot);
+    }
+    return slot;
+  }
+
+  /** Why the slot's account cannot serve the request now, or undefined when it is eligible. */
+  #gate(
+    slot: Slot,
+    modelId: string,
+    now: number,
+    attempted?: ReadonlySet<string>,
+  ): Exclusion | undefined {
+    const a = slot.account;
+    if (attempted?.has(a.name)) return { account: a.name, reason: "attempted" };
+    if (!a.enabled) return { account: a.name, reason: "disabled" };
+    if (!hasCredentials(a)) return { account: a.name, reason: "no_key" };
+    const b = this.backoffs.blocking(a.name, modelId, now);
+    if (b !== undefined) {
+      const ex: Exclusion = { account: a.name, reason: EXCLUSION_OF_BACKOFF[b.reason] };
+      if (b.untilMs !== undefined) ex.untilMs = b.untilMs;
+      return ex;
+    }
+    if (!slot.circuit.canAttempt(now)) {
+      return { account: a.name, reason: "circuit_open", untilMs: slot.circuit.reopensAt() };
+    }
+    if (this.#supports !== undefined && !this.#supports(a, modelId, now)) {
+      return { account: a.name, reason: "not_serving" };
+    }
+    return undefined;
   }
 
   /**
-   * The eligible accounts of `providerIds` for `modelId`, best first: higher
-   * `routing_priority` tiers first, rotating the start within a tier so load
-   * spreads. Excluded accounts are reported to `exclusions` when given.
+   * Ranks the accounts of `req.providerIds` for one attempt: eligibility
+   * gates (every exclusion recorded), the quota-fair score, priority tiers
+   * and fair rotation among near-ties. Advances the fairness rotor.
+   */
+  decide(req: RouteRequest): RoutingDecision {
+    const now = this.#clock();
+    const exclusions: Exclusion[] = [];
+    const items: Candidate[] = [];
+    const est = req.estTokens ?? 0;
+    for (const slot of this.#slots) {
+      const a = slot.account;
+      if (!req.providerIds.has(a.provider.id)) continue;
+      const why = this.#gate(slot, req.modelId, now, req.attempted);
+      if (why !== undefined) {
+        exclusions.push(why);
+        continue;
+      }
+      slot.windows.fill(now, this.#usage);
+      const components = scoreAccount({
+        usage: this.#usage,
+        weight: a.weight,
+        inFlight: slot.inFlight,
+        reservedTokens: slot.reservedTokens,
+        estTokens: est,
+        unhealthy: slot.circuit.isUnhealthy,
+        spendOffsetMicros: slot.offsets,
+        capacities: slot.capacities,
+      }, this.#scorer);
+      if (this.#scorer.hardCap && components.overCap) {
+        exclusions.push({ account: a.name, reason: "hard_cap" });
+        continue;
+      }
+      items.push({
+        account: a,
+        name: a.name,
+        ord: slot.ord,
+        providerId: a.provider.id,
+        priority: a.provider.priority,
+        score: components.score,
+        components,
+      });
+    }
+    const candidates = rankCandidates(items, {
+      options: this.#scorer,
+      rotor: this.#rotor,
+      facts: {
+        modelId: req.modelId,
+        providerId: req.requestedProviderId,
+        protocol: req.protocol,
+        clientProtocol: req.clientProtocol,
+      },
+      random: this.#random,
+    });
+    return {
+      decidedAt: now,
+      modelId: req.modelId,
+      requestedProviderId: req.requestedProviderId,
+      protocol: req.protocol,
+      clientProtocol: req.clientProtocol,
+      strategy: "quota_fair",
+      candidates,
+      exclusions,
+      chosen: candidates[0]?.name,
+    };
+  }
+
+  /**
+   * The eligible accounts of `providerIds` for `modelId`, best first (the
+   * contract the data plane used before `decide`). Exclusions are appended
+   * to `exclusions` when given.
    */
   order(
     providerIds: ReadonlySet<string>,
     modelId: string,
     exclusions?: Exclusion[],
   ): AccountRuntime[] {
+    const d = this.decide({ providerIds, modelId });
+    exclusions?.push(...d.exclusions);
+    return d.candidates.map((c) => c.account);
+  }
+
+  /** Whether some account of `providerId` could serve `modelId` now (for `/v1/models`). */
+  canServe(providerId: string, modelId: string, options: { healthyOnly?: boolean } = {}): boolean {
     const now = this.#clock();
-    const eligible: AccountRuntime[] = [];
-    for (const a of this.accounts) {
-      if (!providerIds.has(a.provider.id)) continue;
-      const why = this.#exclusion(a, modelId, now);
-      if (why) exclusions?.push(why);
-      else eligible.push(a);
+    for (const slot of this.#byProvider.get(providerId) ?? []) {
+      if (this.#gate(slot, modelId, now) !== undefined) continue;
+      if (options.healthyOnly && slot.circuit.isUnhealthy) continue;
+      return true;
     }
-    eligible.sort((x, y) => y.provider.priority - x.provider.priority);
-    const out: AccountRuntime[] = [];
-    let i = 0;
-    while (i < eligible.length) {
-      let j = i;
-      while (
-        j < eligible.length && eligible[j].provider.priority === eligible[i].provider.priority
-      ) j++;
-      const tier = eligible.slice(i, j);
-      const key = `${modelId}\u0000${tier[0].provider.priority}`;
-      const turn = this.#rotation.get(key) ?? 0;
-      this.#rotation.set(key, (turn + 1) % 1_000_000);
-      for (let k = 0; k < tier.length; k++) out.push(tier[(turn + k) % tier.length]);
-      i = j;
-    }
-    return out;
+    return false;
   }
 
-  #exclusion(a: AccountRuntime, modelId: string, now: number): Exclusion | undefined {
-    if (!a.enabled) return { account: a.name, reason: "disabled" };
-    if (a.key === undefined && a.provider.auth.mode !== "none") {
-      return { account: a.name, reason: "no_key" };
-    }
-    const cd = this.#active(this.#accountCooldown, a.name, now);
-    if (cd) {
-      return cd.untilMs === undefined
-        ? { account: a.name, reason: "auth_failed" }
-        : { account: a.name, reason: "cooling_down", untilMs: cd.untilMs };
-    }
-    const md = this.#active(this.#modelCooldown, `${a.name}\u0000${modelId}`, now);
-    if (md) return { account: a.name, reason: "model_unavailable", untilMs: md.untilMs };
-    return undefined;
+  /**
+   * Applies a failed attempt: the backoff (persisted), the circuit (auth,
+   * transport, timeout and 5xx only) and the account's last error.
+   */
+  recordFailure(account: string, failure: Failure, modelId?: string): void {
+    if (failure.class === "client_error") return;
+    const now = this.#clock();
+    this.backoffs.record(account, failure, modelId);
+    const slot = this.#slot(account);
+    if (CIRCUIT_CLASSES.has(failure.class)) slot.circuit.recordFailure(now);
+    slot.lastError = {
+      at: now,
+      class: failure.class,
+      errorClass: failure.errorClass,
+      statusCode: failure.statusCode,
+    };
   }
 
-  #active(map: Map<string, Cooldown>, key: string, now: number): Cooldown | undefined {
-    const cd = map.get(key);
-    if (cd === undefined) return undefined;
-    if (cd.untilMs !== undefined && cd.untilMs <= now) {
-      map.delete(key);
-      return undefined;
-    }
-    return cd;
+  /**
+   * Rests an account (or one of its models): the handler's original call.
+   * Prefer passing `failure`; without it one is rebuilt from `reason`.
+   */
+  coolDown(account: string, options: CoolDownOptions): void {
+    const failure = options.failure ?? legacyFailure(options);
+    this.recordFailure(account, failure, options.modelId);
   }
 
-  /** Rests an account (or one of its models) for `cooldownMs`; undefined = until the key changes. */
-  coolDown(
-    account: string,
-    options: { cooldownMs: number | undefined; reason: string; modelId?: string },
-  ): void {
-    const until = options.cooldownMs === undefined ? undefined : this.#clock() + options.cooldownMs;
-    const entry = { untilMs: until, reason: options.reason };
-    if (options.modelId !== undefined) {
-      this.#modelCooldown.set(`${account}\u0000${options.modelId}`, entry);
-    } else this.#accountCooldown.set(account, entry);
-  }
-
-  /** A success clears the account's temporary cooldowns (never an auth failure). */
+  /** A success clears the account's temporary backoffs (never an auth failure) and closes its circuit. */
   clearOnSuccess(account: string, modelId: string): void {
-    const cd = this.#accountCooldown.get(account);
-    if (cd && cd.untilMs !== undefined) this.#accountCooldown.delete(account);
-    this.#modelCooldown.delete(`${account}\u0000${modelId}`);
+    this.backoffs.clearOnSuccess(account, modelId);
+    this.#byName.get(account)?.circuit.recordSuccess();
   }
 
-  /** The soonest time any of `providerIds`' cooling accounts frees up, for `Retry-After`. */
-  soonestRetryMs(providerIds: ReadonlySet<string>): number | undefined {
+  /** The operator changed the account's credential: lift its auth backoff. */
+  credentialChanged(account: string): void {
+    this.backoffs.clearAuth(account);
+    this.#byName.get(account)?.circuit.recordSuccess();
+  }
+
+  /**
+   * The soonest time (ms from now) an account of `providerIds` that is
+   * resting on a timed backoff or an open circuit frees up, for `Retry-After`.
+   * Undefined when none is (all disabled, unauthenticated, or none exist).
+   */
+  soonestRetryMs(providerIds: ReadonlySet<string>, modelId?: string): number | undefined {
     const now = this.#clock();
     let best: number | undefined;
-    for (const a of this.accounts) {
-      if (!providerIds.has(a.provider.id)) continue;
-      const cd = this.#active(this.#accountCooldown, a.name, now);
-      if (cd?.untilMs === undefined) continue;
-      const wait = cd.untilMs - now;
+    const consider = (until: number | undefined) => {
+      if (until === undefined) return;
+      const wait = Math.max(0, until - now);
       if (best === undefined || wait < best) best = wait;
+    };
+    for (const slot of this.#slots) {
+      const a = slot.account;
+      if (!providerIds.has(a.provider.id) || !a.enabled || !hasCredentials(a)) continue;
+      const b = this.backoffs.blocking(a.name, modelId ?? "", now);
+      if (b !== undefined) {
+        consider(b.untilMs);
+        continue;
+      }
+      if (!slot.circuit.canAttempt(now)) consider(slot.circuit.reopensAt());
     }
     return best;
   }
 
-  /** Counts a request in flight on an account (released by the returned function). */
-  acquire(account: string): () => void {
-    this.#inFlight.set(account, (this.#inFlight.get(account) ?? 0) + 1);
+  #lease(slot: SlotState, estTokens: number, probe: boolean): () => void {
+    slot.inFlight++;
+    slot.reservedTokens += estTokens;
     let released = false;
     return () => {
       if (released) return;
       released = true;
-      this.#inFlight.set(account, (this.#inFlight.get(account) ?? 1) - 1);
+      slot.inFlight = Math.max(0, slot.inFlight - 1);
+      slot.reservedTokens = Math.max(0, slot.reservedTokens - estTokens);
+      // An attempt that ends without a success or failure record frees the probe slot.
+      if (probe) slot.circuit.releaseProbe();
     };
   }
 
-  /** Requests in flight per account. */
+  /**
+   * Counts a request in flight on an account (released by the returned
+   * function) and takes the circuit's half-open probe slot when it is due.
+   * Never refuses; use {@linkcode tryAcquire} to respect a taken probe slot.
+   */
+  acquire(account: string, options: { estTokens?: number } = {}): () => void {
+    const slot = this.#slot(account);
+    const admission = slot.circuit.tryAcquire(this.#clock());
+    return this.#lease(slot, options.estTokens ?? 0, admission === "probe");
+  }
+
+  /** Like {@linkcode acquire}, but undefined when the circuit rejects the attempt (probe already out). */
+  tryAcquire(account: string, options: { estTokens?: number } = {}): (() => void) | undefined {
+    const slot = this.#slot(account);
+    const admission = slot.circuit.tryAcquire(this.#clock());
+    if (admission === "rejected") return undefined;
+    return this.#lease(slot, options.estTokens ?? 0, admission === "probe");
+  }
+
+  /** Requests in flight on an account. */
   inFlight(account: string): number {
-    return this.#inFlight.get(account) ?? 0;
+    return (this.#byName.get(account) ?? this.#orphans.get(account))?.inFlight ?? 0;
+  }
+
+  /** Counts a finalized request in the account's quota windows. */
+  observe(account: string, observation: UsageObservation): void {
+    this.windows.observe(account, observation);
+  }
+
+  /** Every account's routing state, for `/api/accounts/status` and the dashboard. */
+  status(now: number = this.#clock()): AccountStatus[] {
+    return this.accounts.map((a) => {
+      const slot = this.#slot(a.name);
+      return accountStatus(a, {
+        now,
+        inFlight: slot.inFlight,
+        circuit: slot.circuit.snapshot(now),
+        backoffs: this.backoffs.list(now, a.name),
+        usage: this.windows.usage(a.name, now),
+        caps: this.#scorer.spendCapMicros,
+        offsets: slot.offsets,
+        lastError: slot.lastError,
+      });
+    });
   }
 }

@@ -11,6 +11,7 @@ export interface ListedModel {
   id: string;
   /** Protocol the list's shape suggests: Anthropic-shaped lists → anthropic. */
   shape: Protocol;
+  displayName?: string;
   maxContextTokens?: number;
   maxOutputTokens?: number;
 }
@@ -50,6 +51,7 @@ function entry(
   id: string,
   fields: {
     protocol?: Protocol;
+    displayName?: string;
     maxContextTokens?: number;
     maxInputTokens?: number;
     maxOutputTokens?: number;
@@ -63,9 +65,11 @@ function entry(
     modelId: id,
     providerId: provider.id,
     protocol,
+    displayName: fields.displayName,
     maxContextTokens: o.max_context_tokens ?? fields.maxContextTokens,
     maxInputTokens: o.max_input_tokens ?? fields.maxInputTokens,
     maxOutputTokens: o.max_output_tokens ?? fields.maxOutputTokens,
+    enforceContextLimit: o.enforce_context_limit ?? true,
     source: fields.source,
   };
 }
@@ -79,6 +83,7 @@ export function staticEntries(
   for (const m of provider.static_models) {
     const e = entry(config, provider, m.id, {
       protocol: m.protocol,
+      displayName: m.display_name,
       maxContextTokens: m.max_context_tokens,
       maxInputTokens: m.max_input_tokens,
       maxOutputTokens: m.max_output_tokens,
@@ -102,6 +107,7 @@ export function discoveredEntries(
     known.add(m.id);
     const e = entry(config, provider, m.id, {
       protocol: m.shape,
+      displayName: m.displayName,
       maxContextTokens: m.maxContextTokens,
       maxOutputTokens: m.maxOutputTokens,
       source: "discovered",
@@ -122,9 +128,11 @@ export function parseModelList(body: unknown): ListedModel[] | undefined {
     if (typeof m !== "object" || m === null || typeof m.id !== "string" || m.id === "") continue;
     const ctx = m.context_length ?? m.context_window ?? m.max_context_tokens;
     const outMax = m.max_output_tokens ?? m.max_completion_tokens;
+    const name = anthropicShaped ? m.display_name : (m.name ?? m.title);
     out.push({
       id: m.id,
       shape: anthropicShaped ? "anthropic" : "openai",
+      displayName: typeof name === "string" && name !== "" ? name : undefined,
       maxContextTokens: Number.isInteger(ctx) && ctx > 0 ? ctx : undefined,
       maxOutputTokens: Number.isInteger(outMax) && outMax > 0 ? outMax : undefined,
     });

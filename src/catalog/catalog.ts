@@ -10,11 +10,36 @@ export interface ModelEntry {
   modelId: string;
   providerId: string;
   protocol: Protocol;
+  displayName?: string;
   maxContextTokens?: number;
   maxInputTokens?: number;
   maxOutputTokens?: number;
+  /** `model_overrides.enforce_context_limit`; undefined counts as true. */
+  enforceContextLimit?: boolean;
   /** Where the entry came from: `static` config rows or a live `discovered` list. */
   source: "static" | "discovered";
+}
+
+/** Options for {@linkcode ModelCatalog}. */
+export interface ModelCatalogOptions {
+  /**
+   * Freshness gate (`allow_stale_catalog = false`, spec 03 §1.5): an account
+   * whose last successful refresh is older than this serves only static models.
+   */
+  freshnessMs?: number;
+}
+
+/** The account fields {@linkcode ModelCatalog.supports} reads (an `AccountRuntime` fits). */
+export interface SupportSubject {
+  name: string;
+  provider: { id: string };
+}
+
+/** What one account's models endpoint last said. */
+interface AccountSupport {
+  providerId: string;
+  models: ReadonlySet<string>;
+  lastSuccessAt?: number;
 }
 
 /** A requested model id after splitting an optional `/provider` suffix (spec 01 §3.1 step 6). */
@@ -27,10 +52,50 @@ export interface ModelRef {
 export class ModelCatalog {
   #byModel = new Map<string, ModelEntry[]>();
   #byProvider = new Map<string, ModelEntry[]>();
+  /** Provider id → static model ids (always routable). */
+  #static = new Map<string, Set<string>>();
+  readonly #support = new Map<string, AccountSupport>();
   readonly #providerIds: ReadonlySet<string>;
+  readonly #freshnessMs?: number;
 
-  constructor(providerIds: Iterable<string>) {
+  constructor(providerIds: Iterable<string>, options: ModelCatalogOptions = {}) {
     this.#providerIds = new Set(providerIds);
+    this.#freshnessMs = options.freshnessMs;
+  }
+
+  /**
+   * Records the models one account's endpoint lists (its support set).
+   * Accounts without a record are assumed to serve what their provider serves.
+   */
+  setAccountSupport(
+    accountName: string,
+    providerId: string,
+    models: Iterable<string>,
+    lastSuccessAt?: number,
+  ): void {
+    this.#support.set(accountName, { providerId, models: new Set(models), lastSuccessAt });
+  }
+
+  /** The account's support set, when one was recorded. */
+  accountModels(accountName: string): ReadonlySet<string> | undefined {
+    return this.#support.get(accountName)?.models;
+  }
+
+  /**
+   * Whether the account serves the model (eligibility gate 9): static models
+   * always; otherwise its support set when it has one (and, under the
+   * freshness gate, only when that set is fresh); otherwise its provider's list.
+   */
+  supports(account: SupportSubject, modelId: string, now: number): boolean {
+    const providerId = account.provider.id;
+    const s = this.#support.get(account.name);
+    const own = s !== undefined && s.providerId === providerId ? s : undefined;
+    const fresh = this.#freshnessMs === undefined ||
+      (own?.lastSuccessAt !== undefined && now - own.lastSuccessAt <= this.#freshnessMs);
+    // The common case first: a fresh list that names the model (two lookups).
+    if (own !== undefined && fresh && own.models.has(modelId)) return true;
+    if (this.#static.get(providerId)?.has(modelId)) return true;
+    return fresh && own === undefined;
   }
 
   /** Replaces everything known about one provider's models. */
@@ -41,14 +106,21 @@ export class ModelCatalog {
 
   #rebuild(): void {
     const byModel = new Map<string, ModelEntry[]>();
+    const statics = new Map<string, Set<string>>();
     for (const entries of this.#byProvider.values()) {
       for (const e of entries) {
+        if (e.source === "static") {
+          const set = statics.get(e.providerId) ?? new Set<string>();
+          set.add(e.modelId);
+          statics.set(e.providerId, set);
+        }
         const list = byModel.get(e.modelId);
         if (list) list.push(e);
         else byModel.set(e.modelId, [e]);
       }
     }
     this.#byModel = byModel;
+    this.#static = statics;
   }
 
   /**
@@ -70,6 +142,11 @@ export class ModelCatalog {
   entries(ref: ModelRef): readonly ModelEntry[] {
     const all = this.#byModel.get(ref.modelId) ?? [];
     return ref.providerId ? all.filter((e) => e.providerId === ref.providerId) : all;
+  }
+
+  /** One provider's entries. */
+  providerEntries(providerId: string): readonly ModelEntry[] {
+    return this.#byProvider.get(providerId) ?? [];
   }
 
   /** Every entry, grouped by nothing: for `/v1/models`. */

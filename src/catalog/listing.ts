@@ -1,41 +1,136 @@
-import type { ModelCatalog } from "./catalog.ts";
+import type { ModelCatalog, ModelEntry } from "./catalog.ts";
 
-/** One `/v1/models` entry in the OpenAI list shape. */
+/** Token limits shown with a listed model; only known fields are present. */
+export interface ListedLimits {
+  context?: number;
+  input?: number;
+  output?: number;
+}
+
+/** EggPool's extension object of a `/v1/models` item (spec 01 §4). */
+export interface ModelListExtras {
+  /** Suffixed items: the bare model id and its provider. */
+  base_model_id?: string;
+  provider_id?: string;
+  routing_priority?: number;
+  /** Collapsed items: every contributing provider and the highest priority. */
+  providers?: string[];
+  routing_priority_max?: number;
+  limits?: ListedLimits;
+}
+
+/** One `/v1/models` entry in the OpenAI list shape, plus EggPool's extras. */
 export interface ModelListItem {
   id: string;
   object: "model";
   created: number;
   owned_by: string;
+  /** Display name, or the id. */
+  name?: string;
+  eggpool?: ModelListExtras;
+}
+
+/** Options for {@linkcode listModels}. */
+export interface ListModelsOptions {
+  /** `[models].collapse_models`: one bare id per model instead of one `model/provider` per pair. */
+  collapse: boolean;
+  /** Provider id → `routing_priority`. */
+  priorities?: Readonly<Record<string, number>>;
+  /**
+   * Visibility (spec 03 §2 `expose_mode`): whether some eligible account of
+   * the provider serves the model. Default: everything in the catalog is shown.
+   */
+  isVisible?: (providerId: string, modelId: string) => boolean;
+}
+
+function minDefined(a: number | undefined, b: number | undefined): number | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return Math.min(a, b);
+}
+
+/** Field-wise minimum of the entries' limits; undefined when none is known. */
+export function minimumLimits(entries: readonly ModelEntry[]): ListedLimits | undefined {
+  let context: number | undefined;
+  let input: number | undefined;
+  let output: number | undefined;
+  for (const e of entries) {
+    context = minDefined(context, e.maxContextTokens);
+    input = minDefined(input, e.maxInputTokens);
+    output = minDefined(output, e.maxOutputTokens);
+  }
+  const out: ListedLimits = {};
+  if (context !== undefined) out.context = context;
+  if (input !== undefined) out.input = input;
+  if (output !== undefined) out.output = output;
+  return Object.keys(out).length === 0 ? undefined : out;
+}
+
+function withLimits(extras: ModelListExtras, entries: readonly ModelEntry[]): ModelListExtras {
+  const limits = minimumLimits(entries);
+  return limits === undefined ? extras : { ...extras, limits };
+}
+
+function byId(a: { id: string }, b: { id: string }): number {
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
 
 /**
  * The `/v1/models` body: one `model/provider` id per pair, or one id per
- * model when `collapse` is set (spec 03 §2).
+ * model when `collapse` is set (spec 03 §2), sorted by id, with context and
+ * output limits (the minimum across providers for a collapsed id).
  */
 export function listModels(
   catalog: ModelCatalog,
-  options: { collapse: boolean },
+  options: ListModelsOptions,
 ): { object: "list"; data: ModelListItem[] } {
+  const priorityOf = (p: string) => options.priorities?.[p] ?? 0;
+  const visible = catalog.all().filter((e) =>
+    e.modelId !== "__deprecated__" && (options.isVisible?.(e.providerId, e.modelId) ?? true)
+  );
   const data: ModelListItem[] = [];
   if (options.collapse) {
-    const owners = new Map<string, string[]>();
-    for (const e of catalog.all()) {
-      const list = owners.get(e.modelId) ?? [];
-      list.push(e.providerId);
-      owners.set(e.modelId, list);
+    const groups = new Map<string, ModelEntry[]>();
+    for (const e of visible) {
+      const list = groups.get(e.modelId) ?? [];
+      list.push(e);
+      groups.set(e.modelId, list);
     }
-    for (const [id, providers] of [...owners].sort(([a], [b]) => a.localeCompare(b))) {
-      data.push({ id, object: "model", created: 0, owned_by: providers.sort().join(",") });
+    for (const [id, entries] of groups) {
+      const providers = [...new Set(entries.map((e) => e.providerId))].sort();
+      const first = [...entries].sort((a, b) => (a.providerId < b.providerId ? -1 : 1))[0];
+      data.push({
+        id,
+        object: "model",
+        created: 0,
+        owned_by: providers.join(","),
+        name: first.displayName ?? id,
+        eggpool: withLimits({
+          providers,
+          routing_priority_max: Math.max(...providers.map(priorityOf)),
+        }, entries),
+      });
     }
   } else {
     const seen = new Set<string>();
-    for (const e of catalog.all()) {
+    for (const e of visible) {
       const id = `${e.modelId}/${e.providerId}`;
       if (seen.has(id)) continue;
       seen.add(id);
-      data.push({ id, object: "model", created: 0, owned_by: e.providerId });
+      data.push({
+        id,
+        object: "model",
+        created: 0,
+        owned_by: e.providerId,
+        name: e.displayName ?? e.modelId,
+        eggpool: withLimits({
+          base_model_id: e.modelId,
+          provider_id: e.providerId,
+          routing_priority: priorityOf(e.providerId),
+        }, [e]),
+      });
     }
-    data.sort((a, b) => a.id.localeCompare(b.id));
   }
+  data.sort(byId);
   return { object: "list", data };
 }

@@ -6,6 +6,8 @@ import { checkConfigCommand } from "./commands/check_config.ts";
 import { initConfigCommand } from "./commands/init_config.ts";
 import { migrateCommand } from "./commands/migrate.ts";
 import { dbCommand } from "./commands/db.ts";
+import { modelsCommand } from "./commands/models_refresh.ts";
+import { accountsCommand } from "./commands/accounts.ts";
 import { stopCommand } from "./commands/stop.ts";
 import { restartCommand } from "./commands/restart.ts";
 import { rehashCommand } from "./commands/rehash.ts";
@@ -22,6 +24,8 @@ export const COMMANDS: ReadonlyArray<(ctx: CliContext) => Command> = [
   initConfigCommand,
   migrateCommand,
   dbCommand,
+  modelsCommand,
+  accountsCommand,
   stopCommand,
   restartCommand,
   rehashCommand,

@@ -1,0 +1,85 @@
+/**
+ * A routing decision recorded against its request row and read back:
+ * candidates with score components, the selected account and exclusions.
+ */
+import assert from "node:assert/strict";
+import { openTestDatabase } from "../src/storage/_testing.ts";
+import { syncConfigRows } from "../src/storage/accounts_repo.ts";
+import { insertRequest } from "../src/storage/requests_repo.ts";
+import { insertRoutingDecisions, listRoutingDecisions } from "../src/storage/routing_repo.ts";
+import { AccountPool } from "../src/accounts/pool.ts";
+import { decisionRecord } from "../src/accounts/decision.ts";
+import { fakeAccount, fakeClock, fakeProvider } from "../src/accounts/_fixtures.ts";
+
+Deno.test("routing decisions round-trip through routing_decisions", () => {
+  using db = openTestDatabase();
+  const clock = fakeClock();
+  const ids = syncConfigRows(
+    db,
+    [{ id: "p", baseUrl: "https://p.example/v1", protocols: ["openai"] }],
+    ["a", "b", "c"].map((name) => ({
+      name,
+      providerId: "p",
+      apiKeyEnv: "",
+      enabled: name !== "c",
+      weight: 1,
+    })),
+    clock.now,
+  );
+  const lookup = {
+    accountId: (n: string | undefined) => (n === undefined ? null : ids.get(n) ?? null),
+  };
+  const rowId = insertRequest(db, lookup, {
+    requestId: "req-1",
+    startedAt: clock.now,
+    clientProtocol: "openai",
+    requestedModel: "m",
+    streamed: false,
+    bytesIn: 10,
+  })!;
+  const prov = fakeProvider("p");
+  const pool = new AccountPool(
+    [fakeAccount("a", prov), fakeAccount("b", prov), fakeAccount("c", prov, { enabled: false })],
+    { clock },
+  );
+  const first = pool.decide({
+    providerIds: new Set(["p"]),
+    modelId: "m",
+    clientProtocol: "openai",
+    protocol: "openai",
+  });
+  const second = pool.decide({
+    providerIds: new Set(["p"]),
+    modelId: "m",
+    clientProtocol: "openai",
+    attempted: new Set([first.chosen!]),
+  });
+  insertRoutingDecisions(db, lookup, rowId, [
+    { attemptNumber: 1, record: decisionRecord(first) },
+    { attemptNumber: 2, record: decisionRecord(second) },
+  ]);
+  const rows = listRoutingDecisions(db, rowId);
+  assert.equal(rows.length, 2);
+  assert.equal(rows[0].selected_account, first.chosen);
+  assert.equal(rows[0].eligible_count, 2);
+  assert.equal(rows[0].strategy, "quota_fair");
+  const candidates = rows[0].candidates as Array<Record<string, unknown>>;
+  assert.deepEqual(Object.keys(candidates[0].components as object).sort(), [
+    "health",
+    "inflight",
+    "mean",
+    "p30d",
+    "p5h",
+    "p7d",
+    "peak",
+  ]);
+  assert.equal(candidates[0].account_id, ids.get(String(candidates[0].account_name)));
+  assert.deepEqual(rows[0].exclusions, [{
+    account_id: ids.get("c"),
+    account_name: "c",
+    reason: "disabled",
+  }]);
+  const excluded = (rows[1].exclusions as Array<{ account_name: string; reason: string }>)
+    .map((e) => [e.account_name, e.reason]);
+  assert.deepEqual(excluded, [[first.chosen, "attempted"], ["c", "disabled"]]);
+});
