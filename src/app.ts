@@ -13,9 +13,17 @@ import {
 import type { ResolvedConfig, ResolvedProviderConfig } from "./config/schema.ts";
 import type { Protocol } from "./core/protocol.ts";
 import { AccountPool } from "./accounts/pool.ts";
+import { BackoffBook } from "./accounts/backoffs.ts";
+import { CatalogRefresher } from "./catalog/refresher.ts";
+import { scorerOptionsFromConfig, spendOffsetsFromConfig } from "./routing/scorer.ts";
+import { LONGEST_WINDOW_MS, QuotaWindows } from "./routing/windows.ts";
+import { withUsageObserver } from "./routing/usage_tap.ts";
+import { createBackoffStore, loadBackoffs } from "./storage/backoffs_repo.ts";
+import { createCatalogStore } from "./storage/catalog_repo.ts";
+import { loadWindowUsage } from "./storage/windows_repo.ts";
+import { mountRoutingRoutes } from "./http/backoffs_route.ts";
 import type { AccountRuntime, ProviderRuntime } from "./accounts/pool.ts";
 import { ModelCatalog } from "./catalog/catalog.ts";
-import { discoveredEntries, staticEntries } from "./catalog/build.ts";
 import { listModels } from "./catalog/listing.ts";
 import { openMigratedDatabase } from "./cli/_store.ts";
 import type { Db } from "./storage/db.ts";
@@ -135,44 +143,6 @@ function flushIntervalMs(config: ResolvedConfig): number {
   }
 }
 
-/** Loads every provider's catalog: static rows, plus the live list when `startup_refresh`. */
-async function loadCatalog(
-  loaded: LoadedConfig,
-  catalog: ModelCatalog,
-  accounts: readonly AccountRuntime[],
-  clock: () => number,
-  log: (m: string) => void,
-): Promise<void> {
-  const c = loaded.config;
-  await Promise.all(
-    Object.values(c.providers).map(async (p) => {
-      catalog.setProviderModels(p.id, staticEntries(c, p));
-      const endpoint = p.models_endpoint ??
-        { method: p.models_method, path: p.models_path, query: {}, body: undefined };
-      if (!c.models.startup_refresh || endpoint.method === "DISABLED") return;
-      const account = accounts.find((a) =>
-        a.provider.id === p.id && a.enabled && (a.key !== undefined || p.auth.mode === "none")
-      );
-      if (!account) return;
-      const result = await fetchModelList(account, {
-        method: endpoint.method as "GET" | "POST",
-        path: endpoint.path,
-        query: endpoint.query,
-        body: endpoint.body,
-        timeoutMs: p.connect_timeout_s * 1000 + 10_000,
-        clock,
-      });
-      if (result.ok && result.models) {
-        catalog.setProviderModels(p.id, discoveredEntries(c, p, result.models));
-      } else {
-        log(
-          `Model list of provider '${p.id}' unavailable (${result.error}); using static models only`,
-        );
-      }
-    }),
-  );
-}
-
 /** Builds the application from a validated config. */
 export async function createApp(loaded: LoadedConfig, options: AppOptions = {}): Promise<App> {
   const clock = options.clock ?? Date.now;
@@ -219,14 +189,55 @@ export async function createApp(loaded: LoadedConfig, options: AppOptions = {}):
     bucketMs: c.metrics.timeseries_bucket_s * 1000,
     log,
   });
-  const catalog = new ModelCatalog(Object.keys(c.providers));
-  await loadCatalog(loaded, catalog, accounts, clock, log);
-  const pool = new AccountPool(accounts, { clock });
+  // Quota windows and backoffs survive restarts (issue #4).
+  const windows = new QuotaWindows({ clock });
+  windows.rebuild(loadWindowUsage(db, clock() - LONGEST_WINDOW_MS));
+  const restored = loadBackoffs(db, clock());
+  if (restored.clearedAuth > 0) {
+    log(`Cleared ${restored.clearedAuth} authentication backoff(s): the account key changed`);
+  }
+  const backoffs = new BackoffBook({ clock, store: createBackoffStore(db), log });
+  backoffs.restore(restored.entries);
+  const catalog = new ModelCatalog(Object.keys(c.providers), {
+    freshnessMs: c.models.allow_stale_catalog ? undefined : c.models.stale_after_s * 1000,
+  });
+  const refresher = new CatalogRefresher({
+    config: c,
+    catalog,
+    accounts,
+    fetchList: fetchModelList,
+    store: createCatalogStore(db),
+    clock,
+    log,
+    unrefTimer: Deno.unrefTimer,
+  });
+  const { stale } = await refresher.startup();
+  if (stale.length > 0) {
+    const what = `the model catalog of ${
+      stale.join(", ")
+    } is older than ${c.models.stale_after_s} s`;
+    if (!c.models.allow_stale_catalog) {
+      recorder.close();
+      for (const a of accounts) a.client?.close();
+      db.close();
+      throw new Error(`Cannot start: ${what} and allow_stale_catalog is false`);
+    }
+    log(`warning: ${what}; serving the last saved list`);
+  }
+  refresher.start();
+  const pool = new AccountPool(accounts, {
+    clock,
+    windows,
+    backoffs,
+    scorer: scorerOptionsFromConfig(c),
+    spendOffsets: spendOffsetsFromConfig(c),
+    supports: (account, model, now) => catalog.supports(account, model, now),
+  });
   const shutdown = new AbortController();
   const proxy = createProxy({
     catalog,
     pool,
-    sink: recorder,
+    sink: withUsageObserver(recorder, pool),
     clock,
     price: priceBook(c),
     maxBodyBytes: c.server.max_request_body_bytes,
@@ -277,10 +288,21 @@ export async function createApp(loaded: LoadedConfig, options: AppOptions = {}):
     keys,
     proxy: {
       handle: (req, protocol, ip) => proxy.handle(req, protocol, ip),
-      listModels: () => listModels(catalog, { collapse: c.models.collapse_models }),
+      listModels: () =>
+        listModels(catalog, {
+          collapse: c.models.collapse_models,
+          priorities: Object.fromEntries(
+            Object.values(c.providers).map((p) => [p.id, p.routing_priority]),
+          ),
+          isVisible: (provider, model) =>
+            pool.canServe(provider, model, {
+              healthyOnly: c.models.expose_mode === "healthy_union",
+            }),
+        }),
     },
     readiness,
-    mount: (app) =>
+    mount: (app) => {
+      mountRoutingRoutes(app, { keys, isPublic: c.dashboard.public, pool, clock });
       mountRuntimeRoute(app, keys, {
         clock,
         startedAt,
@@ -292,7 +314,8 @@ export async function createApp(loaded: LoadedConfig, options: AppOptions = {}):
         tasks: () => tasks.list(),
         lag: () => lag.stats(),
         readiness,
-      }),
+      });
+    },
   });
   let closed = false;
   return {
@@ -307,6 +330,7 @@ export async function createApp(loaded: LoadedConfig, options: AppOptions = {}):
       if (closed) return;
       closed = true;
       clearInterval(sweep);
+      void refresher.stop();
       lag.stop();
       shutdown.abort();
       recorder.close();

@@ -137,6 +137,20 @@ Deno.test("a 429 on one account is retried on another and the client gets 200", 
   const hits = calls(mock).map((r) => r.key);
   assert.equal(hits.filter((k) => k === "sk-mockoai-key-1").length, 1, "the limited account rests");
   assert.equal(hits.filter((k) => k === "sk-mockoai-key-2").length, 4);
+  const decisions = pool.query(
+    "SELECT r.attempt_count, d.attempt_number, d.exclusions_json FROM routing_decisions d " +
+      "JOIN requests r ON r.id = d.request_id ORDER BY d.id",
+  );
+  assert.equal(decisions.length, 5, "one routing decision per attempt");
+  const later = decisions.slice(2).map((d) => JSON.parse(String(d.exclusions_json)));
+  for (const exclusions of later) {
+    assert.ok(
+      exclusions.some((e: { account_name: string; reason: string }) =>
+        e.account_name === "mockoai-1" && e.reason === "rate_limited"
+      ),
+      "the rate-limited account is recorded as excluded",
+    );
+  }
 });
 
 Deno.test("200 concurrent streams all complete and are all recorded", async () => {

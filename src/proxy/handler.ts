@@ -10,6 +10,9 @@ import type { ModelCatalog, ModelEntry } from "../catalog/catalog.ts";
 import type { AccountPool, AccountRuntime } from "../accounts/pool.ts";
 import type { UsageSink } from "../stats/types.ts";
 import type { Failure } from "../routing/classify.ts";
+import { checkContextLimit } from "../routing/context_limit.ts";
+import { estimateReservationTokens } from "../routing/scorer.ts";
+import { decisionRecord } from "../accounts/decision.ts";
 import { classifyResponse, classifyStreamError, classifyTransport } from "../routing/classify.ts";
 import { readBoundedBody } from "./body.ts";
 import { errorResponse, invalidRequest } from "./envelope.ts";
@@ -96,6 +99,8 @@ interface Intake {
   body: Record<string, unknown>;
   bytes: Bytes;
   modelId: string;
+  /** The provider named by `model/provider`, if any. */
+  providerId?: string;
   entries: readonly ModelEntry[];
 }
 
@@ -139,7 +144,15 @@ async function readIntake(deps: ProxyDeps, run: RequestRun, req: Request): Promi
       "model",
     );
   }
-  return { body: obj, bytes, modelId: ref.modelId, entries };
+  const limit = checkContextLimit({
+    modelId: ref.modelId,
+    protocol,
+    entries,
+    body: obj,
+    bodyBytes: bytes.byteLength,
+  });
+  if (!limit.ok) throw invalidRequest(limit.message);
+  return { body: obj, bytes, modelId: ref.modelId, providerId: ref.providerId, entries };
 }
 
 /** The body sent upstream: the client's bytes unless the model id or usage flag had to change. */
@@ -174,23 +187,40 @@ async function proxyRequest(deps: ProxyDeps, run: RequestRun, req: Request): Pro
   run.begin();
   const out = upstreamBody(intake, protocol);
   const providers = new Set(intake.entries.map((e) => e.providerId));
-  const order = deps.pool.order(providers, intake.modelId);
-  if (order.length === 0) return noCapacity(deps, run, providers, intake.modelId);
-
+  const estTokens = estimateReservationTokens(intake.bytes.byteLength);
+  const attempted = new Set<string>();
   let last: AttemptFailure | undefined;
-  const tries = Math.min(order.length, deps.maxAttempts);
-  for (let i = 0; i < tries; i++) {
+  for (let i = 0; i < deps.maxAttempts; i++) {
+    // Re-decided per attempt: the failed account is excluded and its backoff is already applied.
+    const decision = deps.pool.decide({
+      modelId: intake.modelId,
+      providerIds: providers,
+      requestedProviderId: intake.providerId,
+      protocol,
+      clientProtocol: protocol,
+      estTokens,
+      attempted,
+    });
+    const account = decision.candidates[0]?.account;
+    if (account === undefined) break;
+    attempted.add(account.name);
+    run.decisions.push({
+      attemptNumber: run.attempts.length + 1,
+      record: decisionRecord(decision),
+    });
     const result = await attempt(deps, run, req, {
-      account: order[i],
+      account,
       modelId: intake.modelId,
       body: out.bytes,
       stripUsage: out.stripUsage,
-      isLast: i === tries - 1,
+      estTokens,
+      isLast: i === deps.maxAttempts - 1 || decision.candidates.length === 1,
     });
     if (result instanceof Response) return result;
     last = result;
   }
-  return exhausted(run, last!, intake.modelId);
+  if (last === undefined) return noCapacity(deps, run, providers, intake.modelId);
+  return exhausted(run, last, intake.modelId);
 }
 
 function noCapacity(
@@ -199,7 +229,7 @@ function noCapacity(
   providers: ReadonlySet<string>,
   modelId: string,
 ): Response {
-  const wait = deps.pool.soonestRetryMs(providers);
+  const wait = deps.pool.soonestRetryMs(providers, modelId);
   const err = wait !== undefined
     ? new ProxyError(
       "rate_limited",
@@ -249,6 +279,7 @@ interface AttemptInput {
   body: Bytes;
   stripUsage: boolean;
   isLast: boolean;
+  estTokens: number;
 }
 
 function targetFor(account: AccountRuntime, protocol: Protocol, modelId: string): UpstreamTarget {
@@ -299,7 +330,7 @@ async function attempt(
     req.signal.removeEventListener("abort", onClient);
     deps.shutdown.removeEventListener("abort", onShutdown);
   };
-  const release = deps.pool.acquire(account.name);
+  const release = deps.pool.acquire(account.name, { estTokens: input.estTokens });
   const recordAttempt = (fields: {
     statusCode?: number;
     errorClass?: string;
@@ -443,12 +474,7 @@ function priced(deps: ProxyDeps, run: RequestRun, usage: Usage | undefined) {
 }
 
 function applyFailure(deps: ProxyDeps, account: AccountRuntime, modelId: string, f: Failure) {
-  if (f.class === "client_error") return;
-  deps.pool.coolDown(account.name, {
-    cooldownMs: f.cooldownMs,
-    reason: f.class,
-    modelId: f.class === "model_unavailable" ? modelId : undefined,
-  });
+  deps.pool.recordFailure(account.name, f, modelId);
 }
 
 function clientGone(

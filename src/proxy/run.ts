@@ -13,6 +13,7 @@ import type {
 } from "../stats/types.ts";
 import { NO_TOKENS } from "../stats/types.ts";
 import type { TokenCounts } from "../stats/types.ts";
+import type { DecisionRecord } from "../accounts/decision.ts";
 
 /** What the last attempt learned, filled in as the request goes. */
 export interface RunFacts {
@@ -43,6 +44,8 @@ const MAX_ERROR_MESSAGE_CHARS = 300;
 export class RequestRun {
   readonly start: RequestStart;
   readonly attempts: AttemptRecord[] = [];
+  /** Why each attempt went to its account; written with the request. */
+  readonly decisions: { attemptNumber: number; record: DecisionRecord }[] = [];
   readonly facts: RunFacts = { bytesOut: 0 };
   #begun = false;
   #finished = false;
@@ -91,6 +94,7 @@ export class RequestRun {
       bytesOut: f.bytesOut,
       upstreamRequestId: f.upstreamRequestId,
       attempts: this.attempts,
+      decisions: this.decisions,
     };
     this.#sink.finish(this.start.requestId, outcome);
   }

@@ -17,6 +17,7 @@ import {
   upsertRollup,
 } from "../storage/requests_repo.ts";
 import type { RollupRow } from "../storage/requests_repo.ts";
+import { insertRoutingDecisions } from "../storage/routing_repo.ts";
 import type { RequestOutcome, RequestStart, UsageSink } from "./types.ts";
 
 /** Past this many unwritten records (a long outage of the disk) the oldest outcomes are dropped and counted. */
@@ -175,6 +176,7 @@ export class StatsRecorder implements UsageSink {
       return;
     }
     insertAttempts(db, ids, rowId, f.outcome.attempts);
+    if (f.outcome.decisions?.length) insertRoutingDecisions(db, ids, rowId, f.outcome.decisions);
     if (bucketMs > 0) {
       const r = rollupOf(ids, bucketMs, f.start, f.outcome);
       const key = rollupKey(r);

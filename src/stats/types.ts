@@ -1,4 +1,5 @@
 import type { Protocol } from "../core/protocol.ts";
+import type { DecisionRecord } from "../accounts/decision.ts";
 
 /** Terminal states of a request row (spec 05 §3, `requests.status`). */
 export type TerminalStatus = "completed" | "client_error" | "cancelled" | "error" | "interrupted";
@@ -71,6 +72,8 @@ export interface RequestOutcome extends TokenCounts {
   bytesOut: number;
   upstreamRequestId?: string;
   attempts: readonly AttemptRecord[];
+  /** The routing decision behind each attempt (spec 05 `routing_decisions`). */
+  decisions?: readonly { attemptNumber: number; record: DecisionRecord }[];
 }
 
 /** Where the data plane reports requests; the recorder implements it. */
