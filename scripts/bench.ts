@@ -8,6 +8,7 @@
  */
 import { startMockUpstream } from "../tests/_helpers/mock_upstream.ts";
 import { mockProvidersToml } from "../tests/_helpers/eggpool.ts";
+import { measureDecisionCost } from "../src/accounts/_bench_fixture.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const LOCAL_KEY = "ep_bench_local_key_0123456789";
@@ -153,6 +154,7 @@ async function main() {
   const rows: string[] = [];
   const verdicts: string[] = [];
   let cpuNonStream64 = 0;
+  let addedP50Json = 0;
   for (const phase of PHASES) {
     const direct = await load(
       `${mock.url}/chat/completions`,
@@ -177,6 +179,7 @@ async function main() {
         `${(proxied.p50 - direct.p50).toFixed(2)} | ${(proxied.p99 - direct.p99).toFixed(2)} | ` +
         `${cpuMsPerReq.toFixed(3)} |`,
     );
+    if (phase.concurrency === 1 && !phase.stream) addedP50Json = proxied.p50 - direct.p50;
     if (phase.concurrency === 1) {
       verdicts.push(
         `added p50 at c=1 (${phase.stream ? "stream" : "json"}): ${
@@ -212,7 +215,27 @@ async function main() {
     ...verdicts,
     `EggPool peak RSS: ${rss.toFixed(1)} MB (target <= 120 MB)`,
   ];
+  // One routing decision over 100 accounts, 10 providers and 50 models, beside
+  // the proxy's whole added latency measured above.
+  const decision = measureDecisionCost();
+  out.push(
+    `Routing decision (100 accounts, 10 providers, 50 models): p50 ${
+      decision.p50Us.toFixed(1)
+    } µs, p99 ${decision.p99Us.toFixed(1)} µs (target p99 < 50 µs); ` +
+      `${
+        (decision.p50Us / 10 / Math.max(addedP50Json, 0.001)).toFixed(1)
+      }% of the added p50 at c=1`,
+  );
   console.log(out.join("\n"));
+  if (!QUICK) {
+    // The Pi watchdog's fast path, timed from the bundle beside `deno --version`.
+    const ops = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-all", `--config=${ROOT}deno.json`, `${ROOT}scripts/bench_ops.ts`],
+      stdout: "inherit",
+      stderr: "inherit",
+    }).output();
+    if (!ops.success) console.log("bench_ops failed");
+  }
 }
 
 if (import.meta.main) await main();
