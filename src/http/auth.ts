@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from "node:crypto";
+import { timingSafeEqual } from "node:crypto";
 
 /** Keys we accept from clients (spec 01 §2): letters, digits, `_` and `-`, 8 to 512 long. */
 const KEY_SHAPE = /^[A-Za-z0-9_-]{8,512}$/;
@@ -11,9 +11,7 @@ export interface KeyChecker {
   readonly enabled: boolean;
 }
 
-function digest(value: string): Uint8Array {
-  return createHash("sha256").update(value).digest();
-}
+const ENCODER = new TextEncoder();
 
 /** The key a request presents: `Authorization: Bearer K`, else `x-api-key: K`. */
 export function presentedKey(headers: Headers): string | undefined {
@@ -29,20 +27,26 @@ export function presentedKey(headers: Headers): string | undefined {
 /**
  * Builds a checker for `configuredKey`; with no key every request passes
  * (allowed only on loopback binds, which config validation enforces).
- * Both sides are hashed first so the comparison time does not depend on
- * where the strings differ or on their lengths.
+ * The comparison time does not depend on where the keys differ; a key of
+ * another length is compared against the expected bytes all the same, so
+ * only its length, never its content, can show in the timing.
  */
 export function createKeyChecker(configuredKey: string | undefined): KeyChecker {
   if (configuredKey === undefined || configuredKey === "") {
     return { enabled: false, isAuthorized: () => true };
   }
-  const expected = digest(configuredKey);
+  const expected = ENCODER.encode(configuredKey);
   return {
     enabled: true,
     isAuthorized(headers) {
       const key = presentedKey(headers);
       if (key === undefined || !KEY_SHAPE.test(key)) return false;
-      return timingSafeEqual(digest(key), expected);
+      const given = ENCODER.encode(key);
+      if (given.byteLength !== expected.byteLength) {
+        timingSafeEqual(expected, expected);
+        return false;
+      }
+      return timingSafeEqual(given, expected);
     },
   };
 }
