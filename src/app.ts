@@ -14,6 +14,11 @@ import type { ResolvedConfig, ResolvedProviderConfig } from "./config/schema.ts"
 import type { Protocol } from "./core/protocol.ts";
 import { AccountPool } from "./accounts/pool.ts";
 import { BackoffBook } from "./accounts/backoffs.ts";
+import { PinBook } from "./accounts/pins.ts";
+import { AffinityRouter } from "./accounts/affinity.ts";
+import { createPinStore, loadPins } from "./storage/pins_repo.ts";
+import { CacheTally, withCacheTally } from "./stats/cache_tally.ts";
+import { mountSessionsRoute } from "./http/sessions_route.ts";
 import { CatalogRefresher } from "./catalog/refresher.ts";
 import { scorerOptionsFromConfig, spendOffsetsFromConfig } from "./routing/scorer.ts";
 import { LONGEST_WINDOW_MS, QuotaWindows } from "./routing/windows.ts";
@@ -45,6 +50,16 @@ import { EGGPOOL_VERSION } from "./cli/version.ts";
 const STALE_SWEEP_INTERVAL_MS = 60_000;
 /** Margin past `upstream.read_timeout_s` before an open request counts as stale. */
 const STALE_MARGIN_MS = 60_000;
+/** Cadence of the pin write-behind and expiry sweep: a pin lost to a crash costs one cache miss. */
+const PIN_FLUSH_INTERVAL_MS = 2_000;
+/**
+ * Score per live pinned conversation, as a multiple of the fairness band: one
+ * pin more than another account puts an account outside the band, so new
+ * conversations go to the least-pinned account unless utilization differs by more.
+ */
+const PIN_PENALTY_BAND_MULTIPLE = 1.05;
+/** Pin penalty when the fairness band is 0. */
+const PIN_PENALTY_FLOOR = 0.01;
 
 /** Options for {@linkcode createApp}; tests inject a clock or a logger. */
 export interface AppOptions {
@@ -225,19 +240,32 @@ export async function createApp(loaded: LoadedConfig, options: AppOptions = {}):
     log(`warning: ${what}; serving the last saved list`);
   }
   refresher.start();
+  // Prompt-cache affinity (issue #5): pins restored from the last run.
+  const idleMs = c.routing.affinity_idle_s * 1000;
+  const pinStore = createPinStore(db);
+  const pins = c.routing.affinity === "on"
+    ? new PinBook({ clock, idleMs, store: pinStore })
+    : undefined;
+  pins?.restore(loadPins(db, clock() - idleMs));
+  const scorer = scorerOptionsFromConfig(c);
   const pool = new AccountPool(accounts, {
     clock,
     windows,
     backoffs,
-    scorer: scorerOptionsFromConfig(c),
+    scorer,
     spendOffsets: spendOffsetsFromConfig(c),
     supports: (account, model, now) => catalog.supports(account, model, now),
+    pinnedLoad: pins && {
+      count: (name) => pins.liveCount(name),
+      penalty: Math.max(PIN_PENALTY_FLOOR, scorer.fairnessEpsilon * PIN_PENALTY_BAND_MULTIPLE),
+    },
   });
+  const cacheTally = new CacheTally();
   const shutdown = new AbortController();
   const proxy = createProxy({
     catalog,
     pool,
-    sink: withUsageObserver(recorder, pool),
+    sink: withCacheTally(withUsageObserver(recorder, pool), cacheTally),
     clock,
     price: priceBook(c),
     maxBodyBytes: c.server.max_request_body_bytes,
@@ -245,7 +273,20 @@ export async function createApp(loaded: LoadedConfig, options: AppOptions = {}):
     quotaCooldownMs: c.routing.quota_exhausted_cooldown_seconds * 1000,
     shutdown: shutdown.signal,
     log,
+    affinity: pins && new AffinityRouter(pins),
   });
+  const flushPins = () => {
+    pins?.sweep();
+    pinStore.flush();
+  };
+  const pinTimer = setInterval(() => {
+    try {
+      flushPins();
+    } catch (error) {
+      log(`Pin write-behind failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }, PIN_FLUSH_INTERVAL_MS);
+  Deno.unrefTimer(pinTimer);
   const staleAfterMs = c.upstream.read_timeout_s * 1000 + STALE_MARGIN_MS;
   const tasks = new TaskBoard({ clock, log });
   tasks.define("stale_finalizer", {
@@ -302,7 +343,18 @@ export async function createApp(loaded: LoadedConfig, options: AppOptions = {}):
     },
     readiness,
     mount: (app) => {
-      mountRoutingRoutes(app, { keys, isPublic: c.dashboard.public, pool, clock });
+      mountRoutingRoutes(app, {
+        keys,
+        isPublic: c.dashboard.public,
+        pool,
+        clock,
+        affinity: (name) => ({
+          livePins: pins?.liveCount(name) ?? 0,
+          moves: pins?.movesFrom(name) ?? {},
+          cacheShare: cacheTally.share(name),
+        }),
+      });
+      mountSessionsRoute(app, { keys, pins, clock });
       mountRuntimeRoute(app, keys, {
         clock,
         startedAt,
@@ -330,6 +382,12 @@ export async function createApp(loaded: LoadedConfig, options: AppOptions = {}):
       if (closed) return;
       closed = true;
       clearInterval(sweep);
+      clearInterval(pinTimer);
+      try {
+        flushPins();
+      } catch (error) {
+        log(`Pin write-behind failed: ${error instanceof Error ? error.message : String(error)}`);
+      }
       void refresher.stop();
       lag.stop();
       shutdown.abort();

@@ -95,7 +95,11 @@ for (const protocol of ["openai", "anthropic"] as const) {
   Deno.test(`${protocol}: an error event before any content fails over to the next account`, async () => {
     await using tmp = await withTmpDir();
     await using mock = await startMockUpstream({ models: ["mock-small"] });
-    await using pool = await startEggPool({ dir: tmp.path, toml: mockProvidersToml(mock.url, 2) });
+    // Plain failover: with affinity on, a pinned account would get one more try first.
+    await using pool = await startEggPool({
+      dir: tmp.path,
+      toml: '[routing]\naffinity = "off"\n' + mockProvidersToml(mock.url, 2),
+    });
     const id = protocol === "openai" ? "mockoai" : "mockant";
     // Account 1 always opens its stream with an error; account 2 is healthy.
     mock.script.set(`sk-${id}-key-1`, { errorEventFirst: "overloaded_error" });

@@ -151,6 +151,7 @@ Deno.test("eggpool accounts status reads the running server's routing state", as
     isPublic: false,
     pool,
     clock: Date.now,
+    affinity: () => ({ livePins: 3, moves: { rate_limited: 2 }, cacheShare: 0.875 }),
   });
   await using server = Deno.serve(
     { hostname: "127.0.0.1", port: 0, onListen() {} },
@@ -170,6 +171,10 @@ Deno.test("eggpool accounts status reads the running server's routing state", as
   assert.match(r.stdout, /5h 1 req, 1234 tok, \$3\.00 of \$12\.00/);
   assert.match(r.stdout, /backoff: rate_limited until \S+Z, HTTP 429/);
   assert.match(r.stdout, /last error: upstream_rate_limited \(HTTP 429\)/);
+  assert.match(
+    r.stdout,
+    /affinity: 3 live pins, cache share 87\.5%, moves away: rate_limited 2/,
+  );
   assert.match(r.stdout, /^Total accounts: 1$/m);
 });
 

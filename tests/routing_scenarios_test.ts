@@ -23,8 +23,15 @@ interface ProviderSpec {
   accounts: AccountSpec[];
 }
 
+/** Per-request routing is under test here; prompt-cache affinity has `affinity_test.ts`. */
+const AFFINITY_OFF = 'affinity = "off"';
+
 function providersToml(providers: ProviderSpec[], extra = ""): string {
-  const lines = [extra];
+  const lines = [
+    extra.startsWith("[routing]")
+      ? extra.replace("[routing]", `[routing]\n${AFFINITY_OFF}`)
+      : `[routing]\n${AFFINITY_OFF}\n${extra}`,
+  ];
   for (const p of providers) {
     lines.push(`[providers.${p.id}]`, `id = "${p.id}"`, `base_url = "${p.url}"`);
     lines.push(`routing_priority = ${p.priority ?? 0}`);

@@ -45,6 +45,18 @@ export interface AccountPoolOptions {
   circuit?: CircuitOptions;
   /** Uniform in [0, 1) for `random` fairness; default `Math.random`. */
   random?: () => number;
+  /**
+   * Live conversations pinned to each account (prompt-cache affinity) and
+   * the score added per pin, so new conversations avoid crowded accounts.
+   */
+  pinnedLoad?: PinnedLoad;
+}
+
+/** The placement hook of prompt-cache affinity: live pins per account and their weight. */
+export interface PinnedLoad {
+  count(account: string): number;
+  /** Score added per live pin. */
+  penalty: number;
 }
 
 /** One account's mutable routing state. */
@@ -77,6 +89,7 @@ export class AccountPool {
   readonly #supports?: SupportCheck;
   readonly #random: () => number;
   readonly #circuitOptions?: CircuitOptions;
+  readonly #pinned?: PinnedLoad;
   /** Per-account routing state, in account-name order (the ranking tie-break order). */
   readonly #slots: Slot[];
   readonly #byName = new Map<string, Slot>();
@@ -111,6 +124,7 @@ export class AccountPool {
       this.#byProvider.set(slot.account.provider.id, list);
     }
     this.#circuitOptions = options.circuit;
+    this.#pinned = options.pinnedLoad;
   }
 
   /** The account's state; names unknown to the pool get a detached one on first use. */
@@ -178,6 +192,9 @@ export class AccountPool {
         spendOffsetMicros: slot.offsets,
         capacities: slot.capacities,
       }, this.#scorer);
+      if (this.#pinned !== undefined) {
+        components.score += this.#pinned.penalty * this.#pinned.count(a.name);
+      }
       if (this.#scorer.hardCap && components.overCap) {
         exclusions.push({ account: a.name, reason: "hard_cap" });
         continue;

@@ -19,6 +19,16 @@ export interface RoutingRoutesDeps {
     status(now?: number): AccountStatus[];
   };
   clock: () => number;
+  /** Prompt-cache affinity per account: live pins, moves by reason, cache share. */
+  affinity?: (account: string) => AccountAffinity;
+}
+
+/** One account's prompt-cache affinity figures (issue #5). */
+export interface AccountAffinity {
+  livePins: number;
+  moves: Record<string, number>;
+  /** Cache read / all input since startup; undefined before any input. */
+  cacheShare?: number;
 }
 
 function iso(ms: number | undefined): string | null {
@@ -96,6 +106,18 @@ export function mountRoutingRoutes(app: Hono<HttpEnv>, deps: RoutingRoutesDeps):
   app.get("/api/accounts/status", (c) => {
     if (!deps.keys.isAuthorized(c.req.raw.headers)) return denied(c);
     const now = deps.clock();
-    return c.json({ now: iso(now), accounts: deps.pool.status(now).map(accountStatusJson) });
+    const accounts = deps.pool.status(now).map((s) => {
+      const json: Record<string, unknown> = accountStatusJson(s);
+      const a = deps.affinity?.(s.name);
+      if (a !== undefined) {
+        json.affinity = {
+          live_pins: a.livePins,
+          moves: a.moves,
+          cache_share: a.cacheShare ?? null,
+        };
+      }
+      return json;
+    });
+    return c.json({ now: iso(now), accounts });
   });
 }

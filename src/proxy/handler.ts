@@ -13,6 +13,8 @@ import type { Failure } from "../routing/classify.ts";
 import { checkContextLimit } from "../routing/context_limit.ts";
 import { estimateReservationTokens } from "../routing/scorer.ts";
 import { decisionRecord } from "../accounts/decision.ts";
+import type { AffinityRouter, PriorFailure } from "../accounts/affinity.ts";
+import { sessionKeyOf } from "../routing/session_key.ts";
 import { classifyResponse, classifyStreamError, classifyTransport } from "../routing/classify.ts";
 import { readBoundedBody } from "./body.ts";
 import { errorResponse, invalidRequest } from "./envelope.ts";
@@ -34,6 +36,11 @@ type Bytes = Uint8Array<ArrayBuffer>;
 const MAX_ERROR_BODY_BYTES = 1_048_576;
 /** How long a stream's head is held waiting for the first content frame (09-decisions). */
 const STREAM_HOLD_MS = 10_000;
+/**
+ * Pause before a pinned account's one retry after an overload (issue #5): a
+ * brief provider hiccup should not cost the conversation its prompt cache.
+ */
+const PINNED_RETRY_DELAY_MS = 200;
 
 /** Dependencies of {@linkcode createProxy}. */
 export interface ProxyDeps {
@@ -49,6 +56,8 @@ export interface ProxyDeps {
   /** Aborted when shutdown stops waiting: open upstream calls end with an error event. */
   shutdown: AbortSignal;
   log(message: string): void;
+  /** Prompt-cache affinity; absent when `[routing].affinity = "off"`. */
+  affinity?: AffinityRouter;
 }
 
 /** The data plane's entry point for one client request. */
@@ -184,12 +193,17 @@ function upstreamBody(
 async function proxyRequest(deps: ProxyDeps, run: RequestRun, req: Request): Promise<Response> {
   const protocol = run.start.clientProtocol;
   const intake = await readIntake(deps, run, req);
+  const session = deps.affinity && sessionKeyOf(req.headers, intake.body);
+  run.start.sessionKeyHash = session?.hash;
   run.begin();
   const out = upstreamBody(intake, protocol);
   const providers = new Set(intake.entries.map((e) => e.providerId));
   const estTokens = estimateReservationTokens(intake.bytes.byteLength);
   const attempted = new Set<string>();
   let last: AttemptFailure | undefined;
+  let prior: PriorFailure | undefined;
+  let retryPinned: AccountRuntime | undefined;
+  let pinnedRetried = false;
   for (let i = 0; i < deps.maxAttempts; i++) {
     // Re-decided per attempt: the failed account is excluded and its backoff is already applied.
     const decision = deps.pool.decide({
@@ -201,12 +215,18 @@ async function proxyRequest(deps: ProxyDeps, run: RequestRun, req: Request): Pro
       estTokens,
       attempted,
     });
-    const account = decision.candidates[0]?.account;
+    const choice = retryPinned !== undefined
+      ? { account: retryPinned, pinned: true }
+      : deps.affinity !== undefined
+      ? deps.affinity.choose(session?.hash, decision, { firstAttempt: i === 0, prior })
+      : decision.candidates[0] && { account: decision.candidates[0].account, pinned: false };
+    retryPinned = undefined;
+    const account = choice?.account;
     if (account === undefined) break;
     attempted.add(account.name);
     run.decisions.push({
       attemptNumber: run.attempts.length + 1,
-      record: decisionRecord(decision),
+      record: decisionRecord(decision, account.name),
     });
     const result = await attempt(deps, run, req, {
       account,
@@ -214,10 +234,18 @@ async function proxyRequest(deps: ProxyDeps, run: RequestRun, req: Request): Pro
       body: out.bytes,
       stripUsage: out.stripUsage,
       estTokens,
-      isLast: i === deps.maxAttempts - 1 || decision.candidates.length === 1,
+      // Last when no other account remains (a forced pinned retry is outside the candidates).
+      isLast: i === deps.maxAttempts - 1 ||
+        !decision.candidates.some((c) => c.account !== account),
     });
     if (result instanceof Response) return result;
     last = result;
+    prior = { account: account.name, failureClass: result.failure.class };
+    if (choice?.pinned && result.failure.class === "overloaded" && !pinnedRetried) {
+      pinnedRetried = true;
+      retryPinned = account;
+      await new Promise((r) => setTimeout(r, PINNED_RETRY_DELAY_MS));
+    }
   }
   if (last === undefined) return noCapacity(deps, run, providers, intake.modelId);
   return exhausted(run, last, intake.modelId);

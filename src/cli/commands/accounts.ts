@@ -76,6 +76,8 @@ interface LiveAccount {
     }
   >;
   last_error: { at: string; error_class: string; status_code: number | null } | null;
+  /** Prompt-cache affinity (issue #5); absent from older servers. */
+  affinity?: { live_pins: number; moves: Record<string, number>; cache_share: number | null };
 }
 
 async function fetchLive(
@@ -113,6 +115,14 @@ function renderLive(a: LiveAccount): string[] {
     return `${name} ${w.requests} req, ${w.tokens} tok, ${dollars(w.cost_microdollars)}${limit}`;
   });
   lines.push(`    windows: ${windows.join(" | ")}`);
+  if (a.affinity !== undefined) {
+    const f = a.affinity;
+    const share = f.cache_share === null ? "n/a" : `${(f.cache_share * 100).toFixed(1)}%`;
+    const moves = Object.entries(f.moves).map(([why, n]) => `${why} ${n}`).join(", ") || "none";
+    lines.push(
+      `    affinity: ${f.live_pins} live pins, cache share ${share}, moves away: ${moves}`,
+    );
+  }
   for (const b of a.backoffs) {
     const scope = b.model_id === null ? "" : ` (model ${b.model_id})`;
     const until = b.backoff_until === null ? "until the key changes" : `until ${b.backoff_until}`;
