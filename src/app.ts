@@ -2,16 +2,9 @@
  * Composition root: builds every part from a loaded config and wires them
  * together. Nothing here decides behaviour; it only connects.
  */
-import { createHash } from "node:crypto";
 import type { LoadedConfig } from "./config/types.ts";
-import {
-  resolveAccountKey,
-  resolveAccountProxyUrl,
-  resolveProviderHeaders,
-  resolveServerApiKey,
-} from "./config/credentials.ts";
-import type { ResolvedConfig, ResolvedProviderConfig } from "./config/schema.ts";
-import type { Protocol } from "./core/protocol.ts";
+import { resolveServerApiKey } from "./config/credentials.ts";
+import type { ResolvedConfig } from "./config/schema.ts";
 import { AccountPool } from "./accounts/pool.ts";
 import { BackoffBook } from "./accounts/backoffs.ts";
 import { PinBook } from "./accounts/pins.ts";
@@ -27,7 +20,6 @@ import { createBackoffStore, loadBackoffs } from "./storage/backoffs_repo.ts";
 import { createCatalogStore } from "./storage/catalog_repo.ts";
 import { loadWindowUsage } from "./storage/windows_repo.ts";
 import { mountRoutingRoutes } from "./http/backoffs_route.ts";
-import type { AccountRuntime, ProviderRuntime } from "./accounts/pool.ts";
 import { ModelCatalog } from "./catalog/catalog.ts";
 import { listModels } from "./catalog/listing.ts";
 import { openMigratedDatabase } from "./cli/_store.ts";
@@ -38,6 +30,7 @@ import { StatsRecorder } from "./stats/recorder.ts";
 import { createProxy } from "./proxy/handler.ts";
 import type { Price } from "./proxy/cost.ts";
 import { fetchModelList } from "./proxy/models_fetch.ts";
+import { buildAccounts, configRows } from "./proxy/runtime_accounts.ts";
 import { createKeyChecker } from "./http/auth.ts";
 import { createHttpHandler } from "./http/server.ts";
 import type { Readiness } from "./http/server.ts";
@@ -80,49 +73,6 @@ export interface App {
   abortInFlight(): void;
   /** Stops background work, flushes stats and closes the database. */
   close(): void;
-}
-
-function fingerprint(key: string | undefined): string | undefined {
-  return key === undefined
-    ? undefined
-    : createHash("sha256").update(key).digest("hex").slice(0, 16);
-}
-
-function providerRuntime(loaded: LoadedConfig, p: ResolvedProviderConfig): ProviderRuntime {
-  const c = loaded.config;
-  const modelPaths = new Map<string, Partial<Record<Protocol, string>>>();
-  const idle = p.stream_timeouts.idle_timeout_s ?? c.upstream.stream_idle_timeout_s;
-  return {
-    id: p.id,
-    baseUrl: p.base_url,
-    protocols: p.protocols,
-    paths: { openai: p.openai_path, anthropic: p.anthropic_path },
-    modelPaths,
-    auth: p.auth,
-    headers: resolveProviderHeaders(loaded, p.id).map((h) => [h.name, h.value] as const),
-    priority: p.routing_priority,
-    headersTimeoutMs: (p.stream_timeouts.first_byte_timeout_s ?? p.read_timeout_s) * 1000,
-    idleTimeoutMs: idle * 1000,
-  };
-}
-
-function buildAccounts(loaded: LoadedConfig): AccountRuntime[] {
-  const out: AccountRuntime[] = [];
-  for (const p of Object.values(loaded.config.providers)) {
-    const provider = providerRuntime(loaded, p);
-    for (const a of p.accounts) {
-      const proxyUrl = resolveAccountProxyUrl(loaded, p.id, a.name);
-      out.push({
-        name: a.name,
-        provider,
-        enabled: a.enabled,
-        weight: a.weight,
-        key: resolveAccountKey(loaded, p.id, a.name),
-        client: proxyUrl ? Deno.createHttpClient({ proxy: { url: proxyUrl } }) : undefined,
-      });
-    }
-  }
-  return out;
 }
 
 /** Prices from `model_overrides`, provider-scoped fields winning (spec 02 §11). */
@@ -170,26 +120,8 @@ export async function createApp(loaded: LoadedConfig, options: AppOptions = {}):
     throw new Error(`Database check failed for ${c.database.path}: ${check}`);
   }
   const accounts = buildAccounts(loaded);
-  const ids = syncConfigRows(
-    db,
-    Object.values(c.providers).map((p) => ({
-      id: p.id,
-      baseUrl: p.base_url,
-      protocols: p.protocols,
-    })),
-    accounts.map((a) => {
-      const cfg = c.providers[a.provider.id].accounts.find((x) => x.name === a.name)!;
-      return {
-        name: a.name,
-        providerId: a.provider.id,
-        apiKeyEnv: cfg.api_key_env,
-        enabled: a.enabled,
-        weight: a.weight,
-        credentialFingerprint: fingerprint(a.key),
-      };
-    }),
-    clock(),
-  );
+  const rows = configRows(loaded, accounts);
+  const ids = syncConfigRows(db, rows.providers, rows.accounts, clock());
   const recovered = interruptPending(db, clock(), { errorClass: "process_interrupted" });
   if (recovered > 0) {
     insertOperationalEvent(db, "crash_recovery", { interrupted: recovered }, clock());

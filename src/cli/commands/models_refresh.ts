@@ -1,14 +1,8 @@
 import { Command } from "commander";
 import { assertCredentials, loadConfig } from "../../config/load.ts";
 import type { LoadedConfig } from "../../config/load.ts";
-import {
-  resolveAccountKey,
-  resolveAccountProxyUrl,
-  resolveProviderHeaders,
-} from "../../config/credentials.ts";
 import { CliError } from "../../core/errors.ts";
-import type { AccountRuntime, ProviderRuntime } from "../../accounts/account.ts";
-import { credentialFingerprint } from "../../accounts/fingerprint.ts";
+import { buildAccounts, configRows } from "../../proxy/runtime_accounts.ts";
 import { ModelCatalog } from "../../catalog/catalog.ts";
 import { CatalogRefresher } from "../../catalog/refresher.ts";
 import type { RefreshSummary } from "../../catalog/refresher.ts";
@@ -18,63 +12,14 @@ import { createCatalogStore } from "../../storage/catalog_repo.ts";
 import type { CliContext } from "../context.ts";
 import { openMigratedDatabase } from "../_store.ts";
 
-/**
- * The accounts as the refresher needs them. Mirrors the runtime the server
- * builds, minus request timeouts the models call does not use.
- */
-function runtimeAccounts(loaded: LoadedConfig): AccountRuntime[] {
-  const out: AccountRuntime[] = [];
-  for (const p of Object.values(loaded.config.providers)) {
-    const provider: ProviderRuntime = {
-      id: p.id,
-      baseUrl: p.base_url,
-      protocols: p.protocols,
-      paths: { openai: p.openai_path, anthropic: p.anthropic_path },
-      modelPaths: new Map(),
-      auth: p.auth,
-      headers: resolveProviderHeaders(loaded, p.id).map((h) => [h.name, h.value] as const),
-      priority: p.routing_priority,
-      headersTimeoutMs: p.read_timeout_s * 1000,
-      idleTimeoutMs: p.read_timeout_s * 1000,
-    };
-    for (const a of p.accounts) {
-      const proxyUrl = resolveAccountProxyUrl(loaded, p.id, a.name);
-      out.push({
-        name: a.name,
-        provider,
-        enabled: a.enabled,
-        weight: a.weight,
-        key: resolveAccountKey(loaded, p.id, a.name),
-        client: proxyUrl ? Deno.createHttpClient({ proxy: { url: proxyUrl } }) : undefined,
-      });
-    }
-  }
-  return out;
-}
-
 /** Runs one full catalog refresh against the configured database; the testable core. */
 export async function refreshCatalog(loaded: LoadedConfig): Promise<RefreshSummary> {
   const c = loaded.config;
-  const accounts = runtimeAccounts(loaded);
+  const accounts = buildAccounts(loaded);
   const { db } = openMigratedDatabase(c);
   try {
-    syncConfigRows(
-      db,
-      Object.values(c.providers).map((p) => ({
-        id: p.id,
-        baseUrl: p.base_url,
-        protocols: p.protocols,
-      })),
-      accounts.map((a) => ({
-        name: a.name,
-        providerId: a.provider.id,
-        apiKeyEnv: c.providers[a.provider.id].accounts.find((x) => x.name === a.name)!.api_key_env,
-        enabled: a.enabled,
-        weight: a.weight,
-        credentialFingerprint: credentialFingerprint(a.key),
-      })),
-      Date.now(),
-    );
+    const rows = configRows(loaded, accounts);
+    syncConfigRows(db, rows.providers, rows.accounts, Date.now());
     const catalog = new ModelCatalog(Object.keys(c.providers));
     const store = createCatalogStore(db);
     const refresher = new CatalogRefresher({
