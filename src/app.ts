@@ -31,6 +31,7 @@ import { createProxy } from "./proxy/handler.ts";
 import type { Price } from "./proxy/cost.ts";
 import { fetchModelList } from "./proxy/models_fetch.ts";
 import { buildAccounts, configRows } from "./proxy/runtime_accounts.ts";
+import { Deadlines } from "./proxy/deadlines.ts";
 import { createKeyChecker } from "./http/auth.ts";
 import { createHttpHandler } from "./http/server.ts";
 import type { Readiness } from "./http/server.ts";
@@ -194,7 +195,9 @@ export async function createApp(loaded: LoadedConfig, options: AppOptions = {}):
   });
   const cacheTally = new CacheTally();
   const shutdown = new AbortController();
+  const deadlines = new Deadlines();
   const proxy = createProxy({
+    deadlines,
     catalog,
     pool,
     sink: withCacheTally(withUsageObserver(recorder, pool), cacheTally),
@@ -323,6 +326,7 @@ export async function createApp(loaded: LoadedConfig, options: AppOptions = {}):
       void refresher.stop();
       lag.stop();
       shutdown.abort();
+      deadlines.close();
       recorder.close();
       for (const a of accounts) a.client?.close();
       db.close();

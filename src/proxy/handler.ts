@@ -27,6 +27,7 @@ import { withIncludeUsage } from "./include_usage.ts";
 import { computeCost } from "./cost.ts";
 import type { Price } from "./cost.ts";
 import { openRelay } from "./relay.ts";
+import type { Deadlines } from "./deadlines.ts";
 import type { RelayEnd } from "./relay.ts";
 
 /** Bytes backed by a plain ArrayBuffer, as fetch and Response bodies want them. */
@@ -58,6 +59,8 @@ export interface ProxyDeps {
   log(message: string): void;
   /** Prompt-cache affinity; absent when `[routing].affinity = "off"`. */
   affinity?: AffinityRouter;
+  /** Shared coarse timer for header, body and stream-idle timeouts. */
+  deadlines: Deadlines;
 }
 
 /** The data plane's entry point for one client request. */
@@ -400,7 +403,7 @@ async function attempt(
     return { failure, message };
   };
 
-  const headTimer = setTimeout(() => abort("timeout"), account.provider.headersTimeoutMs);
+  const headTimer = deps.deadlines.add(account.provider.headersTimeoutMs, () => abort("timeout"));
   let res: Response;
   try {
     res = await fetch(target.url, {
@@ -411,7 +414,7 @@ async function attempt(
       client: target.client,
     });
   } catch (error) {
-    clearTimeout(headTimer);
+    deps.deadlines.clear(headTimer);
     if (cause === "client") return clientGone(run, release, detach, recordAttempt);
     if (cause === "shutdown") throw shuttingDown(release, detach);
     const failure = classifyTransport(cause === "timeout");
@@ -422,7 +425,7 @@ async function attempt(
       : `Cannot reach provider '${account.provider.id}': ${transportMessage(error)}`;
     return fail(failure, message);
   }
-  clearTimeout(headTimer);
+  deps.deadlines.clear(headTimer);
   const upstreamRequestId = res.headers.get("x-request-id") ?? res.headers.get("request-id") ??
     undefined;
   run.facts.upstreamRequestId = upstreamRequestId;
@@ -460,7 +463,7 @@ async function attempt(
   }
 
   // Non-streaming success: read the whole body, then extract usage.
-  const bodyTimer = setTimeout(() => abort("timeout"), account.provider.headersTimeoutMs);
+  const bodyTimer = deps.deadlines.add(account.provider.headersTimeoutMs, () => abort("timeout"));
   let bytes: Bytes;
   try {
     bytes = new Uint8Array(await res.arrayBuffer());
@@ -473,7 +476,7 @@ async function attempt(
       `Provider '${account.provider.id}' broke off the response: ${transportMessage(error)}`,
     );
   } finally {
-    clearTimeout(bodyTimer);
+    deps.deadlines.clear(bodyTimer);
   }
   release();
   detach();
@@ -608,6 +611,7 @@ async function relay(
     abortUpstream: () => ctx.abort(ctx.cause() ?? "idle"),
     isShuttingDown: () => deps.shutdown.aborted,
     idleTimeoutMs: account.provider.idleTimeoutMs,
+    deadlines: deps.deadlines,
     holdTimeoutMs: Math.min(STREAM_HOLD_MS, account.provider.idleTimeoutMs),
     stripUsageChunk: ctx.input.stripUsage,
     clock: deps.clock,

@@ -11,6 +11,7 @@ import { SseScanner } from "./sse.ts";
 import { classifyStreamEnd, createStreamObserver, errorEvent } from "./usage.ts";
 import type { StreamCompletionPolicy, StreamObserver } from "./usage.ts";
 import { createUsageChunkFilter } from "./include_usage.ts";
+import type { Deadline, Deadlines } from "./deadlines.ts";
 
 /** How a relayed stream ended. */
 export type RelayEndKind =
@@ -39,6 +40,8 @@ export interface RelayOptions {
   /** True once a server shutdown has asked streams to end. */
   isShuttingDown(): boolean;
   idleTimeoutMs: number;
+  /** The shared timer the idle deadline is kept on (re-armed per chunk, not re-created). */
+  deadlines: Deadlines;
   /** Longest wait for the first content frame before handing the stream over anyway. */
   holdTimeoutMs: number;
   /** Remove the usage-only chunk we asked for on the client's behalf. */
@@ -75,20 +78,37 @@ class UpstreamReader {
     this.#reader = o.upstream.body!.getReader();
   }
 
+  #idle?: Deadline;
+
   async next(timeoutMs: number): Promise<Uint8Array | undefined> {
-    const timer = setTimeout(() => {
-      this.idleFired = true;
-      this.#o.abortUpstream(new IdleTimeout());
-    }, timeoutMs);
+    const { deadlines } = this.#o;
+    if (this.#idle === undefined) {
+      this.#idle = deadlines.add(timeoutMs, () => {
+        this.idleFired = true;
+        this.#o.abortUpstream(new IdleTimeout());
+      });
+    } else deadlines.arm(this.#idle, timeoutMs);
+    let r: ReadableStreamReadResult<Uint8Array>;
     try {
-      const r = await this.#reader.read();
-      return r.done ? undefined : r.value;
-    } finally {
-      clearTimeout(timer);
+      r = await this.#reader.read();
+    } catch (error) {
+      this.#release();
+      throw error;
     }
+    if (r.done) {
+      this.#release();
+      return undefined;
+    }
+    this.#idle.at = Infinity;
+    return r.value;
+  }
+
+  #release(): void {
+    if (this.#idle !== undefined) this.#o.deadlines.clear(this.#idle);
   }
 
   cancel(): void {
+    this.#release();
     this.#reader.cancel().catch(() => {});
   }
 }

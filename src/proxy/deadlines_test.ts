@@ -1,0 +1,32 @@
+import assert from "node:assert/strict";
+import { Deadlines } from "./deadlines.ts";
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+Deno.test("Deadlines fires a deadline once after its time and stops its timer when empty", async () => {
+  const d = new Deadlines(5);
+  let fired = 0;
+  d.add(20, () => fired++);
+  await sleep(5);
+  assert.equal(fired, 0);
+  await sleep(60);
+  assert.equal(fired, 1);
+  assert.equal(d.size, 0);
+  d.close();
+});
+
+Deno.test("Deadlines.arm() pushes a deadline back and clear() cancels it", async () => {
+  const d = new Deadlines(5);
+  let fired = 0;
+  const a = d.add(30, () => fired++);
+  const b = d.add(30, () => fired++);
+  d.clear(b);
+  for (let i = 0; i < 6; i++) {
+    await sleep(10);
+    d.arm(a, 30);
+  }
+  assert.equal(fired, 0, "re-armed before it was due");
+  await sleep(80);
+  assert.equal(fired, 1);
+  d.close();
+});
