@@ -120,6 +120,21 @@ for (const protocol of ["openai", "anthropic"] as const) {
   });
 }
 
+Deno.test("a stream cut after its first content byte is never retried on another account", async () => {
+  await using tmp = await withTmpDir();
+  await using mock = await startMockUpstream({ models: ["mock-small"], streamPieceChars: 3 });
+  await using pool = await startEggPool({ dir: tmp.path, toml: mockProvidersToml(mock.url, 3) });
+  mock.script.set("*", { dropAfterFrames: 8 });
+  const res = await streamRequest(pool, "openai");
+  assert.equal(res.status, 200);
+  const text = await res.text();
+  assert.match(text, /"content":/, "content reached the client before the cut");
+  assert.match(text, /data: \{"error":\{/);
+  assert.equal(calls(mock).length, 1, "exactly one upstream attempt");
+  const [row] = pool.query("SELECT status, attempt_count FROM requests");
+  assert.deepEqual({ ...row }, { status: "error", attempt_count: 1 });
+});
+
 Deno.test("a 429 on one account is retried on another and the client gets 200", async () => {
   await using tmp = await withTmpDir();
   await using mock = await startMockUpstream({ models: ["mock-small"] });
