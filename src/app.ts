@@ -12,6 +12,7 @@ import { AffinityRouter } from "./accounts/affinity.ts";
 import { createPinStore, loadPins } from "./storage/pins_repo.ts";
 import { CacheTally, withCacheTally } from "./stats/cache_tally.ts";
 import { mountSessionsRoute } from "./http/sessions_route.ts";
+import { mountCacheStatsRoute } from "./http/cache_stats_route.ts";
 import { CatalogRefresher } from "./catalog/refresher.ts";
 import { scorerOptionsFromConfig, spendOffsetsFromConfig } from "./routing/scorer.ts";
 import { LONGEST_WINDOW_MS, QuotaWindows } from "./routing/windows.ts";
@@ -290,6 +291,14 @@ export async function createApp(loaded: LoadedConfig, options: AppOptions = {}):
         }),
       });
       mountSessionsRoute(app, { keys, pins, clock });
+      mountCacheStatsRoute(app, {
+        db,
+        keys,
+        isPublic: c.dashboard.public,
+        clock,
+        flush: () => recorder.flush(),
+        moves: pins,
+      });
       mountRuntimeRoute(app, keys, {
         clock,
         startedAt,

@@ -204,6 +204,22 @@ Deno.test("a rate-limited account moves only its own conversations, each exactly
     assert.deepEqual(a.affinity.moves, {});
     assert.ok(a.affinity.cache_share > 0.5, `${a.name} cache share ${a.affinity.cache_share}`);
   }
+  const cache = await getJson(pool, "/api/stats/cache?hours=1");
+  assert.deepEqual(cache.body.accounts["acct-1"].moves, { rate_limited: victims });
+  const model = cache.body.models["mock-small"];
+  assert.deepEqual(model.moves, { rate_limited: victims });
+  assert.equal(model.requests, sessions.length * 6);
+  const inputs = pool.query(
+    "SELECT sum(input_tokens + cache_read_tokens + cache_write_tokens) AS input, " +
+      "sum(cache_read_tokens) AS cached FROM requests",
+  )[0];
+  assert.equal(model.input_tokens, inputs.input);
+  assert.equal(
+    model.cache_share,
+    Math.round(Number(inputs.cached) / Number(inputs.input) * 1e4) / 1e4,
+  );
+  const bad = await getJson(pool, "/api/stats/cache?hours=-1");
+  assert.equal(bad.status, 400);
 });
 
 Deno.test("pins survive a restart and continue their turn count", async () => {

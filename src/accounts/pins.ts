@@ -49,6 +49,7 @@ export class PinBook {
   readonly #pins = new Map<string, Pin>();
   readonly #live = new Map<string, number>();
   readonly #moves = new Map<string, Map<MoveReason, number>>();
+  readonly #movesByModel = new Map<string, Map<MoveReason, number>>();
   readonly #clock: () => number;
   readonly #idleMs: number;
   readonly #store?: PinStore;
@@ -110,6 +111,9 @@ export class PinBook {
     const byReason = this.#moves.get(from) ?? new Map<MoveReason, number>();
     byReason.set(reason, (byReason.get(reason) ?? 0) + 1);
     this.#moves.set(from, byReason);
+    const byModel = this.#movesByModel.get(pin.modelId) ?? new Map<MoveReason, number>();
+    byModel.set(reason, (byModel.get(reason) ?? 0) + 1);
+    this.#movesByModel.set(pin.modelId, byModel);
     this.#count(from, -1);
     this.#count(target.account, 1);
     pin.account = target.account;
@@ -127,6 +131,11 @@ export class PinBook {
   /** Moves away from `account` by reason. */
   movesFrom(account: string): Record<MoveReason, number> {
     return Object.fromEntries(this.#moves.get(account) ?? []);
+  }
+
+  /** Moves of conversations on `modelId` by reason. */
+  movesOfModel(modelId: string): Record<MoveReason, number> {
+    return Object.fromEntries(this.#movesByModel.get(modelId) ?? []);
   }
 
   /** Total moves by reason, all accounts. */
