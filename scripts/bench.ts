@@ -8,6 +8,7 @@
  */
 import { startMockUpstream } from "../tests/_helpers/mock_upstream.ts";
 import { mockProvidersToml } from "../tests/_helpers/eggpool.ts";
+import { freePort } from "../tests/_helpers/ops.ts";
 import { measureDecisionCost } from "../src/accounts/_bench_fixture.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -28,13 +29,6 @@ const PHASES: Phase[] = [false, true].flatMap((stream) =>
     requests: QUICK ? 200 : concurrency === 1 ? 1500 : 4000,
   }))
 );
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
 
 function procCpuSeconds(pid: number): number {
   const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);

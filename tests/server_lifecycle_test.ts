@@ -5,16 +5,10 @@ import { startMockUpstream } from "./_helpers/mock_upstream.ts";
 import { LOCAL_KEY, mockProvidersToml } from "./_helpers/eggpool.ts";
 import { isolatedEnv } from "./_helpers/cli.ts";
 import { withTmpDir } from "./_helpers/tmp.ts";
+import { freePort } from "./_helpers/ops.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const DENO_JSON = new URL("../deno.json", import.meta.url).pathname;
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
 
 async function writeConfig(dir: string, port: number, mockUrl: string): Promise<string> {
   const path = `${dir}/config.toml`;
