@@ -6,62 +6,49 @@
 import { ProxyError } from "../core/errors.ts";
 import type { Protocol } from "../core/protocol.ts";
 import { PROTOCOL_ENDPOINT } from "../core/protocol.ts";
-import type { ModelCatalog, ModelEntry } from "../catalog/catalog.ts";
-import type { AccountPool, AccountRuntime } from "../accounts/pool.ts";
-import type { UsageSink } from "../stats/types.ts";
+import type { ModelEntry } from "../catalog/catalog.ts";
+import type { AccountRuntime } from "../accounts/pool.ts";
 import type { Failure } from "../routing/classify.ts";
 import { checkContextLimit } from "../routing/context_limit.ts";
 import { estimateReservationTokens } from "../routing/scorer.ts";
 import { decisionRecord } from "../accounts/decision.ts";
-import type { AffinityRouter, PriorFailure } from "../accounts/affinity.ts";
+import type { PriorFailure } from "../accounts/affinity.ts";
 import { sessionKeyOf } from "../routing/session_key.ts";
-import { classifyResponse, classifyStreamError, classifyTransport } from "../routing/classify.ts";
+import { classifyResponse, classifyTransport } from "../routing/classify.ts";
 import { readBoundedBody } from "./body.ts";
 import { errorResponse, invalidRequest } from "./envelope.ts";
 import { RequestRun } from "./run.ts";
-import { clientHeaders, joinUrl, upstreamHeaders } from "./upstream.ts";
+import type {
+  AbortCause,
+  AttemptFailure,
+  AttemptInput,
+  Bytes,
+  ProxyDeps,
+} from "./_attempt_types.ts";
+import {
+  applyFailure,
+  clientGone,
+  exhausted,
+  MAX_ERROR_BODY_BYTES,
+  parseJson,
+  passThrough,
+  priced,
+  readCapped,
+  respond,
+  shuttingDown,
+  transportMessage,
+} from "./_respond.ts";
+import { relay } from "./stream_attempt.ts";
+import { joinUrl, upstreamHeaders } from "./upstream.ts";
 import type { UpstreamTarget } from "./upstream.ts";
 import { usageFromJson } from "./usage.ts";
-import type { Usage } from "./usage.ts";
 import { withIncludeUsage } from "./include_usage.ts";
-import { computeCost } from "./cost.ts";
-import type { Price } from "./cost.ts";
-import { openRelay } from "./relay.ts";
-import type { Deadlines } from "./deadlines.ts";
-import type { RelayEnd } from "./relay.ts";
 
-/** Bytes backed by a plain ArrayBuffer, as fetch and Response bodies want them. */
-type Bytes = Uint8Array<ArrayBuffer>;
-
-/** Largest upstream error body read for classification and pass-through. */
-const MAX_ERROR_BODY_BYTES = 1_048_576;
-/** How long a stream's head is held waiting for the first content frame (09-decisions). */
-const STREAM_HOLD_MS = 10_000;
 /**
  * Pause before a pinned account's one retry after an overload (issue #5): a
  * brief provider hiccup should not cost the conversation its prompt cache.
  */
 const PINNED_RETRY_DELAY_MS = 200;
-
-/** Dependencies of {@linkcode createProxy}. */
-export interface ProxyDeps {
-  catalog: ModelCatalog;
-  pool: AccountPool;
-  sink: UsageSink;
-  clock: () => number;
-  price(providerId: string, modelId: string): Price | undefined;
-  maxBodyBytes: number;
-  /** 1 + `[routing].max_retries_before_stream`. */
-  maxAttempts: number;
-  quotaCooldownMs: number;
-  /** Aborted when shutdown stops waiting: open upstream calls end with an error event. */
-  shutdown: AbortSignal;
-  log(message: string): void;
-  /** Prompt-cache affinity; absent when `[routing].affinity = "off"`. */
-  affinity?: AffinityRouter;
-  /** Shared coarse timer for header, body and stream-idle timeouts. */
-  deadlines: Deadlines;
-}
 
 /** The data plane's entry point for one client request. */
 export interface Proxy {
@@ -279,40 +266,6 @@ function noCapacity(
   return errorResponse(run.start.clientProtocol, err, { requestId: run.start.requestId });
 }
 
-/** A failed attempt that another account may retry. */
-interface AttemptFailure {
-  failure: Failure;
-  message: string;
-}
-
-function exhausted(run: RequestRun, last: AttemptFailure, modelId: string): Response {
-  const timedOut = last.failure.class === "timeout";
-  const err = new ProxyError(
-    timedOut ? "upstream_timeout" : "upstream_error",
-    `All eligible accounts attempted for model '${modelId}': ${last.message}`,
-    { status: timedOut ? 504 : 502 },
-  );
-  run.finish({
-    status: "error",
-    statusCode: err.status,
-    errorClass: last.failure.errorClass,
-    errorMessage: last.message,
-  });
-  return errorResponse(run.start.clientProtocol, err, {
-    requestId: run.start.requestId,
-    attempts: run.attempts.length,
-  });
-}
-
-interface AttemptInput {
-  account: AccountRuntime;
-  modelId: string;
-  body: Bytes;
-  stripUsage: boolean;
-  isLast: boolean;
-  estTokens: number;
-}
-
 function targetFor(account: AccountRuntime, protocol: Protocol, modelId: string): UpstreamTarget {
   const p = account.provider;
   const path = p.modelPaths.get(modelId)?.[protocol] ?? p.paths[protocol];
@@ -325,9 +278,6 @@ function targetFor(account: AccountRuntime, protocol: Protocol, modelId: string)
     client: account.client,
   };
 }
-
-/** Why an upstream call was aborted. */
-type AbortCause = "client" | "timeout" | "idle" | "shutdown";
 
 /** One upstream attempt on one account: a Response for the client, or a retryable failure. */
 async function attempt(
@@ -493,211 +443,4 @@ async function attempt(
   const usage = usageFromJson(protocol, parseJson(bytes));
   run.finish({ status: "completed", statusCode: res.status, ...priced(deps, run, usage) });
   return respond(run, res.status, res.headers, bytes);
-}
-
-function priced(deps: ProxyDeps, run: RequestRun, usage: Usage | undefined) {
-  if (usage === undefined || !usage.reported) return { exactness: "unknown" as const };
-  const price = deps.price(run.facts.providerId ?? "", run.facts.modelId ?? "");
-  const cost = usage.providerCostMicros !== undefined
-    ? { costMicros: usage.providerCostMicros, exactness: "provider_reported" as const }
-    : computeCost(usage, price);
-  return { tokens: usage, costMicros: cost.costMicros, exactness: cost.exactness };
-}
-
-function applyFailure(deps: ProxyDeps, account: AccountRuntime, modelId: string, f: Failure) {
-  deps.pool.recordFailure(account.name, f, modelId);
-}
-
-function clientGone(
-  run: RequestRun,
-  release: () => void,
-  detach: () => void,
-  recordAttempt: (f: { errorClass: string; retryCategory: string }) => void,
-): Response {
-  release();
-  detach();
-  recordAttempt({ errorClass: "client_disconnected", retryCategory: "none" });
-  run.finish({ status: "cancelled", statusCode: 499, errorClass: "client_disconnected" });
-  // Nobody reads this: the client is gone. Deno.serve needs a Response all the same.
-  return new Response(null, { status: 499 });
-}
-
-function shuttingDown(release: () => void, detach: () => void): ProxyError {
-  release();
-  detach();
-  return new ProxyError("no_capacity", "EggPool is shutting down", { status: 503 });
-}
-
-function transportMessage(error: unknown): string {
-  if (error instanceof Error) return error.message.split("\n")[0].slice(0, 200);
-  return String(error);
-}
-
-async function readCapped(res: Response, max: number): Promise<Bytes> {
-  if (res.body === null) return new Uint8Array(0);
-  const reader = res.body.getReader();
-  const parts: Uint8Array[] = [];
-  let total = 0;
-  while (total < max) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    parts.push(value);
-    total += value.byteLength;
-  }
-  await reader.cancel().catch(() => {});
-  const out = new Uint8Array(Math.min(total, max));
-  let off = 0;
-  for (const p of parts) {
-    const n = Math.min(p.byteLength, out.byteLength - off);
-    out.set(p.subarray(0, n), off);
-    off += n;
-  }
-  return out;
-}
-
-function parseJson(bytes: Uint8Array): unknown {
-  try {
-    return JSON.parse(new TextDecoder().decode(bytes));
-  } catch {
-    return undefined;
-  }
-}
-
-function proxyHeaders(run: RequestRun, upstream: Headers): Headers {
-  const h = clientHeaders(upstream);
-  h.set("x-proxy-request-id", run.start.requestId);
-  h.set("x-proxy-attempt-count", String(run.attempts.length));
-  return h;
-}
-
-function respond(run: RequestRun, status: number, upstream: Headers, body: BodyInit): Response {
-  return new Response(body, { status, headers: proxyHeaders(run, upstream) });
-}
-
-function passThrough(run: RequestRun, res: Response, bytes: Bytes): Response {
-  return respond(run, res.status, res.headers, bytes);
-}
-
-interface RelayContext {
-  input: AttemptInput;
-  abort(why: AbortCause): void;
-  cause(): AbortCause | undefined;
-  release(): void;
-  detach(): void;
-  recordAttempt(f: {
-    statusCode?: number;
-    errorClass?: string;
-    errorMessage?: string;
-    retryCategory?: string;
-    firstByteAt?: number;
-    bytesOut?: number;
-    upstreamRequestId?: string;
-  }): void;
-  fail(failure: Failure, message: string): AttemptFailure;
-  upstreamRequestId?: string;
-}
-
-async function relay(
-  deps: ProxyDeps,
-  run: RequestRun,
-  res: Response,
-  ctx: RelayContext,
-): Promise<Response | AttemptFailure> {
-  const { account, modelId } = ctx.input;
-  const protocol = run.start.clientProtocol;
-  const opened = await openRelay({
-    protocol,
-    upstream: res,
-    abortUpstream: () => ctx.abort(ctx.cause() ?? "idle"),
-    isShuttingDown: () => deps.shutdown.aborted,
-    idleTimeoutMs: account.provider.idleTimeoutMs,
-    deadlines: deps.deadlines,
-    holdTimeoutMs: Math.min(STREAM_HOLD_MS, account.provider.idleTimeoutMs),
-    stripUsageChunk: ctx.input.stripUsage,
-    clock: deps.clock,
-    onEnd: (end) => finishStream(deps, run, res.status, ctx, end),
-  });
-  if (!opened.ok) {
-    const cause = ctx.cause();
-    if (cause === "client") return clientGone(run, ctx.release, ctx.detach, ctx.recordAttempt);
-    if (cause === "shutdown") throw shuttingDown(ctx.release, ctx.detach);
-    const failure = opened.reason === "error_before_content"
-      ? classifyStreamError(opened.observer.errorType)
-      : classifyTransport(cause === "idle" || cause === "timeout");
-    const message = opened.reason === "error_before_content"
-      ? `Provider '${account.provider.id}' opened the stream with an error event (${
-        opened.observer.errorType ?? "unknown"
-      })`
-      : `Provider '${account.provider.id}' ended the stream before any content`;
-    if (!ctx.input.isLast) return ctx.fail(failure, message);
-    ctx.fail(failure, message);
-    return exhausted(run, { failure, message }, modelId);
-  }
-  // Client disconnects after hand-off reach us through the body's cancel(); the
-  // request signal is not needed any more.
-  ctx.detach();
-  const headers = proxyHeaders(run, res.headers);
-  // The attempt is counted before the head goes out.
-  headers.set("x-proxy-attempt-count", String(run.attempts.length + 1));
-  return new Response(opened.body, { status: res.status, headers });
-}
-
-function finishStream(
-  deps: ProxyDeps,
-  run: RequestRun,
-  status: number,
-  ctx: RelayContext,
-  end: RelayEnd,
-): void {
-  ctx.release();
-  const { account, modelId } = ctx.input;
-  run.facts.firstByteAt = end.firstByteAt;
-  run.facts.bytesOut = end.bytesOut;
-  const usage = end.observer.usage;
-  const costed = priced(deps, run, usage);
-  const base = {
-    statusCode: status,
-    bytesOut: end.bytesOut,
-    firstByteAt: end.firstByteAt,
-    upstreamRequestId: ctx.upstreamRequestId,
-  };
-  switch (end.kind) {
-    case "complete":
-      ctx.recordAttempt(base);
-      deps.pool.clearOnSuccess(account.name, modelId);
-      run.finish({ status: "completed", statusCode: status, ...costed });
-      return;
-    case "client_gone":
-      ctx.recordAttempt({ ...base, errorClass: "client_disconnected", retryCategory: "none" });
-      run.finish({
-        status: "cancelled",
-        statusCode: 499,
-        errorClass: "client_disconnected",
-        ...costed,
-      });
-      return;
-    default: {
-      const errorClass = end.kind === "upstream_error_event"
-        ? `stream_${end.observer.errorType ?? "error"}`
-        : `stream_${end.kind}`;
-      const message = end.kind === "upstream_error_event"
-        ? `Provider '${account.provider.id}' sent an error event mid-stream`
-        : end.kind === "idle_timeout"
-        ? `Provider '${account.provider.id}' went silent mid-stream`
-        : end.kind === "shutdown"
-        ? "EggPool shut down during the stream"
-        : `Provider '${account.provider.id}' cut the stream before it was complete`;
-      ctx.recordAttempt({ ...base, errorClass, errorMessage: message, retryCategory: "never" });
-      if (end.kind === "truncated" || end.kind === "idle_timeout") {
-        applyFailure(deps, account, modelId, classifyTransport(end.kind === "idle_timeout"));
-      }
-      run.finish({
-        status: "error",
-        statusCode: status,
-        errorClass,
-        errorMessage: message,
-        ...costed,
-      });
-    }
-  }
 }

@@ -1,0 +1,128 @@
+/**
+ * How an attempt's outcome becomes the client's response and the request's
+ * stats: pass-through of upstream errors, synthetic errors when no account
+ * answered, pricing, and the account's health after a failure.
+ */
+import { ProxyError } from "../core/errors.ts";
+import type { AccountRuntime } from "../accounts/pool.ts";
+import type { Failure } from "../routing/classify.ts";
+import { errorResponse } from "./envelope.ts";
+import type { RequestRun } from "./run.ts";
+import { clientHeaders } from "./upstream.ts";
+import type { Usage } from "./usage.ts";
+import { computeCost } from "./cost.ts";
+import type { AttemptFailure, Bytes, ProxyDeps } from "./_attempt_types.ts";
+
+/** Largest upstream error body read for classification and pass-through. */
+export const MAX_ERROR_BODY_BYTES = 1_048_576;
+export function exhausted(run: RequestRun, last: AttemptFailure, modelId: string): Response {
+  const timedOut = last.failure.class === "timeout";
+  const err = new ProxyError(
+    timedOut ? "upstream_timeout" : "upstream_error",
+    `All eligible accounts attempted for model '${modelId}': ${last.message}`,
+    { status: timedOut ? 504 : 502 },
+  );
+  run.finish({
+    status: "error",
+    statusCode: err.status,
+    errorClass: last.failure.errorClass,
+    errorMessage: last.message,
+  });
+  return errorResponse(run.start.clientProtocol, err, {
+    requestId: run.start.requestId,
+    attempts: run.attempts.length,
+  });
+}
+
+export function priced(deps: ProxyDeps, run: RequestRun, usage: Usage | undefined) {
+  if (usage === undefined || !usage.reported) return { exactness: "unknown" as const };
+  const price = deps.price(run.facts.providerId ?? "", run.facts.modelId ?? "");
+  const cost = usage.providerCostMicros !== undefined
+    ? { costMicros: usage.providerCostMicros, exactness: "provider_reported" as const }
+    : computeCost(usage, price);
+  return { tokens: usage, costMicros: cost.costMicros, exactness: cost.exactness };
+}
+
+export function applyFailure(
+  deps: ProxyDeps,
+  account: AccountRuntime,
+  modelId: string,
+  f: Failure,
+) {
+  deps.pool.recordFailure(account.name, f, modelId);
+}
+
+export function clientGone(
+  run: RequestRun,
+  release: () => void,
+  detach: () => void,
+  recordAttempt: (f: { errorClass: string; retryCategory: string }) => void,
+): Response {
+  release();
+  detach();
+  recordAttempt({ errorClass: "client_disconnected", retryCategory: "none" });
+  run.finish({ status: "cancelled", statusCode: 499, errorClass: "client_disconnected" });
+  // Nobody reads this: the client is gone. Deno.serve needs a Response all the same.
+  return new Response(null, { status: 499 });
+}
+
+export function shuttingDown(release: () => void, detach: () => void): ProxyError {
+  release();
+  detach();
+  return new ProxyError("no_capacity", "EggPool is shutting down", { status: 503 });
+}
+
+export function transportMessage(error: unknown): string {
+  if (error instanceof Error) return error.message.split("\n")[0].slice(0, 200);
+  return String(error);
+}
+
+export async function readCapped(res: Response, max: number): Promise<Bytes> {
+  if (res.body === null) return new Uint8Array(0);
+  const reader = res.body.getReader();
+  const parts: Uint8Array[] = [];
+  let total = 0;
+  while (total < max) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    parts.push(value);
+    total += value.byteLength;
+  }
+  await reader.cancel().catch(() => {});
+  const out = new Uint8Array(Math.min(total, max));
+  let off = 0;
+  for (const p of parts) {
+    const n = Math.min(p.byteLength, out.byteLength - off);
+    out.set(p.subarray(0, n), off);
+    off += n;
+  }
+  return out;
+}
+
+export function parseJson(bytes: Uint8Array): unknown {
+  try {
+    return JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    return undefined;
+  }
+}
+
+export function proxyHeaders(run: RequestRun, upstream: Headers): Headers {
+  const h = clientHeaders(upstream);
+  h.set("x-proxy-request-id", run.start.requestId);
+  h.set("x-proxy-attempt-count", String(run.attempts.length));
+  return h;
+}
+
+export function respond(
+  run: RequestRun,
+  status: number,
+  upstream: Headers,
+  body: BodyInit,
+): Response {
+  return new Response(body, { status, headers: proxyHeaders(run, upstream) });
+}
+
+export function passThrough(run: RequestRun, res: Response, bytes: Bytes): Response {
+  return respond(run, res.status, res.headers, bytes);
+}
