@@ -10,7 +10,12 @@ import { freePort } from "./_helpers/ops.ts";
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const DENO_JSON = new URL("../deno.json", import.meta.url).pathname;
 
-async function writeConfig(dir: string, port: number, mockUrl: string): Promise<string> {
+async function writeConfig(
+  dir: string,
+  port: number,
+  mockUrl: string,
+  extra = "",
+): Promise<string> {
   const path = `${dir}/config.toml`;
   await Deno.writeTextFile(
     path,
@@ -23,6 +28,7 @@ async function writeConfig(dir: string, port: number, mockUrl: string): Promise<
       `path = "${dir}/usage.sqlite3"`,
       "[metrics]",
       'write_mode = "immediate"',
+      extra,
       mockProvidersToml(mockUrl, 2),
     ].join("\n"),
   );
@@ -167,7 +173,12 @@ Deno.test("SIGTERM lets an in-flight stream finish, records it and exits 0", asy
     latency: { perFrameMs: 40 },
   });
   const port = freePort();
-  const config = await writeConfig(tmp.path, port, mock.url);
+  const config = await writeConfig(
+    tmp.path,
+    port,
+    mock.url,
+    '[routing]\nlocal_quota_mode = "hard_cap"',
+  );
   const served = await serve(tmp.path, config, port);
   const res = await startStream(served.origin);
   const reader = res.body!.getReader();
@@ -184,6 +195,7 @@ Deno.test("SIGTERM lets an in-flight stream finish, records it and exits 0", asy
   const status = await served.child.status;
   const log = await served.output;
   assert.equal(status.code, 0, log);
+  assert.match(log, /warning: routing\.local_quota_mode \(line \d+\): hard_cap is on/);
   const rows = readDb(`${tmp.path}/usage.sqlite3`, "SELECT status FROM requests");
   assert.deepEqual(rows.map((r) => r.status), ["completed"]);
 });

@@ -22,8 +22,12 @@ export async function loadValidConfig(ctx: CliContext): Promise<LoadedConfig> {
   return loaded;
 }
 
-/** Counts configured accounts and warns when there are none. */
+/** Prints the config's warnings (unknown keys, hard_cap, ...) and warns when no account is configured. */
 export function warnWithoutAccounts(ctx: CliContext, loaded: LoadedConfig): void {
+  for (const w of loaded.warnings) {
+    const where = w.path === "" ? "" : `${w.path}${w.line ? ` (line ${w.line})` : ""}: `;
+    ctx.io.err(`warning: ${where}${w.message}\n`);
+  }
   const accounts = Object.values(loaded.config.providers)
     .reduce((n, p) => n + p.accounts.length, 0);
   if (accounts === 0) {
