@@ -153,3 +153,51 @@ Deno.test("unknown routes get 404 and health endpoints need no key", async () =>
   assert.equal(missing.status, 404);
   assertEnvelope("openai", await missing.json(), /invalid_request_error/, /No route/);
 });
+
+Deno.test("an upstream error whose body stalls ends within the read timeout", async () => {
+  await using tmp = await withTmpDir();
+  // A provider that sends an error head, half a body, then nothing: a real
+  // loopback server, since the mock always finishes its error bodies.
+  const open = new Set<ReadableStreamDefaultController<Uint8Array>>();
+  await using upstream = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (req) => {
+    if (req.method === "GET") {
+      return Response.json({ object: "list", data: [{ id: "stall-model", object: "model" }] });
+    }
+    let own: ReadableStreamDefaultController<Uint8Array>;
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        own = controller;
+        open.add(controller);
+        controller.enqueue(new TextEncoder().encode('{"error": {"type": "server_'));
+      },
+      cancel() {
+        open.delete(own);
+      },
+    });
+    return new Response(body, { status: 503, headers: { "content-type": "application/json" } });
+  });
+  await using pool = await startEggPool({
+    dir: tmp.path,
+    toml: [
+      "[providers.stall]",
+      'id = "stall"',
+      `base_url = "http://127.0.0.1:${upstream.addr.port}/v1"`,
+      "read_timeout_s = 0.5",
+      "[[providers.stall.accounts]]",
+      'name = "stall-1"',
+      'api_key = "sk-stall-key-1"',
+    ].join("\n") + "\n",
+  });
+  const started = Date.now();
+  const res = await fetch(`${pool.origin}/v1/chat/completions`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${LOCAL_KEY}`, "content-type": "application/json" },
+    body: JSON.stringify({ model: "stall-model", messages: [{ role: "user", content: "x" }] }),
+  });
+  await res.body?.cancel();
+  assert.ok(Date.now() - started < 5_000, "no hang on a stalled error body");
+  assert.equal(res.status, 503);
+  const [row] = pool.query("SELECT status, status_code FROM requests");
+  assert.deepEqual({ ...row }, { status: "error", status_code: 503 });
+  for (const c of open) c.close();
+});

@@ -381,7 +381,13 @@ async function attempt(
   run.facts.upstreamRequestId = upstreamRequestId;
 
   if (res.status >= 400) {
+    // The error body gets the same deadline as the head: an upstream that sends
+    // an error status and then stalls must not hold the request forever.
+    const errTimer = deps.deadlines.add(account.provider.headersTimeoutMs, () => abort("timeout"));
     const bytes = await readCapped(res, MAX_ERROR_BODY_BYTES).catch(() => new Uint8Array(0));
+    deps.deadlines.clear(errTimer);
+    if (cause === "client") return clientGone(run, release, detach, recordAttempt);
+    if (cause === "shutdown") throw shuttingDown(release, detach);
     const failure = classifyResponse(res.status, res.headers, parseJson(bytes), {
       now: deps.clock(),
       quotaCooldownMs: deps.quotaCooldownMs,
