@@ -87,19 +87,6 @@ export function randomSplits(
   return runs;
 }
 
-/** Joins chunks back into one array. */
-export function concatBytes(parts: Uint8Array[]): Uint8Array {
-  let len = 0;
-  for (const part of parts) len += part.length;
-  const out = new Uint8Array(len);
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
-}
-
 /** Small deterministic PRNG so failures reproduce. */
 function mulberry32(seed: number): () => number {
   let a = seed >>> 0;

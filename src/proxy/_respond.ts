@@ -4,6 +4,7 @@
  * answered, pricing, and the account's health after a failure.
  */
 import { ProxyError } from "../core/errors.ts";
+import { concatBytes } from "../core/bytes.ts";
 import type { AccountRuntime } from "../accounts/pool.ts";
 import type { Failure } from "../routing/classify.ts";
 import { errorResponse } from "./envelope.ts";
@@ -89,14 +90,8 @@ export async function readCapped(res: Response, max: number): Promise<Bytes> {
     total += value.byteLength;
   }
   await reader.cancel().catch(() => {});
-  const out = new Uint8Array(Math.min(total, max));
-  let off = 0;
-  for (const p of parts) {
-    const n = Math.min(p.byteLength, out.byteLength - off);
-    out.set(p.subarray(0, n), off);
-    off += n;
-  }
-  return out;
+  // Fetch bodies are backed by plain ArrayBuffers; the stream type only says ArrayBufferLike.
+  return concatBytes(parts, max) as Bytes;
 }
 
 export function parseJson(bytes: Uint8Array): unknown {

@@ -1,4 +1,5 @@
 import { ProxyError } from "../core/errors.ts";
+import { concatBytes } from "../core/bytes.ts";
 
 /** The 413 raised when a request body passes the configured cap. */
 export function bodyTooLarge(maxBytes: number): ProxyError {
@@ -34,12 +35,5 @@ export async function readBoundedBody(
     }
     parts.push(value);
   }
-  if (parts.length === 1) return parts[0];
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.byteLength;
-  }
-  return out;
+  return concatBytes(parts);
 }

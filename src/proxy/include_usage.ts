@@ -8,6 +8,7 @@
  */
 
 import { MAX_SSE_FRAME_BYTES, type SseFrame, SseScanner } from "./sse.ts";
+import { concatBytes } from "../core/bytes.ts";
 import { hasValue, parseObject, type StreamObserver } from "./usage.ts";
 
 /** Result of {@linkcode withIncludeUsage}. */
@@ -166,7 +167,7 @@ class Filter implements UsageChunkFilter {
     const held = this.#held;
     this.#held = [];
     this.#heldLen = 0;
-    return concat(held);
+    return concatBytes(held);
   }
 
   #frame(frame: SseFrame): void {
@@ -215,7 +216,7 @@ class Filter implements UsageChunkFilter {
 
   #flush(): Uint8Array {
     const out = this.#out;
-    const result = out.length === 1 ? out[0] : concat(out);
+    const result = concatBytes(out);
     if (out.length > 0) this.#out = [];
     this.#chunk = EMPTY;
     return result;
@@ -255,18 +256,4 @@ function isContentChunkStart(bytes: Uint8Array, from: number): boolean {
 
 function isSpace(byte: number): boolean {
   return byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09;
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  if (parts.length === 0) return EMPTY;
-  if (parts.length === 1) return parts[0];
-  let len = 0;
-  for (const part of parts) len += part.length;
-  const out = new Uint8Array(len);
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
 }

@@ -3,7 +3,6 @@ import { createUsageChunkFilter, isUsageOnlyChunk, withIncludeUsage } from "./in
 import { createStreamObserver } from "./usage.ts";
 import {
   byteByByte,
-  concatBytes,
   everySplit,
   randomSplits,
   readFixture,
@@ -11,6 +10,7 @@ import {
   utf8,
   withLineEnding,
 } from "./_fixtures.ts";
+import { concatBytes } from "../core/bytes.ts";
 
 const USAGE_CHUNK =
   '{"id":"c","object":"chat.completion.chunk","choices":[],"usage":{"prompt_tokens":9,"completion_tokens":2,"total_tokens":11}}';

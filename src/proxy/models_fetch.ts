@@ -1,33 +1,17 @@
-/** Fetching a provider's model list (the catalog's only network call; doubles as a ping). */
+/**
+ * Fetching a provider's model list (the catalog's only network call; doubles
+ * as a ping). Implements the catalog's `FetchListPort`.
+ */
 import type { AccountRuntime } from "../accounts/pool.ts";
 import { parseModelList } from "../catalog/build.ts";
-import type { ListedModel } from "../catalog/build.ts";
 import { joinUrl, upstreamHeaders } from "./upstream.ts";
-
-/** Outcome of one models-endpoint call. */
-export interface ModelsFetchResult {
-  ok: boolean;
-  models?: ListedModel[];
-  statusCode?: number;
-  latencyMs: number;
-  error?: string;
-}
-
-/** Options for {@linkcode fetchModelList}. */
-export interface ModelsFetchOptions {
-  method: "GET" | "POST";
-  path: string;
-  query?: Readonly<Record<string, string>>;
-  body?: unknown;
-  timeoutMs: number;
-  clock: () => number;
-}
+import type { FetchListOptions, FetchListResult } from "../catalog/store.ts";
 
 /** Calls the provider's models endpoint with `account`'s credentials. */
 export async function fetchModelList(
   account: AccountRuntime,
-  options: ModelsFetchOptions,
-): Promise<ModelsFetchResult> {
+  options: FetchListOptions,
+): Promise<FetchListResult> {
   const p = account.provider;
   const url = new URL(joinUrl(p.baseUrl, options.path));
   for (const [k, v] of Object.entries(options.query ?? {})) url.searchParams.set(k, v);
