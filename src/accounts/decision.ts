@@ -91,15 +91,7 @@ export interface DecisionRecord {
     tier: number;
     score: number;
     in_band: boolean;
-    components: {
-      p5h: number;
-      p7d: number;
-      p30d: number;
-      peak: number;
-      mean: number;
-      inflight: number;
-      health: number;
-    };
+    components: Omit<ScoreComponents, "score" | "overCap">;
   }>;
   exclusions: Array<{ account_name: string; reason: ExclusionReason; until?: number }>;
 }

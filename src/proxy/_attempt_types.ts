@@ -48,21 +48,24 @@ export interface AttemptInput {
 /** Why an upstream call was aborted. */
 export type AbortCause = "client" | "timeout" | "idle" | "shutdown";
 
+/** What an attempt learned, as recorded in its `request_attempts` row. */
+export interface AttemptFields {
+  statusCode?: number;
+  errorClass?: string;
+  errorMessage?: string;
+  retryCategory?: string;
+  firstByteAt?: number;
+  bytesOut?: number;
+  upstreamRequestId?: string;
+}
+
 export interface RelayContext {
   input: AttemptInput;
   abort(why: AbortCause): void;
   cause(): AbortCause | undefined;
   release(): void;
   detach(): void;
-  recordAttempt(f: {
-    statusCode?: number;
-    errorClass?: string;
-    errorMessage?: string;
-    retryCategory?: string;
-    firstByteAt?: number;
-    bytesOut?: number;
-    upstreamRequestId?: string;
-  }): void;
+  recordAttempt(f: AttemptFields): void;
   fail(failure: Failure, message: string): AttemptFailure;
   upstreamRequestId?: string;
 }

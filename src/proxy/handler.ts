@@ -21,6 +21,7 @@ import { RequestRun } from "./run.ts";
 import type {
   AbortCause,
   AttemptFailure,
+  AttemptFields,
   AttemptInput,
   Bytes,
   ProxyDeps,
@@ -312,15 +313,7 @@ async function attempt(
     deps.shutdown.removeEventListener("abort", onShutdown);
   };
   const release = deps.pool.acquire(account.name, { estTokens: input.estTokens });
-  const recordAttempt = (fields: {
-    statusCode?: number;
-    errorClass?: string;
-    errorMessage?: string;
-    retryCategory?: string;
-    firstByteAt?: number;
-    bytesOut?: number;
-    upstreamRequestId?: string;
-  }) => {
+  const recordAttempt = (fields: AttemptFields) => {
     const now = deps.clock();
     run.attempts.push({
       attemptNumber: number,
