@@ -12,6 +12,8 @@
  * `node:module`) and for loading the whole file, even on the fast path.
  */
 
+import { freePort } from "../tests/_helpers/ops.ts";
+
 const ROOT = new URL("..", import.meta.url).pathname;
 const LOCAL_KEY = "ep_bench_local_key_0123456789";
 /** The issue's target for each fast-path command. */
@@ -32,13 +34,6 @@ export interface OpsBenchResult {
   runs: number;
   deno: string;
   rows: OpsTiming[];
-}
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
 }
 
 function quantile(sorted: number[], q: number): number {

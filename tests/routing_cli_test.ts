@@ -14,6 +14,7 @@ import type { HttpEnv } from "../src/http/server.ts";
 import { AccountPool } from "../src/accounts/pool.ts";
 import { fakeAccount, fakeProvider } from "../src/accounts/_fixtures.ts";
 import { classifyResponse } from "../src/routing/classify.ts";
+import { freePort } from "./_helpers/ops.ts";
 
 const LOCAL_KEY = "ep_cli_status_key_0123456789";
 
@@ -177,10 +178,3 @@ Deno.test("eggpool accounts status reads the running server's routing state", as
   );
   assert.match(r.stdout, /^Total accounts: 1$/m);
 });
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
