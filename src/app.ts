@@ -37,6 +37,7 @@ import { createKeyChecker } from "./http/auth.ts";
 import { createHttpHandler } from "./http/server.ts";
 import type { Readiness } from "./http/server.ts";
 import { mountRuntimeRoute } from "./http/runtime_route.ts";
+import { mountDashboard } from "./dashboard/routes.ts";
 import { TaskBoard } from "./ops/tasks.ts";
 import { LoopLagMonitor } from "./ops/loop_lag.ts";
 import { EGGPOOL_VERSION } from "./cli/version.ts";
@@ -298,6 +299,17 @@ export async function createApp(loaded: LoadedConfig, options: AppOptions = {}):
         clock,
         flush: () => recorder.flush(),
         moves: pins,
+      });
+      mountDashboard(app, {
+        settings: c.dashboard,
+        keys,
+        localKey: resolveServerApiKey(loaded),
+        db,
+        clock,
+        flush: () => recorder.flush(),
+        pool,
+        pins,
+        log,
       });
       mountRuntimeRoute(app, keys, {
         clock,

@@ -6,10 +6,13 @@
 import assert from "node:assert/strict";
 import { MIGRATIONS } from "../src/storage/migrations.ts";
 import { THEMES } from "../src/dashboard/themes_manifest.ts";
+import { STATIC_FILES } from "../src/dashboard/static_manifest.ts";
 import {
   listMigrationFiles,
+  listStaticFiles,
   listThemeFiles,
   renderMigrationsModule,
+  renderStaticModule,
   renderThemesModule,
 } from "../scripts/gen_assets.ts";
 
@@ -73,4 +76,30 @@ Deno.test("src/dashboard/themes_manifest.ts is what gen:assets would write", asy
     new URL("../src/dashboard/themes_manifest.ts", import.meta.url),
   );
   assert.equal(current, renderThemesModule(listThemeFiles()), "run `deno task gen:assets`");
+});
+
+Deno.test("STATIC_FILES embeds every file in static/ but its README, byte for byte", async () => {
+  const dir = new URL("../static/", import.meta.url);
+  const onDisk: { name: string; bytes: Uint8Array }[] = [];
+  for await (const entry of Deno.readDir(dir)) {
+    if (!entry.isFile || entry.name === "README.md") continue;
+    onDisk.push({ name: entry.name, bytes: await Deno.readFile(new URL(entry.name, dir)) });
+  }
+  onDisk.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const name of ["dashboard.css", "dashboard.js", "favicon.svg"]) {
+    assert.ok(onDisk.some((f) => f.name === name), `static/${name} is expected`);
+  }
+  const encoder = new TextEncoder();
+  assert.deepEqual(
+    STATIC_FILES.map(({ name, text }) => ({ name, bytes: encoder.encode(text) })),
+    onDisk,
+    "static/ and src/dashboard/static_manifest.ts differ; run `deno task gen:assets`",
+  );
+});
+
+Deno.test("src/dashboard/static_manifest.ts is what gen:assets would write", async () => {
+  const current = await Deno.readTextFile(
+    new URL("../src/dashboard/static_manifest.ts", import.meta.url),
+  );
+  assert.equal(current, renderStaticModule(listStaticFiles()), "run `deno task gen:assets`");
 });

@@ -1,0 +1,100 @@
+/**
+ * Props of the dashboard views: plain data prepared by `routes.ts`. Views
+ * import only these types, formatting helpers and other views.
+ */
+
+/** The period selector's choices (spec 06 §1). */
+export type Period = "1h" | "24h" | "7d" | "30d";
+
+/** Everything the shared layout needs. */
+export interface PageChrome {
+  /** `<title>` and page heading. */
+  title: string;
+  /** Path of the current page (`/accounts`); the nav marks it active and forms submit to it. */
+  path: string;
+  period: Period;
+  /** The active theme and every theme the picker offers. */
+  theme: string;
+  themes: readonly string[];
+  refreshIntervalS: number;
+  /** Extra query parameters the page keeps when the theme changes. */
+  keep?: Readonly<Record<string, string>>;
+  /** False on the login page: no navigation or page controls. */
+  showNav: boolean;
+  /** True when the viewer is signed in with a session cookie (shows "Log out"). */
+  signedIn: boolean;
+}
+
+/** Account health, as the status badge shows it (spec 06 §3 badge texts). */
+export type HealthState =
+  | "healthy"
+  | "disabled"
+  | "no_key"
+  | "auth_failed"
+  | "quota_exhausted"
+  | "rate_limited"
+  | "circuit_open"
+  | "cooldown_active";
+
+/** One row of the Accounts table. */
+export interface AccountRow {
+  name: string;
+  providerId: string;
+  enabled: boolean;
+  /** False for an account that has history but is no longer in the config. */
+  configured: boolean;
+  health: HealthState;
+  requests: number;
+  errors: number;
+  /** Fresh input + cache read + cache write. */
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
+  costMicros: number;
+  avgLatencyMs?: number;
+  /** Output tokens per second of request wall time. */
+  tokensPerSecond?: number;
+  /** Cache read / all input; undefined without input. */
+  cacheShare?: number;
+  livePins: number;
+  /** Conversations moved away from the account since startup, by reason. */
+  moves: Readonly<Record<string, number>>;
+  /** Spend utilization of the 5 h / 7 d / 30 d windows; undefined without a budget. */
+  utilization: readonly [number | undefined, number | undefined, number | undefined];
+  backoffReason?: string;
+  /** Epoch ms; null = until the credential changes; undefined = no backoff. */
+  backoffUntil?: number | null;
+  failures: number;
+}
+
+/** One row of the per-model prompt-cache table. */
+export interface ModelCacheRow {
+  modelId: string;
+  requests: number;
+  inputTokens: number;
+  cacheReadTokens: number;
+  cacheShare?: number;
+  moves: Readonly<Record<string, number>>;
+}
+
+/** Props of the Accounts page. */
+export interface AccountsPageProps {
+  chrome: PageChrome;
+  /** The rows to show (disabled ones only when `showDisabled`). */
+  accounts: readonly AccountRow[];
+  models: readonly ModelCacheRow[];
+  enabledCount: number;
+  disabledCount: number;
+  showDisabled: boolean;
+  /** `[routing].affinity`: moves and pins exist only when on. */
+  affinityOn: boolean;
+}
+
+/** Props of the login page. */
+export interface LoginPageProps {
+  chrome: PageChrome;
+  /** Same-site path to return to after signing in. */
+  next: string;
+  error?: string;
+}

@@ -1,0 +1,89 @@
+/**
+ * The dashboard in a real browser: headless Debian Chromium driven over the
+ * DevTools protocol (tests/_helpers/browser.ts) against a real EggPool.
+ */
+import assert from "node:assert/strict";
+import { launchBrowser } from "./_helpers/browser.ts";
+import type { Page } from "./_helpers/browser.ts";
+import { startMockUpstream } from "./_helpers/mock_upstream.ts";
+import { LOCAL_KEY, startEggPool } from "./_helpers/eggpool.ts";
+import { withTmpDir } from "./_helpers/tmp.ts";
+import { conversationTurn, poolToml, SCRIPT_NAME } from "./dashboard_fixtures.ts";
+
+function cssVar(page: Page, name: string): Promise<string> {
+  return page.evaluate<string>(
+    `getComputedStyle(document.documentElement).getPropertyValue(${JSON.stringify(name)}).trim()`,
+  );
+}
+
+/** `display` of every element matching `selector`, deduplicated. */
+function displays(page: Page, selector: string): Promise<string[]> {
+  return page.evaluate<string[]>(
+    `[...new Set([...document.querySelectorAll(${
+      JSON.stringify(selector)
+    })].map((e) => getComputedStyle(e).display))]`,
+  );
+}
+
+Deno.test("the dashboard works in headless Chromium: login, table, themes, mobile menu", async () => {
+  await using tmp = await withTmpDir();
+  await using mock = await startMockUpstream({ models: ["mock-small"], cache: "prefix" });
+  await using pool = await startEggPool({ dir: tmp.path, toml: poolToml(mock.url) });
+  for (let id = 0; id < 3; id++) assert.equal(await conversationTurn(pool, id, [], 0), 200);
+  await using browser = await launchBrowser();
+  const page = await browser.newPage();
+  await page.setViewport(1400, 900);
+
+  // A private dashboard sends the browser to the login form, which returns it to the page.
+  await page.navigate(`${pool.origin}/accounts?period=1h`);
+  assert.equal(await page.evaluate<string>("location.pathname"), "/login");
+  await page.waitForLoad(() =>
+    page.evaluate(
+      `document.querySelector("#key").value = ${JSON.stringify(LOCAL_KEY)};
+       document.querySelector("form").requestSubmit();`,
+    )
+  );
+  assert.equal(
+    await page.evaluate<string>("location.pathname + location.search"),
+    "/accounts?period=1h",
+  );
+  const names = await page.evaluate<string[]>(
+    `[...document.querySelectorAll("table.accounts-table tbody td[data-col=Account]")]
+       .map((td) => td.textContent)`,
+  );
+  assert.deepEqual(names, ["acct-1", "acct-2", SCRIPT_NAME]);
+  assert.equal(await page.evaluate<number>("document.scripts.length"), 1, "no injected script");
+  assert.equal(await page.evaluate<boolean>("document.cookie.includes('eggpool_session')"), false);
+  assert.deepEqual(await displays(page, "th.p3"), ["table-cell"]);
+
+  // The theme picker submits itself; the stylesheet's variables follow.
+  assert.equal(await cssVar(page, "--page-bg"), "#090808"); // Cyber Red, the configured theme
+  await page.waitForLoad(() =>
+    page.evaluate(
+      `const s = document.querySelector("select[name=theme]");
+       s.value = "Dracula";
+       s.dispatchEvent(new Event("change"));`,
+    )
+  );
+  assert.equal(await cssVar(page, "--page-bg"), "#1f222d");
+  const search = await page.evaluate<string>("location.search");
+  assert.equal(new URLSearchParams(search).get("theme"), "Dracula");
+  assert.equal(new URLSearchParams(search).get("period"), "1h");
+
+  // A phone: priority 2 and 3 columns hide, the page menu opens from the hamburger.
+  await page.setViewport(375, 800, true);
+  assert.deepEqual(await displays(page, "th.p3, td.p3"), ["none"]);
+  assert.deepEqual(await displays(page, "th.p2, td.p2"), ["none"]);
+  assert.deepEqual(await displays(page, "#page-menu"), ["none"]);
+  const toggle = `document.querySelector(".menu-toggle")`;
+  assert.equal(await page.evaluate<string>(`${toggle}.getAttribute("aria-expanded")`), "false");
+  await page.evaluate(`${toggle}.click()`);
+  assert.equal(await page.evaluate<string>(`${toggle}.getAttribute("aria-expanded")`), "true");
+  assert.equal(
+    await page.evaluate<string>(`${toggle}.getAttribute("aria-label")`),
+    "Close page menu",
+  );
+  assert.deepEqual(await displays(page, "#page-menu"), ["flex"]);
+  assert.deepEqual(page.errors, []);
+  assert.deepEqual(page.failedRequests, []);
+});
