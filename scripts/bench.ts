@@ -22,13 +22,16 @@ interface Phase {
 }
 
 const QUICK = Deno.args.includes("--quick");
-const PHASES: Phase[] = [false, true].flatMap((stream) =>
-  [1, 10, 64].map((concurrency) => ({
-    stream,
-    concurrency,
-    requests: QUICK ? 200 : concurrency === 1 ? 1500 : 4000,
-  }))
-);
+const ONLY_JSON64 = Deno.args.includes("--json64");
+const PHASES: Phase[] = ONLY_JSON64
+  ? [{ stream: false, concurrency: 64, requests: Number(Deno.env.get("BENCH_REQUESTS") ?? 8000) }]
+  : [false, true].flatMap((stream) =>
+    [1, 10, 64].map((concurrency) => ({
+      stream,
+      concurrency,
+      requests: QUICK ? 200 : concurrency === 1 ? 1500 : 4000,
+    }))
+  );
 
 function procCpuSeconds(pid: number): number {
   const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
@@ -44,6 +47,15 @@ function procPeakRssMb(pid: number): number {
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
+}
+
+async function wrappedPid(wrapperPid: number): Promise<number> {
+  for (let i = 0; i < 100; i++) {
+    const kids = Deno.readTextFileSync(`/proc/${wrapperPid}/task/${wrapperPid}/children`).trim();
+    if (kids !== "") return Number(kids.split(" ")[0]);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error("the wrapped EggPool process did not start");
 }
 
 interface Result {
@@ -89,13 +101,20 @@ async function main() {
       `api_key = "${LOCAL_KEY}"`,
       "[database]",
       `path = "${tmp}/usage.sqlite3"`,
+      // Extra config for experiments, e.g. BENCH_TOML=$'[routing]\naffinity = "off"'.
+      Deno.env.get("BENCH_TOML") ?? "",
       mockProvidersToml(mock.url, 4),
     ].join("\n"),
   );
-  const child = new Deno.Command(Deno.execPath(), {
+  // BENCH_WRAP="perf stat -e instructions -o FILE" runs EggPool under a wrapper (profiling runs).
+  const wrap = Deno.env.get("BENCH_WRAP")?.split(" ").filter(Boolean) ?? [];
+  const child = new Deno.Command(wrap[0] ?? Deno.execPath(), {
     args: [
+      ...(wrap.length > 0 ? [...wrap.slice(1), Deno.execPath()] : []),
       "run",
       "--allow-all",
+      // Extra runtime flags for profiling runs, e.g. BENCH_DENO_FLAGS="--v8-flags=--prof".
+      ...(Deno.env.get("BENCH_DENO_FLAGS")?.split(" ").filter(Boolean) ?? []),
       `--config=${ROOT}deno.json`,
       `${ROOT}main.ts`,
       "--config",
@@ -109,6 +128,8 @@ async function main() {
     stderr: "null",
   }).spawn();
   const origin = `http://127.0.0.1:${port}`;
+  // Under a wrapper, EggPool is the wrapper's child: measure and stop that process.
+  const pid = wrap.length > 0 ? await wrappedPid(child.pid) : child.pid;
   for (let i = 0;; i++) {
     try {
       const r = await fetch(`${origin}/v1/healthz`);
@@ -156,14 +177,14 @@ async function main() {
       body(phase.stream, "mock-small"),
       phase,
     );
-    const cpu0 = procCpuSeconds(child.pid);
+    const cpu0 = procCpuSeconds(pid);
     const proxied = await load(
       `${origin}/v1/chat/completions`,
       proxyHeaders,
       body(phase.stream, "mock-small/mockoai"),
       phase,
     );
-    const cpuMsPerReq = (procCpuSeconds(child.pid) - cpu0) * 1000 / phase.requests;
+    const cpuMsPerReq = (procCpuSeconds(pid) - cpu0) * 1000 / phase.requests;
     if (!phase.stream && phase.concurrency === 64) cpuNonStream64 = cpuMsPerReq;
     rows.push(
       `| ${phase.stream ? "stream" : "json"} | ${phase.concurrency} | ${phase.requests} | ` +
@@ -189,8 +210,8 @@ async function main() {
       );
     }
   }
-  const rss = procPeakRssMb(child.pid);
-  child.kill("SIGTERM");
+  const rss = procPeakRssMb(pid);
+  Deno.kill(pid, "SIGTERM");
   await child.status;
   await Deno.remove(tmp, { recursive: true });
 
@@ -221,7 +242,7 @@ async function main() {
       }% of the added p50 at c=1`,
   );
   console.log(out.join("\n"));
-  if (!QUICK) {
+  if (!QUICK && !ONLY_JSON64) {
     // The Pi watchdog's fast path, timed from the bundle beside `deno --version`.
     const ops = await new Deno.Command(Deno.execPath(), {
       args: ["run", "--allow-all", `--config=${ROOT}deno.json`, `${ROOT}scripts/bench_ops.ts`],

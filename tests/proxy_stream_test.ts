@@ -161,12 +161,12 @@ Deno.test("a 429 on one account is retried on another and the client gets 200", 
       "JOIN requests r ON r.id = d.request_id ORDER BY d.id",
   );
   assert.equal(decisions.length, 5, "one routing decision per attempt");
+  const limitedId = pool.query("SELECT id FROM accounts WHERE name = 'mockoai-1'")[0].id;
+  // Exclusions are stored as [account_id, reason, until] arrays.
   const later = decisions.slice(2).map((d) => JSON.parse(String(d.exclusions_json)));
   for (const exclusions of later) {
     assert.ok(
-      exclusions.some((e: { account_name: string; reason: string }) =>
-        e.account_name === "mockoai-1" && e.reason === "rate_limited"
-      ),
+      exclusions.some((e: unknown[]) => e[0] === limitedId && e[1] === "rate_limited"),
       "the rate-limited account is recorded as excluded",
     );
   }

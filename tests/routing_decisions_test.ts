@@ -8,7 +8,6 @@ import { syncConfigRows } from "../src/storage/accounts_repo.ts";
 import { insertRequest } from "../src/storage/requests_repo.ts";
 import { insertRoutingDecisions, listRoutingDecisions } from "../src/storage/routing_repo.ts";
 import { AccountPool } from "../src/accounts/pool.ts";
-import { decisionRecord } from "../src/accounts/decision.ts";
 import { fakeAccount, fakeClock, fakeProvider } from "../src/accounts/_fixtures.ts";
 
 Deno.test("routing decisions round-trip through routing_decisions", () => {
@@ -55,8 +54,8 @@ Deno.test("routing decisions round-trip through routing_decisions", () => {
     attempted: new Set([first.chosen!]),
   });
   insertRoutingDecisions(db, lookup, rowId, [
-    { attemptNumber: 1, record: decisionRecord(first) },
-    { attemptNumber: 2, record: decisionRecord(second) },
+    { attemptNumber: 1, decision: first, selected: first.chosen! },
+    { attemptNumber: 2, decision: second, selected: second.chosen! },
   ]);
   const rows = listRoutingDecisions(db, rowId);
   assert.equal(rows.length, 2);
@@ -74,6 +73,12 @@ Deno.test("routing decisions round-trip through routing_decisions", () => {
     "peak",
   ]);
   assert.equal(candidates[0].account_id, ids.get(String(candidates[0].account_name)));
+  assert.equal(candidates[0].account_name, first.chosen);
+  assert.equal(candidates[0].provider_id, "p");
+  assert.equal(candidates[0].tier, first.candidates[0].priority);
+  assert.equal(candidates[0].score, first.candidates[0].score);
+  assert.equal(typeof candidates[0].in_band, "boolean");
+  assert.equal(rows[0].selected_score, first.candidates[0].score);
   assert.deepEqual(rows[0].exclusions, [{
     account_id: ids.get("c"),
     account_name: "c",

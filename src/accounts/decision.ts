@@ -75,68 +75,55 @@ export interface RoutingDecision {
   chosen?: string;
 }
 
-/** A decision as plain JSON-ready data, shaped for the `routing_decisions` table. */
-export interface DecisionRecord {
-  decidedAt: number;
-  modelId: string;
-  providerId: string | null;
-  clientProtocol: string;
-  strategy: string;
-  selectedAccount: string | null;
-  selectedScore: number | null;
-  eligibleCount: number;
-  candidates: Array<{
-    account_name: string;
-    provider_id: string;
-    tier: number;
-    score: number;
-    in_band: boolean;
-    components: Omit<ScoreComponents, "score" | "overCap">;
-  }>;
-  exclusions: Array<{ account_name: string; reason: ExclusionReason; until?: number }>;
-}
-
 /** Scores can be +∞ (zero capacity); JSON has no infinity, so cap it. */
 function finite(n: number): number {
   return Number.isFinite(n) ? n : Number.MAX_VALUE;
 }
 
 /**
- * Serializes a decision. `selected` names the account actually attempted
- * (defaults to the first candidate).
+ * The numbers stored for each candidate after its account id, in this order
+ * (`routing_decisions.candidates_json` holds one array per candidate: arrays
+ * cost a fraction of objects to write on every request).
  */
-export function decisionRecord(decision: RoutingDecision, selected?: string): DecisionRecord {
-  const chosenName = selected ?? decision.chosen;
-  const chosen = decision.candidates.find((c) => c.name === chosenName);
-  return {
-    decidedAt: decision.decidedAt,
-    modelId: decision.modelId,
-    providerId: decision.requestedProviderId ?? null,
-    clientProtocol: decision.clientProtocol ?? decision.protocol ?? "openai",
-    strategy: decision.strategy,
-    selectedAccount: chosen?.name ?? null,
-    selectedScore: chosen === undefined ? null : finite(chosen.score),
-    eligibleCount: decision.candidates.length,
-    candidates: decision.candidates.map((c) => ({
-      account_name: c.name,
-      provider_id: c.providerId,
-      tier: c.priority,
-      score: finite(c.score),
-      in_band: c.inBand === true,
-      components: {
-        p5h: finite(c.components.p5h),
-        p7d: finite(c.components.p7d),
-        p30d: finite(c.components.p30d),
-        peak: finite(c.components.peak),
-        mean: finite(c.components.mean),
-        inflight: c.components.inflight,
-        health: c.components.health,
-      },
-    })),
-    exclusions: decision.exclusions.map((e) => ({
-      account_name: e.account,
-      reason: e.reason,
-      ...(e.untilMs === undefined ? {} : { until: e.untilMs }),
-    })),
-  };
+export const CANDIDATE_FIELDS = [
+  "tier",
+  "score",
+  "in_band",
+  "p5h",
+  "p7d",
+  "p30d",
+  "peak",
+  "mean",
+  "inflight",
+  "health",
+] as const;
+
+/** A candidate's numbers in {@linkcode CANDIDATE_FIELDS} order. */
+export function candidateValues(c: Candidate): number[] {
+  const k = c.components;
+  return [
+    c.priority,
+    finite(c.score),
+    c.inBand === true ? 1 : 0,
+    finite(k.p5h),
+    finite(k.p7d),
+    finite(k.p30d),
+    finite(k.peak),
+    finite(k.mean),
+    k.inflight,
+    k.health,
+  ];
+}
+
+/** The candidate an attempt went to, if it was ranked. */
+export function selectedCandidate(
+  decision: RoutingDecision,
+  selected: string,
+): Candidate | undefined {
+  return decision.candidates.find((c) => c.name === selected);
+}
+
+/** A score as stored (finite). */
+export function storedScore(score: number): number {
+  return finite(score);
 }

@@ -11,7 +11,7 @@ import type { AccountRuntime } from "../accounts/pool.ts";
 import type { Failure } from "../routing/classify.ts";
 import { checkContextLimit } from "../routing/context_limit.ts";
 import { estimateReservationTokens } from "../routing/scorer.ts";
-import { decisionRecord } from "../accounts/decision.ts";
+import { newRequestId } from "../core/ids.ts";
 import type { PriorFailure } from "../accounts/affinity.ts";
 import { sessionKeyOf } from "../routing/session_key.ts";
 import { classifyResponse, classifyTransport } from "../routing/classify.ts";
@@ -61,7 +61,7 @@ export function createProxy(deps: ProxyDeps): Proxy {
   return {
     async handle(req, protocol, clientIp) {
       const run = new RequestRun(deps.sink, deps.clock, {
-        requestId: crypto.randomUUID(),
+        requestId: newRequestId(),
         startedAt: deps.clock(),
         clientProtocol: protocol,
         requestedModel: "",
@@ -217,7 +217,8 @@ async function proxyRequest(deps: ProxyDeps, run: RequestRun, req: Request): Pro
     attempted.add(account.name);
     run.decisions.push({
       attemptNumber: run.attempts.length + 1,
-      record: decisionRecord(decision, account.name),
+      decision,
+      selected: account.name,
     });
     const result = await attempt(deps, run, req, {
       account,

@@ -12,8 +12,7 @@ import type {
   UsageSink,
 } from "../stats/types.ts";
 import { NO_TOKENS } from "../stats/types.ts";
-import type { TokenCounts } from "../stats/types.ts";
-import type { DecisionRecord } from "../accounts/decision.ts";
+import type { AttemptDecision, TokenCounts } from "../stats/types.ts";
 
 /** What the last attempt learned, filled in as the request goes. */
 export interface RunFacts {
@@ -45,7 +44,7 @@ export class RequestRun {
   readonly start: RequestStart;
   readonly attempts: AttemptRecord[] = [];
   /** Why each attempt went to its account; written with the request. */
-  readonly decisions: { attemptNumber: number; record: DecisionRecord }[] = [];
+  readonly decisions: AttemptDecision[] = [];
   readonly facts: RunFacts = { bytesOut: 0 };
   #begun = false;
   #finished = false;

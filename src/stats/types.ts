@@ -1,5 +1,5 @@
 import type { Protocol } from "../core/protocol.ts";
-import type { DecisionRecord } from "../accounts/decision.ts";
+import type { RoutingDecision } from "../accounts/decision.ts";
 
 /** Terminal states of a request row (spec 05 §3, `requests.status`). */
 export type TerminalStatus = "completed" | "client_error" | "cancelled" | "error" | "interrupted";
@@ -54,6 +54,17 @@ export interface AttemptRecord {
   upstreamRequestId?: string;
 }
 
+/**
+ * The routing decision an attempt followed and the account it went to. The
+ * decision is serialized when the stats are flushed, off the request path.
+ */
+export interface AttemptDecision {
+  /** 1-based. */
+  attemptNumber: number;
+  decision: RoutingDecision;
+  selected: string;
+}
+
 /** The one terminal outcome of a request. */
 export interface RequestOutcome extends TokenCounts {
   status: TerminalStatus;
@@ -73,7 +84,7 @@ export interface RequestOutcome extends TokenCounts {
   upstreamRequestId?: string;
   attempts: readonly AttemptRecord[];
   /** The routing decision behind each attempt (spec 05 `routing_decisions`). */
-  decisions?: readonly { attemptNumber: number; record: DecisionRecord }[];
+  decisions?: readonly AttemptDecision[];
 }
 
 /** Where the data plane reports requests; the recorder implements it. */

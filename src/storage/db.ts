@@ -82,6 +82,9 @@ function applyPragmas(raw: DatabaseSync, options: OpenDatabaseOptions, skipJourn
   // Busy timeout first, so switching to WAL waits for other connections instead of failing.
   raw.exec(`PRAGMA busy_timeout = ${busy}`);
   raw.exec("PRAGMA foreign_keys = ON");
+  // Statement journals and sort spills stay in memory: each statement of a
+  // stats batch otherwise writes its undo pages to a temp file first.
+  raw.exec("PRAGMA temp_store = MEMORY");
   if (!skipJournal && (options.wal ?? true)) {
     raw.exec("PRAGMA journal_mode = WAL");
   }

@@ -2,8 +2,10 @@
 // To add a migration, put NNNN_description.sql into migrations/ and run `deno task gen:assets`.
 import type { Migration } from "./migrate.ts";
 import m1 from "../../migrations/0001_init.sql" with { type: "text" };
+import m2 from "../../migrations/0002_lean_request_writes.sql" with { type: "text" };
 
 /** Every migration file, in version order, embedded through the module graph. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "0001_init.sql", sql: m1 },
+  { version: 2, name: "0002_lean_request_writes.sql", sql: m2 },
 ];

@@ -137,13 +137,15 @@ Deno.test("the dashboard, recovery and routing queries use their indexes", () =>
       "SELECT count(*) FROM requests WHERE started_at >= ? AND started_at < ?",
       "idx_requests_started",
     ],
+    // Per-account and per-model sums come from usage_rollups; on raw rows they
+    // narrow by time first (0002 dropped the per-account and per-model indexes).
     [
       "SELECT sum(input_tokens) FROM requests WHERE account_id = ? AND started_at >= ?",
-      "idx_requests_account_started",
+      "idx_requests_started",
     ],
     [
-      "SELECT count(*) FROM requests WHERE provider_id = ? AND model_id = ? AND started_at >= ?",
-      "idx_requests_provider_model_started",
+      "SELECT * FROM routing_decisions WHERE decided_at >= ? ORDER BY decided_at",
+      "idx_routing_decisions_decided",
     ],
     ["SELECT id FROM requests WHERE status = 'pending' ORDER BY started_at", "idx_requests_"],
     ["SELECT * FROM request_attempts WHERE request_id = ?", "idx_request_attempts_request"],
