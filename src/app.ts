@@ -265,7 +265,7 @@ export async function createApp(loaded: LoadedConfig, options: AppOptions = {}):
   const handler = createHttpHandler({
     keys,
     proxy: {
-      handle: (req, protocol, ip) => proxy.handle(req, protocol, ip),
+      handle: (req, protocol, ip, headers) => proxy.handle(req, protocol, ip, headers),
       listModels: () =>
         listModels(catalog, {
           collapse: c.models.collapse_models,

@@ -1,4 +1,4 @@
-import { timingSafeEqual } from "node:crypto";
+import type { HeaderReader } from "../core/headers.ts";
 
 /** Keys we accept from clients (spec 01 §2): letters, digits, `_` and `-`, 8 to 512 long. */
 const KEY_SHAPE = /^[A-Za-z0-9_-]{8,512}$/;
@@ -7,14 +7,12 @@ const BEARER = /^bearer[ \t]+(.+)$/i;
 /** Checks presented keys against the configured local key in constant time. */
 export interface KeyChecker {
   /** True when the request carries the right key (or no key is configured). */
-  isAuthorized(headers: Headers): boolean;
+  isAuthorized(headers: HeaderReader): boolean;
   readonly enabled: boolean;
 }
 
-const ENCODER = new TextEncoder();
-
 /** The key a request presents: `Authorization: Bearer K`, else `x-api-key: K`. */
-export function presentedKey(headers: Headers): string | undefined {
+export function presentedKey(headers: HeaderReader): string | undefined {
   const auth = headers.get("authorization")?.trim();
   if (auth) {
     const m = BEARER.exec(auth);
@@ -25,28 +23,36 @@ export function presentedKey(headers: Headers): string | undefined {
 }
 
 /**
+ * Compares two strings in time that depends only on `expected`'s length: every
+ * character is visited and differences are OR-ed together, never returned
+ * early. Both strings passed KEY_SHAPE, so they are ASCII.
+ */
+function sameKey(given: string, expected: string): boolean {
+  let diff = given.length ^ expected.length;
+  for (let i = 0; i < expected.length; i++) {
+    // Past the end of a shorter `given`, charCodeAt is NaN and `| 0` makes it 0.
+    diff |= (given.charCodeAt(i) | 0) ^ expected.charCodeAt(i);
+  }
+  return diff === 0;
+}
+
+/**
  * Builds a checker for `configuredKey`; with no key every request passes
  * (allowed only on loopback binds, which config validation enforces).
  * The comparison time does not depend on where the keys differ; a key of
- * another length is compared against the expected bytes all the same, so
- * only its length, never its content, can show in the timing.
+ * another length is compared against the expected characters all the same,
+ * so only its length, never its content, can show in the timing.
  */
 export function createKeyChecker(configuredKey: string | undefined): KeyChecker {
   if (configuredKey === undefined || configuredKey === "") {
     return { enabled: false, isAuthorized: () => true };
   }
-  const expected = ENCODER.encode(configuredKey);
   return {
     enabled: true,
     isAuthorized(headers) {
       const key = presentedKey(headers);
       if (key === undefined || !KEY_SHAPE.test(key)) return false;
-      const given = ENCODER.encode(key);
-      if (given.byteLength !== expected.byteLength) {
-        timingSafeEqual(expected, expected);
-        return false;
-      }
-      return timingSafeEqual(given, expected);
+      return sameKey(key, configuredKey);
     },
   };
 }

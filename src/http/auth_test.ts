@@ -21,6 +21,9 @@ Deno.test("createKeyChecker() accepts only the configured key", () => {
   assert.equal(check.isAuthorized(new Headers({ authorization: "Bearer short" })), false);
   assert.equal(check.isAuthorized(new Headers({ authorization: "Bearer ep 0123456789" })), false);
   assert.equal(check.isAuthorized(new Headers()), false);
+  // A prefix of the key, and the key with more after it.
+  assert.equal(check.isAuthorized(new Headers({ "x-api-key": "ep_0123456789abcde" })), false);
+  assert.equal(check.isAuthorized(new Headers({ "x-api-key": "ep_0123456789abcdef0" })), false);
 });
 
 Deno.test("createKeyChecker() lets everything through when no key is configured", () => {

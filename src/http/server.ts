@@ -1,13 +1,21 @@
 import { Hono } from "hono";
 import type { Context } from "hono";
 import type { Protocol } from "../core/protocol.ts";
+import { HeaderSnapshot } from "../core/headers.ts";
+import type { HeaderReader } from "../core/headers.ts";
 import { ProxyError } from "../core/errors.ts";
 import { errorResponse, unauthorized } from "../proxy/envelope.ts";
 import type { KeyChecker } from "./auth.ts";
 
 /** What the data plane offers the HTTP layer. */
 export interface ProxyPort {
-  handle(req: Request, protocol: Protocol, clientIp: string | undefined): Promise<Response>;
+  /** `headers` are the request's headers, possibly already read into a snapshot. */
+  handle(
+    req: Request,
+    protocol: Protocol,
+    clientIp: string | undefined,
+    headers: HeaderReader,
+  ): Promise<Response>;
   listModels(): unknown;
 }
 
@@ -64,9 +72,12 @@ export function createHttpHandler(
   app.get("/v1/models", (c) => c.json(deps.proxy.listModels() as Record<string, unknown>));
   app.post(
     "/v1/chat/completions",
-    (c) => deps.proxy.handle(c.req.raw, "openai", c.env?.remoteAddr),
+    (c) => deps.proxy.handle(c.req.raw, "openai", c.env?.remoteAddr, c.req.raw.headers),
   );
-  app.post("/v1/messages", (c) => deps.proxy.handle(c.req.raw, "anthropic", c.env?.remoteAddr));
+  app.post(
+    "/v1/messages",
+    (c) => deps.proxy.handle(c.req.raw, "anthropic", c.env?.remoteAddr, c.req.raw.headers),
+  );
   deps.mount?.(app);
   app.notFound((c) => {
     const protocol = protocolOfPath(c.req.path);
@@ -90,10 +101,12 @@ export function createHttpHandler(
     if (req.method === "POST") {
       const protocol = DATA_PLANE[pathOf(req.url)];
       if (protocol !== undefined) {
-        if (!deps.keys.isAuthorized(req.headers)) {
+        // Read once: the key check, intake, affinity and forwarding all look at them.
+        const headers = new HeaderSnapshot(req.headers);
+        if (!deps.keys.isAuthorized(headers)) {
           return Promise.resolve(errorResponse(protocol, unauthorized()));
         }
-        return deps.proxy.handle(req, protocol, remoteAddr);
+        return deps.proxy.handle(req, protocol, remoteAddr, headers);
       }
     }
     return Promise.resolve(app.fetch(req, { remoteAddr }));

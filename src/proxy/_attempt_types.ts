@@ -1,4 +1,5 @@
 /** Types shared by the data plane's attempt, response and stream modules. */
+import type { HeaderReader } from "../core/headers.ts";
 import type { ModelCatalog } from "../catalog/catalog.ts";
 import type { AccountPool, AccountRuntime } from "../accounts/pool.ts";
 import type { AffinityRouter } from "../accounts/affinity.ts";
@@ -38,6 +39,8 @@ export interface AttemptFailure {
 
 export interface AttemptInput {
   account: AccountRuntime;
+  /** The client's request headers (forwarded minus hop-by-hop and credentials). */
+  clientHeaders: HeaderReader;
   modelId: string;
   body: Bytes;
   stripUsage: boolean;

@@ -94,19 +94,27 @@ export async function readCapped(res: Response, max: number): Promise<Bytes> {
   return concatBytes(parts, max) as Bytes;
 }
 
+/** Decodes whole buffers only (never `stream: true`), so one instance serves every request. */
+const UTF8 = new TextDecoder();
+
 export function parseJson(bytes: Uint8Array): unknown {
   try {
-    return JSON.parse(new TextDecoder().decode(bytes));
+    return JSON.parse(UTF8.decode(bytes));
   } catch {
     return undefined;
   }
 }
 
-export function proxyHeaders(run: RequestRun, upstream: Headers): Headers {
-  const h = clientHeaders(upstream);
-  h.set("x-proxy-request-id", run.start.requestId);
-  h.set("x-proxy-attempt-count", String(run.attempts.length));
-  return h;
+/** The upstream's response headers for the client, plus ours; `attempts` defaults to those made. */
+export function proxyHeaders(
+  run: RequestRun,
+  upstream: Headers,
+  attempts = run.attempts.length,
+): Record<string, string> | [string, string][] {
+  return clientHeaders(upstream, {
+    "x-proxy-request-id": run.start.requestId,
+    "x-proxy-attempt-count": String(attempts),
+  });
 }
 
 export function respond(

@@ -46,3 +46,13 @@ Deno.test("readBoundedBody() cancels a body that grows past the cap", async () =
   );
   assert.equal(cancelled, true);
 });
+
+Deno.test("readBoundedBody() reads a body with a declared length within the cap in one go", async () => {
+  const req = new Request("http://x/", {
+    method: "POST",
+    body: new TextEncoder().encode('{"model":"m"}'),
+    headers: { "content-length": "13" },
+  });
+  const body = await readBoundedBody(req, 100);
+  assert.equal(new TextDecoder().decode(body), '{"model":"m"}');
+});

@@ -12,6 +12,7 @@ import type { Failure } from "../routing/classify.ts";
 import { checkContextLimit } from "../routing/context_limit.ts";
 import { estimateReservationTokens } from "../routing/scorer.ts";
 import { newRequestId } from "../core/ids.ts";
+import type { HeaderReader } from "../core/headers.ts";
 import type { PriorFailure } from "../accounts/affinity.ts";
 import { sessionKeyOf } from "../routing/session_key.ts";
 import { classifyResponse, classifyTransport } from "../routing/classify.ts";
@@ -53,13 +54,21 @@ const PINNED_RETRY_DELAY_MS = 200;
 
 /** The data plane's entry point for one client request. */
 export interface Proxy {
-  handle(req: Request, protocol: Protocol, clientIp: string | undefined): Promise<Response>;
+  handle(
+    req: Request,
+    protocol: Protocol,
+    clientIp: string | undefined,
+    headers?: HeaderReader,
+  ): Promise<Response>;
 }
+
+/** Decodes whole buffers only (never `stream: true`), so one instance serves every request. */
+const UTF8 = new TextDecoder();
 
 /** Builds the data plane. */
 export function createProxy(deps: ProxyDeps): Proxy {
   return {
-    async handle(req, protocol, clientIp) {
+    async handle(req, protocol, clientIp, headers = req.headers) {
       const run = new RequestRun(deps.sink, deps.clock, {
         requestId: newRequestId(),
         startedAt: deps.clock(),
@@ -70,7 +79,7 @@ export function createProxy(deps: ProxyDeps): Proxy {
         clientIp,
       });
       try {
-        return await proxyRequest(deps, run, req);
+        return await proxyRequest(deps, run, req, headers);
       } catch (error) {
         const err = error instanceof ProxyError
           ? error
@@ -104,13 +113,18 @@ interface Intake {
   entries: readonly ModelEntry[];
 }
 
-async function readIntake(deps: ProxyDeps, run: RequestRun, req: Request): Promise<Intake> {
+async function readIntake(
+  deps: ProxyDeps,
+  run: RequestRun,
+  req: Request,
+  headers: HeaderReader,
+): Promise<Intake> {
   const protocol = run.start.clientProtocol;
-  const bytes = await readBoundedBody(req, deps.maxBodyBytes);
+  const bytes = await readBoundedBody(req, deps.maxBodyBytes, headers);
   run.start.bytesIn = bytes.byteLength;
   let body: unknown;
   try {
-    body = JSON.parse(new TextDecoder().decode(bytes));
+    body = JSON.parse(UTF8.decode(bytes));
   } catch {
     throw invalidRequest("Invalid JSON: the request body could not be parsed");
   }
@@ -181,10 +195,15 @@ function upstreamBody(
   };
 }
 
-async function proxyRequest(deps: ProxyDeps, run: RequestRun, req: Request): Promise<Response> {
+async function proxyRequest(
+  deps: ProxyDeps,
+  run: RequestRun,
+  req: Request,
+  headers: HeaderReader,
+): Promise<Response> {
   const protocol = run.start.clientProtocol;
-  const intake = await readIntake(deps, run, req);
-  const session = deps.affinity && sessionKeyOf(req.headers, intake.body);
+  const intake = await readIntake(deps, run, req, headers);
+  const session = deps.affinity && sessionKeyOf(headers, intake.body);
   run.start.sessionKeyHash = session?.hash;
   run.begin();
   const out = upstreamBody(intake, protocol);
@@ -222,6 +241,7 @@ async function proxyRequest(deps: ProxyDeps, run: RequestRun, req: Request): Pro
     });
     const result = await attempt(deps, run, req, {
       account,
+      clientHeaders: headers,
       modelId: intake.modelId,
       body: out.bytes,
       stripUsage: out.stripUsage,
@@ -352,7 +372,7 @@ async function attempt(
   try {
     res = await fetch(target.url, {
       method: "POST",
-      headers: upstreamHeaders(req.headers, target),
+      headers: upstreamHeaders(input.clientHeaders, target),
       body: input.body,
       signal: controller.signal,
       client: target.client,
@@ -416,7 +436,7 @@ async function attempt(
   const bodyTimer = deps.deadlines.add(account.provider.headersTimeoutMs, () => abort("timeout"));
   let bytes: Bytes;
   try {
-    bytes = new Uint8Array(await res.arrayBuffer());
+    bytes = await res.bytes();
   } catch (error) {
     if (cause === "client") return clientGone(run, release, detach, recordAttempt);
     if (cause === "shutdown") throw shuttingDown(release, detach);

@@ -57,9 +57,8 @@ export async function relay(
   // Client disconnects after hand-off reach us through the body's cancel(); the
   // request signal is not needed any more.
   ctx.detach();
-  const headers = proxyHeaders(run, res.headers);
   // The attempt is counted before the head goes out.
-  headers.set("x-proxy-attempt-count", String(run.attempts.length + 1));
+  const headers = proxyHeaders(run, res.headers, run.attempts.length + 1);
   return new Response(opened.body, { status: res.status, headers });
 }
 

@@ -1,4 +1,5 @@
 import type { Protocol } from "../core/protocol.ts";
+import type { HeaderReader } from "../core/headers.ts";
 
 /**
  * Building the upstream request: URL, headers, credentials. This module and
@@ -56,7 +57,7 @@ export function joinUrl(baseUrl: string, path: string): string {
   return `${baseUrl.replace(/\/+$/, "")}/${path.replace(/^\/+/, "")}`;
 }
 
-function connectionListed(headers: Headers): Set<string> | undefined {
+function connectionListed(headers: HeaderReader): Set<string> | undefined {
   const value = headers.get("connection");
   if (!value) return undefined;
   const listed = new Set<string>();
@@ -73,7 +74,10 @@ function connectionListed(headers: Headers): Set<string> | undefined {
  * cheaper than iterating a `Headers` with `for…of` and building another
  * `Headers`, and this runs on every request.
  */
-export function upstreamHeaders(client: Headers, target: UpstreamTarget): Record<string, string> {
+export function upstreamHeaders(
+  client: HeaderReader,
+  target: UpstreamTarget,
+): Record<string, string> {
   const listed = connectionListed(client);
   const out: Record<string, string> = {};
   client.forEach((value, name) => {
@@ -93,14 +97,36 @@ export function upstreamHeaders(client: Headers, target: UpstreamTarget): Record
   return out;
 }
 
-/** Response headers passed back to the client: hop-by-hop and framing removed. */
-export function clientHeaders(upstream: Headers): Headers {
+/**
+ * Response headers passed back to the client: hop-by-hop and framing removed,
+ * then `extra` (ours, replacing any upstream header of the same name).
+ *
+ * A plain object, since Deno builds a response's headers from one faster than
+ * from a `Headers` (about 2 000 instructions less per header, measured with
+ * `perf stat`); pairs instead when a name repeats, so every `Set-Cookie` survives.
+ */
+export function clientHeaders(
+  upstream: Headers,
+  extra: Readonly<Record<string, string>> = {},
+): Record<string, string> | [string, string][] {
   const listed = connectionListed(upstream);
-  const out = new Headers();
+  // An ordinary object (a prototype-less one is slower to build a response
+  // from); `__proto__` cannot be a key of it, so that name goes the pairs way.
+  const out: Record<string, string> = {};
+  let pairs: [string, string][] | undefined;
   upstream.forEach((value, name) => {
     if (HOP_BY_HOP.has(name) || listed?.has(name)) return;
-    if (name === "content-length" || name === "content-encoding") return;
-    out.append(name, value);
+    if (name === "content-length" || name === "content-encoding" || Object.hasOwn(extra, name)) {
+      return;
+    }
+    if (pairs !== undefined) pairs.push([name, value]);
+    else if (name !== "__proto__" && !Object.hasOwn(out, name)) out[name] = value;
+    else {
+      pairs = Object.entries(out);
+      pairs.push([name, value]);
+    }
   });
-  return out;
+  if (pairs === undefined) return Object.assign(out, extra);
+  for (const name in extra) pairs.push([name, extra[name]]);
+  return pairs;
 }

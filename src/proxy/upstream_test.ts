@@ -91,5 +91,24 @@ Deno.test("clientHeaders() removes framing and hop-by-hop headers from the upstr
       "x-request-id": "req_1",
     }),
   );
-  assert.deepEqual([...out.keys()].sort(), ["content-type", "x-request-id"]);
+  assert.deepEqual(Object.keys(out).sort(), ["content-type", "x-request-id"]);
+});
+
+Deno.test("clientHeaders() keeps every Set-Cookie and lets our headers replace the upstream's", () => {
+  const upstream = new Headers([
+    ["content-type", "application/json"],
+    ["set-cookie", "a=1"],
+    ["set-cookie", "b=2"],
+    ["x-proxy-request-id", "spoofed"],
+    ["constructor", "c"],
+    ["__proto__", "p"],
+  ]);
+  const out = new Headers(clientHeaders(upstream, { "x-proxy-request-id": "ours" }));
+  assert.deepEqual(out.getSetCookie(), ["a=1", "b=2"]);
+  assert.equal(out.get("x-proxy-request-id"), "ours");
+  assert.equal(out.get("content-type"), "application/json");
+  assert.equal(out.get("constructor"), "c");
+  assert.equal(out.get("__proto__"), "p");
+  const single = clientHeaders(new Headers({ "x-a": "1" }), { "x-proxy-attempt-count": "2" });
+  assert.deepEqual({ ...single }, { "x-a": "1", "x-proxy-attempt-count": "2" });
 });

@@ -6,6 +6,7 @@
  * listed in spec 10-clients.md.
  */
 import { createHash } from "node:crypto";
+import type { HeaderReader } from "../core/headers.ts";
 
 /** Where a conversation key came from, most explicit first. */
 export type SessionKeySource =
@@ -134,7 +135,7 @@ function leadingContent(body: Record<string, unknown>): string | undefined {
  * parallel conversations should still be spread.
  */
 export function sessionKeyOf(
-  headers: Headers,
+  headers: HeaderReader,
   body: Record<string, unknown>,
 ): SessionKey | undefined {
   const explicit = idOf(headers.get(EGGPOOL_SESSION_HEADER));
