@@ -58,6 +58,49 @@ async function wrappedPid(wrapperPid: number): Promise<number> {
   throw new Error("the wrapped EggPool process did not start");
 }
 
+/**
+ * Counts the instructions a process executes, with `perf stat -p` (Debian's
+ * linux-perf). Unlike CPU time, the count barely moves when other work shares
+ * the machine. Undefined when perf is missing or the machine has no counters.
+ */
+async function countInstructions(
+  pid: number,
+): Promise<(() => Promise<number | undefined>) | undefined> {
+  let child: Deno.ChildProcess;
+  try {
+    child = new Deno.Command("perf", {
+      args: ["stat", "-x", ",", "-e", "instructions", "-p", String(pid)],
+      stdin: "null",
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+  } catch {
+    return undefined;
+  }
+  await new Promise((r) => setTimeout(r, 100)); // attached before the load starts
+  return async () => {
+    try {
+      child.kill("SIGINT");
+    } catch { /* already gone */ }
+    const out = new TextDecoder().decode((await child.output()).stderr);
+    const line = out.split("\n").find((l) => l.includes(",instructions"));
+    const n = Number(line?.split(",")[0]);
+    return Number.isFinite(n) && n > 0 ? n : undefined;
+  };
+}
+
+async function waitHealthy(origin: string, what: string): Promise<void> {
+  for (let i = 0;; i++) {
+    try {
+      const r = await fetch(`${origin}/v1/healthz`);
+      await r.body?.cancel();
+      if (r.ok) return;
+    } catch { /* starting */ }
+    if (i > 400) throw new Error(`${what} did not start`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 interface Result {
   rps: number;
   p50: number;
@@ -85,6 +128,44 @@ async function load(url: string, headers: Record<string, string>, body: string, 
     p50: percentile(latencies, 0.5),
     p99: percentile(latencies, 0.99),
   } satisfies Result;
+}
+
+/** CPU and instructions per request of scripts/_bench_forwarder.ts under the json c=64 load. */
+async function forwarderFloor(upstream: string, body: string) {
+  const port = freePort();
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-all",
+      `${ROOT}scripts/_bench_forwarder.ts`,
+      String(port),
+      upstream,
+      "sk-mockoai-key-1",
+    ],
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  try {
+    const origin = `http://127.0.0.1:${port}`;
+    await waitHealthy(origin, "the bare forwarder");
+    const headers = { "content-type": "application/json" };
+    const url = `${origin}/v1/chat/completions`;
+    await load(url, headers, body, { stream: false, concurrency: 8, requests: 800 });
+    const phase = { stream: false, concurrency: 64, requests: QUICK ? 200 : 4000 };
+    const stopCount = await countInstructions(child.pid);
+    const cpu0 = procCpuSeconds(child.pid);
+    await load(url, headers, body, phase);
+    const cpuMs = (procCpuSeconds(child.pid) - cpu0) * 1000 / phase.requests;
+    const instructions = await stopCount?.();
+    return {
+      cpuMs,
+      kinstr: instructions === undefined ? undefined : instructions / phase.requests / 1000,
+    };
+  } finally {
+    child.kill("SIGTERM");
+    await child.status;
+  }
 }
 
 async function main() {
@@ -130,15 +211,7 @@ async function main() {
   const origin = `http://127.0.0.1:${port}`;
   // Under a wrapper, EggPool is the wrapper's child: measure and stop that process.
   const pid = wrap.length > 0 ? await wrappedPid(child.pid) : child.pid;
-  for (let i = 0;; i++) {
-    try {
-      const r = await fetch(`${origin}/v1/healthz`);
-      await r.body?.cancel();
-      if (r.ok) break;
-    } catch { /* starting */ }
-    if (i > 400) throw new Error("EggPool did not start");
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await waitHealthy(origin, "EggPool");
 
   const body = (stream: boolean, model: string) =>
     JSON.stringify({
@@ -169,6 +242,7 @@ async function main() {
   const rows: string[] = [];
   const verdicts: string[] = [];
   let cpuNonStream64 = 0;
+  let kinstrNonStream64: number | undefined;
   let addedP50Json = 0;
   for (const phase of PHASES) {
     const direct = await load(
@@ -177,6 +251,7 @@ async function main() {
       body(phase.stream, "mock-small"),
       phase,
     );
+    const stopCount = wrap.length > 0 ? undefined : await countInstructions(pid);
     const cpu0 = procCpuSeconds(pid);
     const proxied = await load(
       `${origin}/v1/chat/completions`,
@@ -185,14 +260,23 @@ async function main() {
       phase,
     );
     const cpuMsPerReq = (procCpuSeconds(pid) - cpu0) * 1000 / phase.requests;
-    if (!phase.stream && phase.concurrency === 64) cpuNonStream64 = cpuMsPerReq;
+    const instructions = await stopCount?.();
+    const kinstr = instructions === undefined
+      ? "n/a"
+      : (instructions / phase.requests / 1000).toFixed(0);
+    if (!phase.stream && phase.concurrency === 64) {
+      cpuNonStream64 = cpuMsPerReq;
+      kinstrNonStream64 = instructions === undefined
+        ? undefined
+        : instructions / phase.requests / 1000;
+    }
     rows.push(
       `| ${phase.stream ? "stream" : "json"} | ${phase.concurrency} | ${phase.requests} | ` +
         `${direct.rps.toFixed(0)} | ${proxied.rps.toFixed(0)} | ${
           (proxied.rps / direct.rps * 100).toFixed(0)
         }% | ` +
         `${(proxied.p50 - direct.p50).toFixed(2)} | ${(proxied.p99 - direct.p99).toFixed(2)} | ` +
-        `${cpuMsPerReq.toFixed(3)} |`,
+        `${cpuMsPerReq.toFixed(3)} | ${kinstr} |`,
     );
     if (phase.concurrency === 1 && !phase.stream) addedP50Json = proxied.p50 - direct.p50;
     if (phase.concurrency === 1) {
@@ -213,6 +297,9 @@ async function main() {
   const rss = procPeakRssMb(pid);
   Deno.kill(pid, "SIGTERM");
   await child.status;
+  const floor = ONLY_JSON64
+    ? undefined
+    : await forwarderFloor(mock.url, body(false, "mock-small/mockoai"));
   await Deno.remove(tmp, { recursive: true });
 
   const out = [
@@ -220,8 +307,8 @@ async function main() {
       new Date().toISOString()
     }, deno ${Deno.version.deno}, ${navigator.hardwareConcurrency} cores)`,
     "",
-    "| mode | conc. | requests | direct req/s | via EggPool req/s | ratio | added p50 ms | added p99 ms | EggPool CPU ms/req |",
-    "|---|---|---|---|---|---|---|---|---|",
+    "| mode | conc. | requests | direct req/s | via EggPool req/s | ratio | added p50 ms | added p99 ms | EggPool CPU ms/req | EggPool kinstr/req |",
+    "|---|---|---|---|---|---|---|---|---|---|",
     ...rows,
     "",
     `CPU per proxied non-streaming request at c=64: ${
@@ -230,6 +317,15 @@ async function main() {
     ...verdicts,
     `EggPool peak RSS: ${rss.toFixed(1)} MB (target <= 120 MB)`,
   ];
+  if (floor !== undefined) {
+    const ratio = floor.kinstr !== undefined && kinstrNonStream64 !== undefined
+      ? `; EggPool runs ${(kinstrNonStream64 / floor.kinstr).toFixed(2)}x its instructions`
+      : "";
+    out.push(
+      `Bare Deno forwarder, same load (json, c=64): ${floor.cpuMs.toFixed(3)} ms CPU/req, ` +
+        `${floor.kinstr === undefined ? "n/a" : floor.kinstr.toFixed(0)} kinstr/req${ratio}`,
+    );
+  }
   // One routing decision over 100 accounts, 10 providers and 50 models, beside
   // the proxy's whole added latency measured above.
   const decision = measureDecisionCost();
