@@ -1,18 +1,20 @@
 /**
  * Wall time of the cron fast path (`croncheck`, `ensure-running`) against an
- * already running server, run from the single-file bundle the way a Pi
- * would, next to `deno --version` (the runtime's bare start-up) measured in
- * the same run. Run alone with `deno run -A scripts/bench_ops.ts [--runs N]
- * [--json]`, or call {@linkcode benchOps} from the main bench runner.
+ * already running server, run from the bundle (`deno task bundle`,
+ * scripts/bundle.ts) the way a Pi would, next to `deno --version` (the
+ * runtime's bare start-up) and `deno run` of an empty script (the least any
+ * script pays) measured in the same run. Run alone with `deno run -A
+ * scripts/bench_ops.ts [--runs N] [--json]`, or call {@linkcode benchOps}
+ * from the main bench runner.
  *
  * For reference it also times `croncheck` from the source tree (`deno run
  * main.ts`), which loads modules one by one the way a compiled binary does,
- * and from a code-split bundle. A single-file bundle pays for every
- * `node:` import the bundler hoists to its top (including the CommonJS shim
- * `node:module`) and for loading the whole file, even on the fast path.
+ * and from a single-file bundle, which parses and evaluates everything on
+ * every run.
  */
 
 import { freePort } from "../tests/_helpers/ops.ts";
+import { bundle } from "./bundle.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const LOCAL_KEY = "ep_bench_local_key_0123456789";
@@ -80,7 +82,7 @@ export async function benchOps(options: { runs?: number } = {}): Promise<OpsBenc
   const runs = options.runs ?? 20;
   const dir = await Deno.makeTempDir({ prefix: "eggpool-bench-ops-" });
   const deno = Deno.execPath();
-  const bundle = `${dir}/eggpool.js`;
+  const single = `${dir}/eggpool.js`;
   const env: Record<string, string> = {
     PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
     DENO_DIR: Deno.env.get("DENO_DIR") ?? `${Deno.env.get("HOME")}/.cache/deno`,
@@ -90,31 +92,19 @@ export async function benchOps(options: { runs?: number } = {}): Promise<OpsBenc
     NO_COLOR: "1",
   };
   const built = await run(
-    [deno, "bundle", "--quiet", "--platform", "deno", "--output", bundle, "main.ts"],
+    [deno, "bundle", "--quiet", "--platform", "deno", "--output", single, "main.ts"],
     env,
     ROOT,
   );
   if (built.code !== 0) throw new Error(`deno bundle failed: ${built.text}`);
-  const split = await run(
-    [
-      deno,
-      "bundle",
-      "--quiet",
-      "--platform",
-      "deno",
-      "--code-splitting",
-      "--outdir",
-      `${dir}/split`,
-      "main.ts",
-    ],
-    env,
-    ROOT,
-  );
-  if (split.code !== 0) throw new Error(`deno bundle --code-splitting failed: ${split.text}`);
+  const entry = await bundle(`${dir}/bundle`);
+  const empty = `${dir}/empty.js`;
+  await Deno.writeTextFile(empty, "");
   const config = await writeConfig(dir, freePort());
-  const viaBundle = [deno, "run", "--allow-all", "--no-config", bundle, "--config", config];
+  const viaBundle = [deno, "run", "--allow-all", "--no-config", entry, "--config", config];
   const commands: [string, string[]][] = [
     ["deno --version (baseline)", [deno, "--version"]],
+    ["deno run of an empty script", [deno, "run", "--no-config", empty]],
     ["croncheck (bundle)", [...viaBundle, "croncheck"]],
     ["ensure-running (bundle)", [...viaBundle, "ensure-running", "--as-root"]],
     ["croncheck (source main.ts)", [
@@ -127,12 +117,12 @@ export async function benchOps(options: { runs?: number } = {}): Promise<OpsBenc
       config,
       "croncheck",
     ]],
-    ["croncheck (code-split bundle)", [
+    ["croncheck (single-file bundle)", [
       deno,
       "run",
       "--allow-all",
       "--no-config",
-      `${dir}/split/main.js`,
+      single,
       "--config",
       config,
       "croncheck",
@@ -177,7 +167,7 @@ export function formatOpsBench(result: OpsBenchResult): string {
     }`,
   ];
   for (const r of result.rows) {
-    const flag = r.name.includes("baseline")
+    const flag = !r.name.includes("(") || r.name.includes("baseline")
       ? ""
       : r.medianMs < FAST_PATH_TARGET_MS
       ? "  ok"
