@@ -288,11 +288,22 @@ function noCapacity(
   return errorResponse(run.start.clientProtocol, err, { requestId: run.start.requestId });
 }
 
+/** Joined upstream URLs by base URL and path: both come from the config, so this stays small. */
+const urlCache = new Map<string, Map<string, string>>();
+
+function upstreamUrl(baseUrl: string, path: string): string {
+  let byPath = urlCache.get(baseUrl);
+  if (byPath === undefined) urlCache.set(baseUrl, byPath = new Map());
+  let url = byPath.get(path);
+  if (url === undefined) byPath.set(path, url = joinUrl(baseUrl, path));
+  return url;
+}
+
 function targetFor(account: AccountRuntime, protocol: Protocol, modelId: string): UpstreamTarget {
   const p = account.provider;
   const path = p.modelPaths.get(modelId)?.[protocol] ?? p.paths[protocol];
   return {
-    url: joinUrl(p.baseUrl, path),
+    url: upstreamUrl(p.baseUrl, path),
     protocol,
     auth: p.auth,
     key: account.key,

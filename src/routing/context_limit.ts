@@ -124,9 +124,12 @@ export interface ContextCheckInput {
   extraTokens?: number;
 }
 
-/** The verdict; a rejection carries the spec's message for a 400. */
+/**
+ * The verdict; a rejection carries the spec's message for a 400. A pass
+ * carries the estimate only when the body had to be walked to decide.
+ */
 export type ContextCheck =
-  | { ok: true; estimatedInput: number; limits?: ContextLimits }
+  | { ok: true; estimatedInput?: number; limits?: ContextLimits }
   | {
     ok: false;
     message: string;
@@ -135,18 +138,35 @@ export type ContextCheck =
     limits: ContextLimits;
   };
 
-/** Checks the request against the effective limits (no limits known → ok). */
-export function checkContextLimit(input: ContextCheckInput): ContextCheck {
-  const limits = effectiveLimits(input.entries);
-  const estimatedInput = estimateInputTokens(input.body, input.bodyBytes, input.extraTokens);
-  if (limits === undefined) return { ok: true, estimatedInput };
-  const output = requestedOutputTokens(input.protocol, input.body);
-  const over = (limits.maxInputTokens !== undefined && estimatedInput > limits.maxInputTokens) ||
+function exceeds(limits: ContextLimits, input: number, output: number | undefined): boolean {
+  return (limits.maxInputTokens !== undefined && input > limits.maxInputTokens) ||
     (limits.maxOutputTokens !== undefined && output !== undefined &&
       output > limits.maxOutputTokens) ||
-    (limits.maxContextTokens !== undefined &&
-      estimatedInput + (output ?? 0) > limits.maxContextTokens);
-  if (!over) return { ok: true, estimatedInput, limits };
+    (limits.maxContextTokens !== undefined && input + (output ?? 0) > limits.maxContextTokens);
+}
+
+/**
+ * The most {@linkcode estimateInputTokens} can return for a body of this size:
+ * every string, number, key and bracket counts at most as many tokens as it
+ * takes bytes of JSON, so the body's size bounds the structural estimate.
+ */
+export function inputTokenBound(bodyBytes: number, extraTokens = 0): number {
+  return Math.max(MIN_INPUT_ESTIMATE, bodyBytes + extraTokens);
+}
+
+/**
+ * Checks the request against the effective limits (no limits known → ok).
+ * The body is walked only when its size alone does not show that it fits.
+ */
+export function checkContextLimit(input: ContextCheckInput): ContextCheck {
+  const limits = effectiveLimits(input.entries);
+  if (limits === undefined) return { ok: true };
+  const output = requestedOutputTokens(input.protocol, input.body);
+  if (!exceeds(limits, inputTokenBound(input.bodyBytes, input.extraTokens), output)) {
+    return { ok: true, limits };
+  }
+  const estimatedInput = estimateInputTokens(input.body, input.bodyBytes, input.extraTokens);
+  if (!exceeds(limits, estimatedInput, output)) return { ok: true, estimatedInput, limits };
   const parts = [`model '${input.modelId}'`];
   if (limits.maxContextTokens !== undefined) parts.push(`max context ${limits.maxContextTokens}`);
   if (limits.maxInputTokens !== undefined) parts.push(`max input ${limits.maxInputTokens}`);

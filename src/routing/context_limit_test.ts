@@ -3,6 +3,7 @@ import {
   checkContextLimit,
   effectiveLimits,
   estimateInputTokens,
+  inputTokenBound,
   requestedOutputTokens,
   structuralTokens,
 } from "./context_limit.ts";
@@ -90,4 +91,43 @@ Deno.test("checkContextLimit() passes requests that fit or have no known limit",
     bodyBytes: 10,
   });
   assert.equal(over.ok, false);
+});
+
+Deno.test("the body's size bounds the structural estimate, so a body that fits by size is not walked", () => {
+  const samples: unknown[] = [
+    { model: "m", messages: [{ role: "user", content: "hi" }] },
+    { a: [1, 2.5, -3e21, true, false, null], b: { "": "", "é": "日本語テキスト", "🙂": "🙂🙂" } },
+    { messages: Array.from({ length: 50 }, (_, i) => ({ role: "user", content: "x".repeat(i) })) },
+    { tools: [{ type: "function", function: { name: "f", parameters: { type: "object" } } }] },
+    ["a", ["b", ["c", [[[[]]]]]], {}],
+  ];
+  for (const body of samples) {
+    const bytes = new TextEncoder().encode(JSON.stringify(body)).byteLength;
+    assert.ok(
+      structuralTokens(body) <= bytes,
+      `${JSON.stringify(body)}: ${structuralTokens(body)} > ${bytes}`,
+    );
+    assert.ok(estimateInputTokens(body, bytes, 7) <= inputTokenBound(bytes, 7));
+  }
+  // A huge body under a large limit passes without the walk; over a small one it is measured.
+  const body = { model: "m", messages: [{ role: "user", content: "word ".repeat(2_000) }] };
+  const bytes = JSON.stringify(body).length;
+  const roomy = checkContextLimit({
+    modelId: "m",
+    protocol: "openai",
+    entries: [{ maxContextTokens: 200_000 }],
+    body,
+    bodyBytes: bytes,
+  });
+  assert.equal(roomy.ok, true);
+  assert.equal(roomy.estimatedInput, undefined, "decided from the size alone");
+  const tight = checkContextLimit({
+    modelId: "m",
+    protocol: "openai",
+    entries: [{ maxContextTokens: 5_000 }],
+    body,
+    bodyBytes: bytes,
+  });
+  assert.equal(tight.ok, true);
+  assert.equal(tight.estimatedInput, estimateInputTokens(body, bytes));
 });

@@ -5,7 +5,7 @@
  * the identifying value ever leaves this module. What each client sends is
  * listed in spec 10-clients.md.
  */
-import { createHash } from "node:crypto";
+import { hash64 } from "../core/hash64.ts";
 import type { HeaderReader } from "../core/headers.ts";
 
 /** Where a conversation key came from, most explicit first. */
@@ -20,7 +20,7 @@ export type SessionKeySource =
 
 /** A request's conversation key: never the raw value, only its hash. */
 export interface SessionKey {
-  /** 16 hex characters of SHA-256 over the source and the value. */
+  /** 16 hex characters: {@linkcode hash64} over the namespace and the value. */
   hash: string;
   source: SessionKeySource;
 }
@@ -46,7 +46,7 @@ const MAX_CONTENT_CHARS = 8_192;
  */
 function shortHash(source: SessionKeySource, value: string): SessionKey {
   const space = source === "content" ? "content" : "id";
-  const hash = createHash("sha256").update(`${space}\u0000${value}`).digest("hex").slice(0, 16);
+  const hash = hash64(`${space}\u0000${value}`);
   return { hash, source };
 }
 
