@@ -1,16 +1,28 @@
--- Cheaper stats writes (issue #3): every request writes one requests row and one
--- routing_decisions row, so each index and CHECK on them is paid per request.
--- Measured with `perf stat -e instructions` over 20 000 inserts: a requests row
--- went from about 120 000 to about 50 000 instructions.
-
+-- Cheaper stats writes (issue #3): every request writes one row, so each
+-- index, CHECK and extra row on that path is paid per request. Measured with
+-- `perf stat -e instructions` over 20 000 inserts, a requests row went from
+-- about 120 000 to about 50 000 instructions, and the routing decision no
+-- longer costs a second row.
+--
 -- requests is rebuilt (the migration runner turns foreign keys off around a
--- migration and checks them afterwards, so its attempts and decisions stay):
+-- migration and checks them afterwards, so attempts stay attached):
 -- * its CHECKs spell out the allowed values with OR: SQLite evaluated each
 --   `x IN ('a', 'b', ...)` list by building a temporary index of the constants
 --   on every insert, which cost more than the row itself;
 -- * only idx_requests_started and idx_requests_pending come back. Per-account
 --   and per-model views read usage_rollups, so the per-account, per-model and
---   per-status indexes were paid on every insert and never used.
+--   per-status indexes were paid on every insert and never used;
+-- * the routing decisions move into requests.routing_json, one array per
+--   attempt in attempt order:
+--     [attempt_number, decided_at, requested_provider_id | null,
+--      selected_account_id | null, selected_score | null, eligible_count,
+--      candidates, exclusions]
+--   a candidate is [account_id, tier, score, in_band (0/1), p5h, p7d, p30d,
+--   peak, mean, inflight, health] in ranked order, an exclusion
+--   [account_id, reason, until_ms | null]. Arrays, not objects, and no
+--   json_valid CHECK: the writer always produces JSON. The routing_decisions
+--   table is converted into it and dropped.
+
 CREATE TABLE requests_v2 (
   id INTEGER PRIMARY KEY,
   proxy_request_id TEXT NOT NULL UNIQUE,
@@ -64,60 +76,39 @@ CREATE TABLE requests_v2 (
   -- Hash of the conversation key used for prompt-cache affinity (see session_pins).
   session_key_hash TEXT,
   upstream_request_id TEXT,
+  -- The routing decision behind each attempt (format above); NULL when the
+  -- request ended before an account was chosen.
+  routing_json TEXT,
   CHECK ((status = 'pending') = (completed_at IS NULL))
 ) STRICT;
 
-INSERT INTO requests_v2 SELECT * FROM requests;
+INSERT INTO requests_v2
+SELECT r.*, (
+  SELECT json_group_array(json_array(
+    d.attempt_number, d.decided_at, d.provider_id, d.selected_account_id, d.selected_score,
+    d.eligible_count,
+    (SELECT json_group_array(json_array(
+        json_extract(c.value, '$.account_id'), json_extract(c.value, '$.tier'),
+        json_extract(c.value, '$.score'), json_extract(c.value, '$.in_band'),
+        json_extract(c.value, '$.components.p5h'), json_extract(c.value, '$.components.p7d'),
+        json_extract(c.value, '$.components.p30d'), json_extract(c.value, '$.components.peak'),
+        json_extract(c.value, '$.components.mean'),
+        json_extract(c.value, '$.components.inflight'),
+        json_extract(c.value, '$.components.health')))
+     FROM json_each(d.candidates_json) c),
+    (SELECT json_group_array(json_array(
+        json_extract(e.value, '$.account_id'), json_extract(e.value, '$.reason'),
+        json_extract(e.value, '$.until')))
+     FROM json_each(d.exclusions_json) e)))
+  FROM (
+    SELECT * FROM routing_decisions WHERE request_id = r.id ORDER BY attempt_number, id
+  ) d
+  HAVING count(*) > 0
+)
+FROM requests r;
+
+DROP TABLE routing_decisions;
 DROP TABLE requests;
 ALTER TABLE requests_v2 RENAME TO requests;
 CREATE INDEX idx_requests_started ON requests (started_at);
 CREATE INDEX idx_requests_pending ON requests (started_at) WHERE status = 'pending';
-
--- routing_decisions keeps candidates and exclusions as arrays instead of objects
--- (candidate: [account_id, tier, score, in_band, p5h, p7d, p30d, peak, mean,
--- inflight, health]; exclusion: [account_id, reason, until_ms|null]) and drops
--- the json_valid CHECKs: the writer always produces JSON, and SQLite parsed
--- both documents again on every insert. Existing rows are converted.
-CREATE TABLE routing_decisions_v2 (
-  id INTEGER PRIMARY KEY,
-  request_id INTEGER NOT NULL REFERENCES requests (id) ON DELETE CASCADE,
-  attempt_number INTEGER NOT NULL,
-  decided_at INTEGER NOT NULL,
-  model_id TEXT NOT NULL,
-  -- NULL when the request did not name a provider.
-  provider_id TEXT,
-  client_protocol TEXT NOT NULL,
-  strategy TEXT NOT NULL,
-  -- NULL when no account could be selected.
-  selected_account_id INTEGER REFERENCES accounts (id),
-  selected_score REAL,
-  eligible_count INTEGER NOT NULL DEFAULT 0,
-  candidates_json TEXT NOT NULL DEFAULT '[]',
-  exclusions_json TEXT NOT NULL DEFAULT '[]'
-) STRICT;
-
-INSERT INTO routing_decisions_v2 (
-  id, request_id, attempt_number, decided_at, model_id, provider_id, client_protocol, strategy,
-  selected_account_id, selected_score, eligible_count, candidates_json, exclusions_json
-)
-SELECT
-  d.id, d.request_id, d.attempt_number, d.decided_at, d.model_id, d.provider_id,
-  d.client_protocol, d.strategy, d.selected_account_id, d.selected_score, d.eligible_count,
-  (SELECT ifnull(json_group_array(json_array(
-      json_extract(c.value, '$.account_id'), json_extract(c.value, '$.tier'),
-      json_extract(c.value, '$.score'), json_extract(c.value, '$.in_band'),
-      json_extract(c.value, '$.components.p5h'), json_extract(c.value, '$.components.p7d'),
-      json_extract(c.value, '$.components.p30d'), json_extract(c.value, '$.components.peak'),
-      json_extract(c.value, '$.components.mean'), json_extract(c.value, '$.components.inflight'),
-      json_extract(c.value, '$.components.health'))), '[]')
-   FROM json_each(d.candidates_json) c),
-  (SELECT ifnull(json_group_array(json_array(
-      json_extract(e.value, '$.account_id'), json_extract(e.value, '$.reason'),
-      json_extract(e.value, '$.until'))), '[]')
-   FROM json_each(d.exclusions_json) e)
-FROM routing_decisions d;
-
-DROP TABLE routing_decisions;
-ALTER TABLE routing_decisions_v2 RENAME TO routing_decisions;
-CREATE INDEX idx_routing_decisions_request ON routing_decisions (request_id);
-CREATE INDEX idx_routing_decisions_decided ON routing_decisions (decided_at);

@@ -156,14 +156,17 @@ Deno.test("a 429 on one account is retried on another and the client gets 200", 
   const hits = calls(mock).map((r) => r.key);
   assert.equal(hits.filter((k) => k === "sk-mockoai-key-1").length, 1, "the limited account rests");
   assert.equal(hits.filter((k) => k === "sk-mockoai-key-2").length, 4);
-  const decisions = pool.query(
-    "SELECT r.attempt_count, d.attempt_number, d.exclusions_json FROM routing_decisions d " +
-      "JOIN requests r ON r.id = d.request_id ORDER BY d.id",
-  );
-  assert.equal(decisions.length, 5, "one routing decision per attempt");
+  // One decision per attempt, each [attempt, decided_at, provider, selected, score,
+  // eligible, candidates, exclusions]; exclusions are [account_id, reason, until].
+  const decisions = pool.query("SELECT attempt_count, routing_json FROM requests ORDER BY id")
+    .flatMap((r) => {
+      const attempts = JSON.parse(String(r.routing_json)) as unknown[][];
+      assert.equal(attempts.length, r.attempt_count, "one routing decision per attempt");
+      return attempts;
+    });
+  assert.equal(decisions.length, 5);
   const limitedId = pool.query("SELECT id FROM accounts WHERE name = 'mockoai-1'")[0].id;
-  // Exclusions are stored as [account_id, reason, until] arrays.
-  const later = decisions.slice(2).map((d) => JSON.parse(String(d.exclusions_json)));
+  const later = decisions.slice(2).map((d) => d[7] as unknown[][]);
   for (const exclusions of later) {
     assert.ok(
       exclusions.some((e: unknown[]) => e[0] === limitedId && e[1] === "rate_limited"),

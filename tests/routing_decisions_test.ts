@@ -1,16 +1,16 @@
 /**
- * A routing decision recorded against its request row and read back:
+ * Routing decisions recorded on their request row and read back:
  * candidates with score components, the selected account and exclusions.
  */
 import assert from "node:assert/strict";
 import { openTestDatabase } from "../src/storage/_testing.ts";
 import { syncConfigRows } from "../src/storage/accounts_repo.ts";
 import { insertRequest } from "../src/storage/requests_repo.ts";
-import { insertRoutingDecisions, listRoutingDecisions } from "../src/storage/routing_repo.ts";
+import { encodeDecisions, listRoutingDecisions } from "../src/storage/routing_repo.ts";
 import { AccountPool } from "../src/accounts/pool.ts";
 import { fakeAccount, fakeClock, fakeProvider } from "../src/accounts/_fixtures.ts";
 
-Deno.test("routing decisions round-trip through routing_decisions", () => {
+Deno.test("routing decisions round-trip through requests.routing_json", () => {
   using db = openTestDatabase();
   const clock = fakeClock();
   const ids = syncConfigRows(
@@ -28,14 +28,7 @@ Deno.test("routing decisions round-trip through routing_decisions", () => {
   const lookup = {
     accountId: (n: string | undefined) => (n === undefined ? null : ids.get(n) ?? null),
   };
-  const rowId = insertRequest(db, lookup, {
-    requestId: "req-1",
-    startedAt: clock.now,
-    clientProtocol: "openai",
-    requestedModel: "m",
-    streamed: false,
-    bytesIn: 10,
-  })!;
+
   const prov = fakeProvider("p");
   const pool = new AccountPool(
     [fakeAccount("a", prov), fakeAccount("b", prov), fakeAccount("c", prov, { enabled: false })],
@@ -53,10 +46,24 @@ Deno.test("routing decisions round-trip through routing_decisions", () => {
     clientProtocol: "openai",
     attempted: new Set([first.chosen!]),
   });
-  insertRoutingDecisions(db, lookup, rowId, [
+  const routing = encodeDecisions(lookup, [
     { attemptNumber: 1, decision: first, selected: first.chosen! },
     { attemptNumber: 2, decision: second, selected: second.chosen! },
   ]);
+  const rowId = insertRequest(
+    db,
+    lookup,
+    {
+      requestId: "req-1",
+      startedAt: clock.now,
+      clientProtocol: "openai",
+      requestedModel: "m",
+      streamed: false,
+      bytesIn: 10,
+    },
+    undefined,
+    routing,
+  )!;
   const rows = listRoutingDecisions(db, rowId);
   assert.equal(rows.length, 2);
   assert.equal(rows[0].selected_account, first.chosen);

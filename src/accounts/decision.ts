@@ -82,7 +82,7 @@ function finite(n: number): number {
 
 /**
  * The numbers stored for each candidate after its account id, in this order
- * (`routing_decisions.candidates_json` holds one array per candidate: arrays
+ * (`requests.routing_json` holds one array per candidate: arrays
  * cost a fraction of objects to write on every request).
  */
 export const CANDIDATE_FIELDS = [

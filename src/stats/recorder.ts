@@ -17,7 +17,7 @@ import {
   upsertRollup,
 } from "../storage/requests_repo.ts";
 import type { RollupRow } from "../storage/requests_repo.ts";
-import { insertRoutingDecisions } from "../storage/routing_repo.ts";
+import { encodeDecisions } from "../storage/routing_repo.ts";
 import type { RequestOutcome, RequestStart, UsageSink } from "./types.ts";
 
 /** Past this many unwritten records (a long outage of the disk) the oldest outcomes are dropped and counted. */
@@ -167,16 +167,17 @@ export class StatsRecorder implements UsageSink {
 
   #writeFinished(f: Finished, rollups: Map<string, RollupRow>): void {
     const { db, ids, bucketMs } = this.#o;
+    const decisions = f.outcome.decisions;
+    const routing = decisions?.length ? encodeDecisions(ids, decisions) : null;
     const rowId = f.started
-      ? finalizeRequest(db, ids, f.start.requestId, f.outcome)
-      : insertRequest(db, ids, f.start, f.outcome);
+      ? finalizeRequest(db, ids, f.start.requestId, f.outcome, routing)
+      : insertRequest(db, ids, f.start, f.outcome, routing);
     if (rowId === undefined) {
       // Already terminal (e.g. the stale finalizer got there first): never finalize twice.
       this.#stats.duplicateFinishes++;
       return;
     }
     insertAttempts(db, ids, rowId, f.outcome.attempts);
-    if (f.outcome.decisions?.length) insertRoutingDecisions(db, ids, rowId, f.outcome.decisions);
     if (bucketMs > 0) {
       const r = rollupOf(ids, bucketMs, f.start, f.outcome);
       const key = rollupKey(r);

@@ -83,7 +83,7 @@ export interface RequestOutcome extends TokenCounts {
   bytesOut: number;
   upstreamRequestId?: string;
   attempts: readonly AttemptRecord[];
-  /** The routing decision behind each attempt (spec 05 `routing_decisions`). */
+  /** The routing decision behind each attempt (`requests.routing_json`). */
   decisions?: readonly AttemptDecision[];
 }
 

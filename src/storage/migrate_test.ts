@@ -25,7 +25,6 @@ const EXPECTED_TABLES = [
   "providers",
   "request_attempts",
   "requests",
-  "routing_decisions",
   "schema_migrations",
   "session_pins",
   "usage_rollups",
@@ -35,8 +34,6 @@ const EXPECTED_INDEXES = [
   "idx_requests_started",
   "idx_requests_pending",
   "idx_request_attempts_request",
-  "idx_routing_decisions_request",
-  "idx_routing_decisions_decided",
   "idx_request_attempts_account_started",
   "idx_account_backoffs_until",
   "idx_provider_pings_provider_probed",
@@ -114,7 +111,7 @@ Deno.test("migrate() reaches the same schema from every past version", () => {
   }
 });
 
-Deno.test("0002 converts stored routing decisions to the array form", () => {
+Deno.test("0002 moves stored routing decisions onto their request rows as arrays", () => {
   using db = openDatabase({ path: ":memory:" });
   migrate(db, MIGRATIONS.slice(0, 1));
   db.raw.exec(
@@ -124,29 +121,34 @@ Deno.test("0002 converts stored routing decisions to the array form", () => {
     INSERT INTO accounts (id, name, provider_id, api_key_env, created_at, updated_at)
       VALUES (7, 'a', 'p', '', 0, 0);
     INSERT INTO requests (id, proxy_request_id, requested_model, client_protocol, started_at)
-      VALUES (1, 'r1', 'm', 'openai', 0);
-    INSERT INTO routing_decisions (request_id, attempt_number, decided_at, model_id,
+      VALUES (1, 'r1', 'm/p', 'openai', 0), (2, 'r2', 'm', 'openai', 0);
+    INSERT INTO request_attempts (request_id, attempt_number, account_id, provider_id, model_id,
+      upstream_protocol, started_at) VALUES (1, 1, 7, 'p', 'm', 'openai', 0);
+    INSERT INTO routing_decisions (request_id, attempt_number, decided_at, model_id, provider_id,
+      client_protocol, strategy, eligible_count)
+    VALUES (1, 2, 6, 'm', 'p', 'openai', 'quota_fair', 0);
+    INSERT INTO routing_decisions (request_id, attempt_number, decided_at, model_id, provider_id,
       client_protocol, strategy, selected_account_id, selected_score, eligible_count,
       candidates_json, exclusions_json)
-    VALUES (1, 1, 5, 'm', 'openai', 'quota_fair', 7, 0.25, 1,
+    VALUES (1, 1, 5, 'm', 'p', 'openai', 'quota_fair', 7, 0.25, 1,
       '[{"account_id":7,"account_name":"a","provider_id":"p","tier":2,"score":0.25,"in_band":true,` +
       `"components":{"p5h":0.1,"p7d":0.2,"p30d":0.3,"peak":0.3,"mean":0.2,"inflight":1,"health":0}}]',
       '[{"account_id":7,"account_name":"a","reason":"rate_limited","until":99}]');
-    INSERT INTO routing_decisions (request_id, attempt_number, decided_at, model_id,
-      client_protocol, strategy, eligible_count)
-    VALUES (1, 2, 6, 'm', 'openai', 'quota_fair', 0);
   `,
   );
   migrate(db, MIGRATIONS);
-  const rows = db.stmt(
-    "SELECT candidates_json, exclusions_json FROM routing_decisions ORDER BY attempt_number",
-  ).all();
-  assert.deepEqual(JSON.parse(String(rows[0].candidates_json)), [
-    [7, 2, 0.25, 1, 0.1, 0.2, 0.3, 0.3, 0.2, 1, 0],
+  const rows = db.stmt("SELECT id, routing_json FROM requests ORDER BY id").all();
+  assert.deepEqual(JSON.parse(String(rows[0].routing_json)), [
+    [1, 5, "p", 7, 0.25, 1, [[7, 2, 0.25, 1, 0.1, 0.2, 0.3, 0.3, 0.2, 1, 0]], [[
+      7,
+      "rate_limited",
+      99,
+    ]]],
+    [2, 6, "p", null, null, 0, [], []],
   ]);
-  assert.deepEqual(JSON.parse(String(rows[0].exclusions_json)), [[7, "rate_limited", 99]]);
-  assert.deepEqual(JSON.parse(String(rows[1].candidates_json)), []);
-  assert.deepEqual(JSON.parse(String(rows[1].exclusions_json)), []);
+  assert.equal(rows[1].routing_json, null, "a request without decisions gets none");
+  assert.equal(db.stmt("SELECT count(*) AS n FROM request_attempts").get()?.n, 1);
+  assert.deepEqual(db.raw.prepare("PRAGMA foreign_key_check").all(), []);
   assert.equal(db.integrityCheck(), "ok");
 });
 

@@ -15,8 +15,9 @@ const INSERT_REQUEST = `INSERT INTO requests (
   upstream_protocol, streamed, status, status_code, error_class, error_message, started_at,
   first_attempt_at, completed_at, attempt_count, input_tokens, output_tokens, cache_read_tokens,
   cache_write_tokens, reasoning_tokens, cost_microdollars, cost_exactness, latency_ms,
-  first_byte_ms, bytes_in, bytes_out, client_ip, session_key_hash, upstream_request_id
-) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+  first_byte_ms, bytes_in, bytes_out, client_ip, session_key_hash, upstream_request_id,
+  routing_json
+) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (proxy_request_id) DO NOTHING`;
 
 const FINALIZE_REQUEST = `UPDATE requests SET
@@ -24,7 +25,7 @@ const FINALIZE_REQUEST = `UPDATE requests SET
   status_code = ?, error_class = ?, error_message = ?, first_attempt_at = ?, completed_at = ?,
   attempt_count = ?, input_tokens = ?, output_tokens = ?, cache_read_tokens = ?,
   cache_write_tokens = ?, reasoning_tokens = ?, cost_microdollars = ?, cost_exactness = ?,
-  latency_ms = ?, first_byte_ms = ?, bytes_out = ?, upstream_request_id = ?
+  latency_ms = ?, first_byte_ms = ?, bytes_out = ?, upstream_request_id = ?, routing_json = ?
 WHERE proxy_request_id = ? AND status = 'pending'
 RETURNING id`;
 
@@ -68,12 +69,16 @@ function text(value: string | undefined): string | null {
   return value === undefined || value === "" ? null : value;
 }
 
-/** Inserts a request row; a finished request is written whole in one statement. */
+/**
+ * Inserts a request row; a finished request is written whole in one statement.
+ * `routingJson` is its encoded routing decisions (`routing_repo.encodeDecisions`).
+ */
 export function insertRequest(
   db: Db,
   ids: IdLookup,
   start: RequestStart,
   outcome?: RequestOutcome,
+  routingJson: string | null = null,
 ): number | undefined {
   const o = outcome;
   // run() and lastInsertRowid instead of RETURNING: SQLite buffers RETURNING
@@ -109,6 +114,7 @@ export function insertRequest(
     text(start.clientIp),
     text(start.sessionKeyHash),
     text(o?.upstreamRequestId),
+    routingJson,
   );
   return result.changes === 0 ? undefined : Number(result.lastInsertRowid);
 }
@@ -119,6 +125,7 @@ export function finalizeRequest(
   ids: IdLookup,
   requestId: string,
   o: RequestOutcome,
+  routingJson: string | null = null,
 ): number | undefined {
   const row = db.stmt(FINALIZE_REQUEST).get(
     ids.accountId(o.accountName),
@@ -143,6 +150,7 @@ export function finalizeRequest(
     int(o.firstByteMs),
     o.bytesOut,
     text(o.upstreamRequestId),
+    routingJson,
     requestId,
   );
   return row === undefined ? undefined : Number(row.id);

@@ -1,11 +1,14 @@
 /**
- * SQL for `routing_decisions`: one row per attempt with the ranked
- * candidates, their score components and every exclusion (spec 03 §4–§6).
+ * Routing decisions as stored on their request row (`requests.routing_json`,
+ * migration 0002): one array per attempt with the ranked candidates, their
+ * score components and every exclusion (spec 03 §4–§6). Arrays, not objects,
+ * and on the request row, not a table of their own: written on every request,
+ * that costs one JSON string instead of a second row.
  *
- * Candidates and exclusions are stored as arrays, not objects: a candidate is
- * `[account_id, ...CANDIDATE_FIELDS]`, an exclusion `[account_id, reason,
- * until_ms | null]`. Written on every request, that keeps the row small and
- * cheap; {@linkcode listRoutingDecisions} turns them back into named fields.
+ * Attempt: `[attempt_number, decided_at, requested_provider_id, selected_account_id,
+ * selected_score, eligible_count, candidates, exclusions]`; candidate:
+ * `[account_id, ...CANDIDATE_FIELDS]`; exclusion: `[account_id, reason, until_ms | null]`.
+ * {@linkcode listRoutingDecisions} turns them back into named fields.
  */
 import type { Db } from "./db.ts";
 import type { IdLookup } from "./requests_repo.ts";
@@ -17,19 +20,9 @@ import {
   storedScore,
 } from "../accounts/decision.ts";
 
-const INSERT_DECISION = `INSERT INTO routing_decisions (
-  request_id, attempt_number, decided_at, model_id, provider_id, client_protocol, strategy,
-  selected_account_id, selected_score, eligible_count, candidates_json, exclusions_json
-) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
-
-/** Writes a request's routing decisions; call inside the transaction that writes the request. */
-export function insertRoutingDecisions(
-  db: Db,
-  ids: IdLookup,
-  requestRowId: number,
-  decisions: readonly AttemptDecision[],
-): void {
-  const stmt = db.stmt(INSERT_DECISION);
+/** A request's decisions as the `routing_json` text. */
+export function encodeDecisions(ids: IdLookup, decisions: readonly AttemptDecision[]): string {
+  const out: unknown[] = [];
   for (const { attemptNumber, decision: d, selected } of decisions) {
     const chosen = selectedCandidate(d, selected);
     const candidates = d.candidates.map((c) => {
@@ -42,21 +35,18 @@ export function insertRoutingDecisions(
       e.reason,
       e.untilMs ?? null,
     ]);
-    stmt.run(
-      requestRowId,
+    out.push([
       attemptNumber,
       d.decidedAt,
-      d.modelId,
       d.requestedProviderId ?? null,
-      d.clientProtocol ?? d.protocol ?? "openai",
-      d.strategy,
       chosen === undefined ? null : ids.accountId(chosen.name),
       chosen === undefined ? null : storedScore(chosen.score),
       d.candidates.length,
-      JSON.stringify(candidates),
-      JSON.stringify(exclusions),
-    );
+      candidates,
+      exclusions,
+    ]);
   }
+  return JSON.stringify(out);
 }
 
 interface AccountNames {
@@ -104,20 +94,25 @@ function exclusionObject(row: unknown[], names: AccountNames): Record<string, un
 
 /** The decisions recorded for a request row, in attempt order, with named fields. */
 export function listRoutingDecisions(db: Db, requestRowId: number): Record<string, unknown>[] {
+  const row = db.stmt(
+    "SELECT model_id, client_protocol, routing_json FROM requests WHERE id = ?",
+  ).get(requestRowId);
+  if (row === undefined || row.routing_json === null) return [];
   const names = accountNames(db);
-  return db.stmt(
-    `SELECT d.attempt_number, d.decided_at, d.model_id, d.provider_id, d.client_protocol,
-       d.strategy, a.name AS selected_account, d.selected_score, d.eligible_count,
-       d.candidates_json, d.exclusions_json
-     FROM routing_decisions d LEFT JOIN accounts a ON a.id = d.selected_account_id
-     WHERE d.request_id = ? ORDER BY d.attempt_number, d.id`,
-  ).all(requestRowId).map(({ candidates_json, exclusions_json, ...rest }) => ({
-    ...rest,
-    candidates: (JSON.parse(String(candidates_json)) as unknown[][]).map((c) =>
-      candidateObject(c, names)
-    ),
-    exclusions: (JSON.parse(String(exclusions_json)) as unknown[][]).map((e) =>
-      exclusionObject(e, names)
-    ),
+  const attempts = JSON.parse(String(row.routing_json)) as unknown[][];
+  return attempts.map((
+    [attempt, decidedAt, providerId, selectedId, score, eligible, candidates, exclusions],
+  ) => ({
+    attempt_number: attempt,
+    decided_at: decidedAt,
+    model_id: row.model_id,
+    provider_id: providerId,
+    client_protocol: row.client_protocol,
+    strategy: "quota_fair",
+    selected_account: selectedId === null ? null : names.name(selectedId),
+    selected_score: score,
+    eligible_count: eligible,
+    candidates: (candidates as unknown[][]).map((c) => candidateObject(c, names)),
+    exclusions: (exclusions as unknown[][]).map((e) => exclusionObject(e, names)),
   }));
 }

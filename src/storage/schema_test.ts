@@ -63,7 +63,7 @@ Deno.test("requests.completed_at is set exactly when the status leaves pending",
   );
 });
 
-Deno.test("deleting a request removes its attempts and routing decisions", () => {
+Deno.test("deleting a request removes its attempts", () => {
   using db = openTestDatabase();
   const account = seedAccount(db);
   const id = insertRequest(db, account);
@@ -71,13 +71,8 @@ Deno.test("deleting a request removes its attempts and routing decisions", () =>
     `INSERT INTO request_attempts (request_id, attempt_number, account_id, provider_id, model_id,
        upstream_protocol, started_at) VALUES (?, 1, ?, 'p1', 'm', 'openai', ?)`,
   ).run(id, account, T0);
-  db.stmt(
-    `INSERT INTO routing_decisions (request_id, attempt_number, decided_at, model_id,
-       client_protocol, strategy, selected_account_id) VALUES (?, 1, ?, 'm', 'openai', 'fair', ?)`,
-  ).run(id, T0, account);
   db.stmt("DELETE FROM requests WHERE id = ?").run(id);
   assert.equal(db.stmt("SELECT count(*) AS n FROM request_attempts").get()?.n, 0);
-  assert.equal(db.stmt("SELECT count(*) AS n FROM routing_decisions").get()?.n, 0);
 });
 
 Deno.test("account_backoffs upserts one row per account, model scope and reason", () => {
@@ -142,10 +137,6 @@ Deno.test("the dashboard, recovery and routing queries use their indexes", () =>
     [
       "SELECT sum(input_tokens) FROM requests WHERE account_id = ? AND started_at >= ?",
       "idx_requests_started",
-    ],
-    [
-      "SELECT * FROM routing_decisions WHERE decided_at >= ? ORDER BY decided_at",
-      "idx_routing_decisions_decided",
     ],
     ["SELECT id FROM requests WHERE status = 'pending' ORDER BY started_at", "idx_requests_"],
     ["SELECT * FROM request_attempts WHERE request_id = ?", "idx_request_attempts_request"],
