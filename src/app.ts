@@ -42,6 +42,11 @@ import { TaskBoard } from "./ops/tasks.ts";
 import { LoopLagMonitor } from "./ops/loop_lag.ts";
 import { EGGPOOL_VERSION } from "./cli/version.ts";
 
+/**
+ * Batched stats modes write a pending row only for requests in flight this
+ * long (see `StatsRecorder`); `immediate` writes every one.
+ */
+const PENDING_ROW_MIN_AGE_MS = 1_000;
 /** Stale-request finalizer cadence (09-decisions: every 60 s). */
 const STALE_SWEEP_INTERVAL_MS = 60_000;
 /** Margin past `upstream.read_timeout_s` before an open request counts as stale. */
@@ -136,6 +141,7 @@ export async function createApp(loaded: LoadedConfig, options: AppOptions = {}):
     clock,
     flushIntervalMs: flushIntervalMs(c),
     maxBuffered: c.metrics.max_buffered_events,
+    pendingMinAgeMs: Math.min(flushIntervalMs(c), PENDING_ROW_MIN_AGE_MS),
     bucketMs: c.metrics.timeseries_bucket_s * 1000,
     log,
   });

@@ -137,6 +137,25 @@ Deno.test("StatsRecorder writes a pending row first and finalizes it later exact
   rec.close();
 });
 
+Deno.test("StatsRecorder writes pending rows only for requests older than pendingMinAgeMs", () => {
+  using db = openTestDatabase();
+  let now = 1_000;
+  const rec = setup(db, { clock: () => now, pendingMinAgeMs: 500 });
+  rec.begin({ ...start("old"), startedAt: 400 });
+  rec.begin({ ...start("young"), startedAt: 900 });
+  rec.flush();
+  assert.deepEqual(countByStatus(db), { pending: 1 }, "only the request begun 600 ms ago");
+  assert.equal(rec.stats().pendingWrites, 1, "the young start still waits");
+  rec.finish("young", outcome());
+  rec.flush();
+  assert.deepEqual(countByStatus(db), { pending: 1, completed: 1 }, "written once, whole");
+  now = 2_000;
+  rec.finish("old", outcome());
+  rec.flush();
+  assert.deepEqual(countByStatus(db), { completed: 2 });
+  rec.close();
+});
+
 Deno.test("StatsRecorder keeps records buffered while the database refuses writes", () => {
   using db = openTestDatabase();
   const logs: string[] = [];
