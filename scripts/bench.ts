@@ -24,7 +24,12 @@ interface Phase {
 const QUICK = Deno.args.includes("--quick");
 const ONLY_JSON64 = Deno.args.includes("--json64");
 const PHASES: Phase[] = ONLY_JSON64
-  ? [{ stream: false, concurrency: 64, requests: Number(Deno.env.get("BENCH_REQUESTS") ?? 8000) }]
+  ? [{
+    // One phase for profiling runs; BENCH_STREAM=1 makes it the streaming one.
+    stream: Deno.env.get("BENCH_STREAM") === "1",
+    concurrency: 64,
+    requests: Number(Deno.env.get("BENCH_REQUESTS") ?? 8000),
+  }]
   : [false, true].flatMap((stream) =>
     [1, 10, 64].map((concurrency) => ({
       stream,
@@ -160,6 +165,7 @@ async function forwarderFloor(upstream: string, body: string) {
     const instructions = await stopCount?.();
     return {
       cpuMs,
+      peakRssMb: procPeakRssMb(child.pid),
       kinstr: instructions === undefined ? undefined : instructions / phase.requests / 1000,
     };
   } finally {
@@ -323,7 +329,8 @@ async function main() {
       : "";
     out.push(
       `Bare Deno forwarder, same load (json, c=64): ${floor.cpuMs.toFixed(3)} ms CPU/req, ` +
-        `${floor.kinstr === undefined ? "n/a" : floor.kinstr.toFixed(0)} kinstr/req${ratio}`,
+        `${floor.kinstr === undefined ? "n/a" : floor.kinstr.toFixed(0)} kinstr/req${ratio}; ` +
+        `peak RSS ${floor.peakRssMb.toFixed(1)} MB`,
     );
   }
   // One routing decision over 100 accounts, 10 providers and 50 models, beside
