@@ -33,6 +33,7 @@ Deno.test("runtime-status summarises a live server, --json prints the raw object
   );
   assert.match(human.stdout, /RSS: +\d+(\.\d)? (KB|MB)/);
   assert.match(human.stdout, /stale_finalizer: idle \(not run yet, every 1m 0s\)/);
+  assert.match(human.stdout, /retention_cleanup: idle \(not run yet, every 1d 0h\)/);
   assert.match(human.stdout, new RegExp(`DB Path: +${tmp.path}/usage\\.sqlite3`));
   assert.match(human.stdout, /In-flight Requests: 0/);
 
@@ -48,6 +49,7 @@ Deno.test("runtime-status summarises a live server, --json prints the raw object
   assert.equal(typeof snap.eventLoop.meanMs, "number");
   assert.deepEqual(snap.backgroundTasks.map((t: { name: string }) => t.name), [
     "stale_finalizer",
+    "retention_cleanup",
     "stats_writer",
   ]);
   assert.ok(snap.database.dbBytes > 0, "the migrated database has a size");
