@@ -39,8 +39,7 @@ import type { Readiness } from "./http/server.ts";
 import { mountRuntimeRoute } from "./http/runtime_route.ts";
 import { mountDashboard } from "./dashboard/routes.ts";
 import { TaskBoard } from "./ops/tasks.ts";
-import { retentionPolicies, sweepLimits, sweepOnce } from "./stats/retention.ts";
-import type { RetentionTable } from "./storage/retention_repo.ts";
+import { startRetention } from "./ops/retention_task.ts";
 import { LoopLagMonitor } from "./ops/loop_lag.ts";
 import { EGGPOOL_VERSION } from "./cli/version.ts";
 
@@ -49,12 +48,6 @@ import { EGGPOOL_VERSION } from "./cli/version.ts";
  * long (see `StatsRecorder`); `immediate` writes every one.
  */
 const PENDING_ROW_MIN_AGE_MS = 1_000;
-/** The first retention sweep runs this long after start, then every `cleanup_interval_s`. */
-const RETENTION_FIRST_DELAY_MS = 60_000;
-/** The longest delay setTimeout keeps. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
-/** A sweep that stopped at its limits with rows left continues after this pause. */
-const RETENTION_BACKLOG_DELAY_MS = 1_000;
 /** Stale-request finalizer cadence (09-decisions: every 60 s). */
 const STALE_SWEEP_INTERVAL_MS = 60_000;
 /** Margin past `upstream.read_timeout_s` before an open request counts as stale. */
@@ -262,39 +255,7 @@ export async function createApp(loaded: LoadedConfig, options: AppOptions = {}):
     }), STALE_SWEEP_INTERVAL_MS);
   Deno.unrefTimer(sweep);
 
-  // Retention (spec 05 §5): bounded ticks; one operational event per finished pass.
-  const retention = { policies: retentionPolicies(c), limits: sweepLimits(c) };
-  const retentionIntervalMs = c.metrics.cleanup_interval_s * 1000;
-  tasks.define("retention_cleanup", {
-    label: "Retention cleanup",
-    intervalMs: retentionIntervalMs,
-  });
-  let retentionTimer: ReturnType<typeof setTimeout> | undefined;
-  let passDeleted: Partial<Record<RetentionTable, number>> = {};
-  const scheduleRetention = (delayMs: number) => {
-    retentionTimer = setTimeout(() => {
-      let next = retentionIntervalMs;
-      tasks.run("retention_cleanup", () => {
-        const r = sweepOnce(db, retention.policies, retention.limits, clock());
-        for (const [table, n] of Object.entries(r.deleted) as [RetentionTable, number][]) {
-          passDeleted[table] = (passDeleted[table] ?? 0) + n;
-        }
-        if (r.backlog) {
-          next = RETENTION_BACKLOG_DELAY_MS;
-          return;
-        }
-        if (Object.keys(passDeleted).length > 0) {
-          insertOperationalEvent(db, "retention_cleanup", passDeleted, clock());
-          log(`Retention cleanup deleted ${JSON.stringify(passDeleted)}`);
-        }
-        passDeleted = {};
-      });
-      // setTimeout wraps above 2^31 - 1 ms (24.8 days); a longer interval waits that long.
-      if (db.isOpen) scheduleRetention(Math.min(next, MAX_TIMER_MS));
-    }, delayMs);
-    Deno.unrefTimer(retentionTimer);
-  };
-  scheduleRetention(Math.min(RETENTION_FIRST_DELAY_MS, retentionIntervalMs, MAX_TIMER_MS));
+  const stopRetention = startRetention({ config: c, db, tasks, clock, log });
 
   const readiness = (): Readiness => {
     if (!db.isOpen) return { ok: false, reason: "database not connected" };
@@ -387,7 +348,7 @@ export async function createApp(loaded: LoadedConfig, options: AppOptions = {}):
       closed = true;
       clearInterval(sweep);
       clearInterval(pinTimer);
-      clearTimeout(retentionTimer);
+      stopRetention();
       try {
         flushPins();
       } catch (error) {

@@ -195,8 +195,3 @@ export function createCatalogStore(db: Db): CatalogStore {
     },
   };
 }
-
-/** Deletes pings older than `before` (retention, `ping_retain_days`); returns rows removed. */
-export function prunePings(db: Db, before: number): number {
-  return Number(db.stmt("DELETE FROM provider_pings WHERE probed_at < ?").run(before).changes);
-}
