@@ -69,12 +69,17 @@ Deno.test("the dashboard works in headless Chromium: login, table, themes, mobil
   const search = await page.evaluate<string>("location.search");
   assert.equal(new URLSearchParams(search).get("theme"), "Dracula");
   assert.equal(new URLSearchParams(search).get("period"), "1h");
+  // Wide tables scroll inside their frame; the page itself never scrolls sideways.
+  const pageOverflow =
+    "document.documentElement.scrollWidth - document.documentElement.clientWidth";
+  assert.equal(await page.evaluate<number>(pageOverflow), 0);
 
   // A phone: priority 2 and 3 columns hide, the page menu opens from the hamburger.
   await page.setViewport(375, 800, true);
   assert.deepEqual(await displays(page, "th.p3, td.p3"), ["none"]);
   assert.deepEqual(await displays(page, "th.p2, td.p2"), ["none"]);
   assert.deepEqual(await displays(page, "#page-menu"), ["none"]);
+  assert.equal(await page.evaluate<number>(pageOverflow), 0);
   const toggle = `document.querySelector(".menu-toggle")`;
   assert.equal(await page.evaluate<string>(`${toggle}.getAttribute("aria-expanded")`), "false");
   await page.evaluate(`${toggle}.click()`);
