@@ -112,22 +112,18 @@ Deno.test("the body's size bounds the structural estimate, so a body that fits b
   // A huge body under a large limit passes without the walk; over a small one it is measured.
   const body = { model: "m", messages: [{ role: "user", content: "word ".repeat(2_000) }] };
   const bytes = JSON.stringify(body).length;
-  const roomy = checkContextLimit({
-    modelId: "m",
-    protocol: "openai",
-    entries: [{ maxContextTokens: 200_000 }],
-    body,
-    bodyBytes: bytes,
-  });
+  const check = (maxContextTokens: number) =>
+    checkContextLimit({
+      modelId: "m",
+      protocol: "openai",
+      entries: [{ maxContextTokens }],
+      body,
+      bodyBytes: bytes,
+    });
+  const roomy = check(200_000);
   assert.equal(roomy.ok, true);
   assert.equal(roomy.estimatedInput, undefined, "decided from the size alone");
-  const tight = checkContextLimit({
-    modelId: "m",
-    protocol: "openai",
-    entries: [{ maxContextTokens: 5_000 }],
-    body,
-    bodyBytes: bytes,
-  });
+  const tight = check(5_000);
   assert.equal(tight.ok, true);
   assert.equal(tight.estimatedInput, estimateInputTokens(body, bytes));
 });

@@ -2,6 +2,7 @@
  * Dialect-neutral part of a mock completion: what to answer (text or tool call)
  * and how many tokens to report, including the simulated prompt cache.
  */
+import { hash64 } from "../../src/core/hash64.ts";
 import type { MockDialect, MockOptions, RecordedRequest } from "./_mock_types.ts";
 
 type Json = Record<string, unknown>;
@@ -198,17 +199,8 @@ export function planReply(
   };
 }
 
-/** Small, fast, non-cryptographic string hash (two 32-bit multiplicative lanes). */
-function hashText(text: string): string {
-  let a = 0x811c9dc5;
-  let b = 0x9e3779b9;
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    a = Math.imul(a ^ code, 0x01000193);
-    b = Math.imul(b ^ code, 0x5bd1e995);
-  }
-  return (a >>> 0).toString(36) + ":" + (b >>> 0).toString(36);
-}
+/** Small, fast, non-cryptographic string hash: EggPool's own, the mock has no need of another. */
+const hashText = hash64;
 
 /**
  * Simulated provider prompt cache, one per account key. A request's "prefixes"
