@@ -1,7 +1,7 @@
 import type { HeaderReader } from "../core/headers.ts";
+// Keys we accept from clients have the configured key's format (spec 01 §2).
+import { SERVER_KEY_FORMAT as KEY_SHAPE } from "../config/credentials.ts";
 
-/** Keys we accept from clients (spec 01 §2): letters, digits, `_` and `-`, 8 to 512 long. */
-const KEY_SHAPE = /^[A-Za-z0-9_-]{8,512}$/;
 const BEARER = /^bearer[ \t]+(.+)$/i;
 
 /** Checks presented keys against the configured local key in constant time. */
@@ -25,7 +25,8 @@ export function presentedKey(headers: HeaderReader): string | undefined {
 /**
  * Compares two strings in time that depends only on `expected`'s length: every
  * character is visited and differences are OR-ed together, never returned
- * early. Both strings passed KEY_SHAPE, so they are ASCII.
+ * early. Both have the server key's format (config validation checks the
+ * configured one), so they are ASCII.
  */
 function sameKey(given: string, expected: string): boolean {
   let diff = given.length ^ expected.length;
