@@ -62,9 +62,6 @@ export interface Proxy {
   ): Promise<Response>;
 }
 
-/** Decodes whole buffers only (never `stream: true`), so one instance serves every request. */
-const UTF8 = new TextDecoder();
-
 /** Builds the data plane. */
 export function createProxy(deps: ProxyDeps): Proxy {
   return {
@@ -122,10 +119,8 @@ async function readIntake(
   const protocol = run.start.clientProtocol;
   const bytes = await readBoundedBody(req, deps.maxBodyBytes, headers);
   run.start.bytesIn = bytes.byteLength;
-  let body: unknown;
-  try {
-    body = JSON.parse(UTF8.decode(bytes));
-  } catch {
+  const body = parseJson(bytes); // undefined only when it is not JSON
+  if (body === undefined) {
     throw invalidRequest("Invalid JSON: the request body could not be parsed");
   }
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
