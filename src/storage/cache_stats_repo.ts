@@ -1,5 +1,10 @@
-/** SQL for the prompt-cache view: input served from cache, per account and per model. */
+/**
+ * The prompt-cache view: input served from cache, per account and per model,
+ * taken from the same rollup sums the dashboard reads (`dashboard_repo.ts`).
+ */
 import type { Db } from "./db.ts";
+import { accountUsage, modelUsage } from "./dashboard_repo.ts";
+import type { UsageTotals } from "./dashboard_repo.ts";
 
 /** Token sums of one account or model over a period. */
 export interface CacheShareRow {
@@ -10,25 +15,22 @@ export interface CacheShareRow {
   cacheWriteTokens: number;
 }
 
+function row(key: string, u: UsageTotals): CacheShareRow {
+  return {
+    key,
+    requests: u.requests,
+    freshInputTokens: u.freshInputTokens,
+    cacheReadTokens: u.cacheReadTokens,
+    cacheWriteTokens: u.cacheWriteTokens,
+  };
+}
+
 /**
- * Sums input tokens by kind from `usage_rollups` for requests started at or
- * after `since` (ms), grouped by account name or by model id.
+ * Input tokens by kind from `usage_rollups` for the buckets that overlap the
+ * period from `since` (ms), grouped by account name or by model id.
  */
 export function cacheShares(db: Db, since: number, by: "account" | "model"): CacheShareRow[] {
-  const sql = by === "account"
-    ? `SELECT a.name AS key, sum(r.request_count) AS requests, sum(r.input_tokens) AS fresh,
-         sum(r.cache_read_tokens) AS cache_read, sum(r.cache_write_tokens) AS cache_write
-       FROM usage_rollups r JOIN accounts a ON a.id = r.account_id
-       WHERE r.bucket_start >= ? GROUP BY a.name ORDER BY a.name`
-    : `SELECT r.model_id AS key, sum(r.request_count) AS requests, sum(r.input_tokens) AS fresh,
-         sum(r.cache_read_tokens) AS cache_read, sum(r.cache_write_tokens) AS cache_write
-       FROM usage_rollups r WHERE r.bucket_start >= ? AND r.model_id != ''
-       GROUP BY r.model_id ORDER BY r.model_id`;
-  return db.stmt(sql).all(since).map((row) => ({
-    key: String(row.key),
-    requests: Number(row.requests),
-    freshInputTokens: Number(row.fresh),
-    cacheReadTokens: Number(row.cache_read),
-    cacheWriteTokens: Number(row.cache_write),
-  }));
+  return by === "account"
+    ? accountUsage(db, since).map((u) => row(u.account, u))
+    : modelUsage(db, since).map((u) => row(u.modelId, u));
 }
