@@ -301,14 +301,18 @@ export async function createApp(loaded: LoadedConfig, options: AppOptions = {}):
         }),
       });
       mountSessionsRoute(app, { keys, pins, clock });
-      mountCacheStatsRoute(app, {
-        db,
-        keys,
-        isPublic: c.dashboard.public,
-        clock,
-        flush: () => recorder.flush(),
-        moves: pins,
-      });
+      // `[dashboard] enabled = false` drops the dashboard and its stats views; the
+      // routes the CLI reads (runtime-status, accounts status) stay.
+      if (c.dashboard.enabled) {
+        mountCacheStatsRoute(app, {
+          db,
+          keys,
+          isPublic: c.dashboard.public,
+          clock,
+          flush: () => recorder.flush(),
+          moves: pins,
+        });
+      }
       mountDashboard(app, {
         settings: c.dashboard,
         keys,

@@ -236,7 +236,20 @@ Deno.test("[dashboard] public = true opens the pages; enabled = false mounts not
   }
   const toml = `${mockProvidersToml(mock.url)}[dashboard]\nenabled = false\n`;
   await using pool = await startEggPool({ dir: tmp.path, toml });
-  for (const path of ["/accounts", "/login", "/static/dashboard.css", "/static/theme.css", "/"]) {
+  for (
+    const path of [
+      "/accounts",
+      "/login",
+      "/static/dashboard.css",
+      "/static/theme.css",
+      "/",
+      "/api/stats/cache",
+    ]
+  ) {
     assert.equal((await get(pool, path, { ...HTML, ...BEARER })).res.status, 404, path);
+  }
+  // What the CLI reads stays: `runtime-status` and `accounts status`.
+  for (const path of ["/api/stats/runtime", "/api/accounts/status"]) {
+    assert.equal((await get(pool, path, BEARER)).res.status, 200, path);
   }
 });
