@@ -282,9 +282,11 @@ export async function createApp(loaded: LoadedConfig, options: AppOptions = {}):
             Object.values(c.providers).map((p) => [p.id, p.routing_priority]),
           ),
           isVisible: (provider, model) =>
-            pool.canServe(provider, model, {
-              healthyOnly: c.models.expose_mode === "healthy_union",
-            }),
+            c.models.expose_mode === "intersection"
+              ? pool.servedByEvery(c.models.collapse_models ? undefined : provider, model)
+              : pool.canServe(provider, model, {
+                healthyOnly: c.models.expose_mode === "healthy_union",
+              }),
         }),
     },
     readiness,

@@ -260,6 +260,29 @@ export class AccountPool {
   }
 
   /**
+   * `expose_mode = "intersection"` (spec 03 §2): whether every visible
+   * account serves `modelId`, and there is at least one. Visible means
+   * eligible apart from the model itself: enabled, with a key, not backed off
+   * or circuit-broken as a whole. `providerId` narrows it to one provider's
+   * accounts; undefined looks at the whole pool (collapsed model lists).
+   */
+  servedByEvery(providerId: string | undefined, modelId: string): boolean {
+    const now = this.#clock();
+    const slots = providerId === undefined ? this.#slots : this.#byProvider.get(providerId) ?? [];
+    let visible = 0;
+    for (const slot of slots) {
+      const ex = this.#gate(slot, modelId, now);
+      if (ex === undefined) {
+        visible++;
+        continue;
+      }
+      // Visible, but without this model: the intersection fails.
+      if (ex.reason === "not_serving" || ex.reason === "model_unavailable") return false;
+    }
+    return visible > 0;
+  }
+
+  /**
    * Applies a failed attempt: the backoff (persisted), the circuit (auth,
    * transport, timeout and 5xx only) and the account's last error.
    */

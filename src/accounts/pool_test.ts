@@ -254,3 +254,30 @@ Deno.test("AccountPool.status() reports backoffs, windows against limits and the
   assert.equal(s.circuit.consecutiveFailures, 1);
   assert.equal(p.canServe("p", "m"), false);
 });
+
+Deno.test("AccountPool.servedByEvery() lists a model only when every visible account serves it", () => {
+  const p1 = fakeProvider("p1");
+  const p2 = fakeProvider("p2");
+  const serves: Record<string, string[]> = {
+    a: ["both", "a-only", "p1-all"],
+    b: ["both", "p1-all"],
+    off: [],
+    c: ["both"],
+  };
+  const { pool: p } = pool([
+    fakeAccount("a", p1),
+    fakeAccount("b", p1),
+    fakeAccount("off", p1, { enabled: false }),
+    fakeAccount("c", p2),
+  ], { supports: (acct, model) => serves[acct.name].includes(model) });
+  // Per provider: the disabled account is not visible, so it does not count against a model.
+  assert.equal(p.servedByEvery("p1", "both"), true);
+  assert.equal(p.servedByEvery("p1", "p1-all"), true);
+  assert.equal(p.servedByEvery("p1", "a-only"), false);
+  assert.equal(p.canServe("p1", "a-only"), true, "the union still shows it");
+  // The whole pool (collapsed lists): p2's account lacks p1-all.
+  assert.equal(p.servedByEvery(undefined, "both"), true);
+  assert.equal(p.servedByEvery(undefined, "p1-all"), false);
+  // No visible account at all: nothing to list.
+  assert.equal(p.servedByEvery("nobody", "both"), false);
+});
