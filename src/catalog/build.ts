@@ -11,6 +11,8 @@ export interface ListedModel {
   id: string;
   /** Protocol the list's shape suggests: Anthropic-shaped lists → anthropic. */
   shape: Protocol;
+  /** Protocol the item's own metadata names (`api_type` or `protocol`), if any. */
+  declared?: Protocol;
   displayName?: string;
   maxContextTokens?: number;
   maxOutputTokens?: number;
@@ -30,27 +32,80 @@ function overrideOf(
   return merged as Partial<Override>;
 }
 
+/** Model ids whose protocol is known outright (spec 03 §1.3 rule 3). */
+const KNOWN_IDS: Readonly<Record<string, Protocol>> = {
+  "gpt-4": "openai",
+  "gpt-4-turbo": "openai",
+  "gpt-4o": "openai",
+  "gpt-4o-mini": "openai",
+  "gpt-3.5-turbo": "openai",
+  "claude-3-opus-20240229": "anthropic",
+  "claude-3-sonnet-20240229": "anthropic",
+  "claude-3-haiku-20240307": "anthropic",
+  "claude-3-5-sonnet-20241022": "anthropic",
+  "claude-3-5-haiku-20241022": "anthropic",
+};
+
+/** Id prefixes, compared case-insensitively (rule 4). */
+const PREFIXES: ReadonlyArray<readonly [string, Protocol]> = [
+  ["gpt-", "openai"],
+  ["o1-", "openai"],
+  ["o3-", "openai"],
+  ["glm-", "openai"],
+  ["kimi-", "openai"],
+  ["mimo-", "openai"],
+  ["deepseek-", "openai"],
+  ["claude-", "anthropic"],
+  ["minimax-", "anthropic"],
+  ["qwen3", "anthropic"],
+];
+
+/** The protocol a model's id alone suggests, by exact id then prefix. */
+export function protocolByName(modelId: string): Protocol | undefined {
+  const known = KNOWN_IDS[modelId];
+  if (known !== undefined) return known;
+  const lower = modelId.toLowerCase();
+  return PREFIXES.find(([prefix]) => lower.startsWith(prefix))?.[1];
+}
+
+/** What the catalog knows of a model's protocol besides the overrides. */
+export interface ProtocolHints {
+  /** From the config's static row: as binding as an override. */
+  configured?: Protocol;
+  /** From the listed item's own metadata. */
+  declared?: Protocol;
+  /** From the shape of the list it came in. */
+  shape?: Protocol;
+}
+
 /**
- * A model's protocol at one provider: the override, else the static row's,
- * else the provider's only protocol, else the shape of the list it came from.
+ * A model's protocol at one provider (spec 03 §1.3, 09-decisions): the
+ * override or static row; else, among the protocols the provider declares,
+ * the item's metadata, then the known ids and prefixes, then the list's
+ * shape; else the provider's only protocol. A rule naming a protocol the
+ * provider does not speak is skipped, so no model is hidden by a name alone.
  */
 export function resolveProtocol(
   provider: ResolvedProviderConfig,
   override: Partial<Override>,
-  fallback: Protocol | undefined,
+  modelId: string,
+  hints: ProtocolHints = {},
 ): Protocol | undefined {
   if (override.protocol) return override.protocol;
-  if (fallback && provider.protocols.includes(fallback)) return fallback;
+  if (hints.configured) return hints.configured;
+  const spoken = (p: Protocol | undefined) => p !== undefined && provider.protocols.includes(p);
+  for (const p of [hints.declared, protocolByName(modelId), hints.shape]) {
+    if (spoken(p)) return p;
+  }
   if (provider.protocols.length === 1) return provider.protocols[0];
-  return fallback;
+  return hints.shape;
 }
 
 function entry(
   config: ResolvedConfig,
   provider: ResolvedProviderConfig,
   id: string,
-  fields: {
-    protocol?: Protocol;
+  fields: ProtocolHints & {
     displayName?: string;
     maxContextTokens?: number;
     maxInputTokens?: number;
@@ -59,7 +114,7 @@ function entry(
   },
 ): ModelEntry | undefined {
   const o = overrideOf(config, provider, id);
-  const protocol = resolveProtocol(provider, o, fields.protocol);
+  const protocol = resolveProtocol(provider, o, id, fields);
   if (protocol === undefined) return undefined;
   return {
     modelId: id,
@@ -82,7 +137,7 @@ export function staticEntries(
   const out: ModelEntry[] = [];
   for (const m of provider.static_models) {
     const e = entry(config, provider, m.id, {
-      protocol: m.protocol,
+      configured: m.protocol,
       displayName: m.display_name,
       maxContextTokens: m.max_context_tokens,
       maxInputTokens: m.max_input_tokens,
@@ -106,7 +161,8 @@ export function discoveredEntries(
     if (known.has(m.id)) continue;
     known.add(m.id);
     const e = entry(config, provider, m.id, {
-      protocol: m.shape,
+      shape: m.shape,
+      declared: m.declared,
       displayName: m.displayName,
       maxContextTokens: m.maxContextTokens,
       maxOutputTokens: m.maxOutputTokens,
@@ -129,9 +185,11 @@ export function parseModelList(body: unknown): ListedModel[] | undefined {
     const ctx = m.context_length ?? m.context_window ?? m.max_context_tokens;
     const outMax = m.max_output_tokens ?? m.max_completion_tokens;
     const name = anthropicShaped ? m.display_name : (m.name ?? m.title);
+    const declared = [m.api_type, m.protocol].find((p) => p === "openai" || p === "anthropic");
     out.push({
       id: m.id,
       shape: anthropicShaped ? "anthropic" : "openai",
+      declared,
       displayName: typeof name === "string" && name !== "" ? name : undefined,
       maxContextTokens: Number.isInteger(ctx) && ctx > 0 ? ctx : undefined,
       maxOutputTokens: Number.isInteger(outMax) && outMax > 0 ? outMax : undefined,
