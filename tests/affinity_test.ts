@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { startMockUpstream } from "./_helpers/mock_upstream.ts";
 import type { MockUpstream } from "./_helpers/mock_upstream.ts";
-import { LOCAL_KEY, startEggPool } from "./_helpers/eggpool.ts";
+import { LOCAL_KEY, postChat, startEggPool } from "./_helpers/eggpool.ts";
 import type { TestEggPool } from "./_helpers/eggpool.ts";
 import { withTmpDir } from "./_helpers/tmp.ts";
 
@@ -42,15 +42,7 @@ class Session {
     // about a sixth of the system prompt per turn.
     const output = `line ${n}: output of the last command in agent ${this.id}\n`.repeat(7);
     this.messages.push({ role: "user", content: `Step ${n}, tool result:\n${output}` });
-    const res = await fetch(`${pool.origin}/v1/chat/completions`, {
-      method: "POST",
-      headers: {
-        authorization: `Bearer ${LOCAL_KEY}`,
-        "content-type": "application/json",
-        ...headers,
-      },
-      body: JSON.stringify({ model: "mock-small", messages: this.messages }),
-    });
+    const res = await postChat(pool, { model: "mock-small", messages: this.messages }, headers);
     const body = await res.json();
     const reply = body?.choices?.[0]?.message?.content;
     this.messages.push({ role: "assistant", content: typeof reply === "string" ? reply : "ok" });

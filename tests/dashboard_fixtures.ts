@@ -3,7 +3,7 @@
  * script tag), conversation turns that the mock's prompt cache can serve, and
  * readers for the Accounts page's table cells.
  */
-import { LOCAL_KEY } from "./_helpers/eggpool.ts";
+import { postChat } from "./_helpers/eggpool.ts";
 import type { TestEggPool } from "./_helpers/eggpool.ts";
 
 /** An account name that must come out escaped. */
@@ -31,11 +31,7 @@ export async function conversationTurn(
     history.push({ role: "system", content: `You are agent ${id}. ${tools}` });
   }
   history.push({ role: "user", content: `Step ${turn} of agent ${id}` });
-  const res = await fetch(`${pool.origin}/v1/chat/completions`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${LOCAL_KEY}`, "content-type": "application/json" },
-    body: JSON.stringify({ model: "mock-small", messages: history }),
-  });
+  const res = await postChat(pool, { model: "mock-small", messages: history });
   const body = await res.json();
   history.push({ role: "assistant", content: String(body?.choices?.[0]?.message?.content) });
   return res.status;

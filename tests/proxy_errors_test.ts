@@ -1,7 +1,7 @@
 /** Bad input gets the protocol's own error envelope, and every request past auth gets a stats row. */
 import assert from "node:assert/strict";
 import { startMockUpstream } from "./_helpers/mock_upstream.ts";
-import { LOCAL_KEY, mockProvidersToml, startEggPool } from "./_helpers/eggpool.ts";
+import { LOCAL_KEY, mockProvidersToml, postChat, startEggPool } from "./_helpers/eggpool.ts";
 import { withTmpDir } from "./_helpers/tmp.ts";
 
 const PATHS = { openai: "/v1/chat/completions", anthropic: "/v1/messages" } as const;
@@ -189,10 +189,9 @@ Deno.test("an upstream error whose body stalls ends within the read timeout", as
     ].join("\n") + "\n",
   });
   const started = Date.now();
-  const res = await fetch(`${pool.origin}/v1/chat/completions`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${LOCAL_KEY}`, "content-type": "application/json" },
-    body: JSON.stringify({ model: "stall-model", messages: [{ role: "user", content: "x" }] }),
+  const res = await postChat(pool, {
+    model: "stall-model",
+    messages: [{ role: "user", content: "x" }],
   });
   await res.body?.cancel();
   assert.ok(Date.now() - started < 5_000, "no hang on a stalled error body");

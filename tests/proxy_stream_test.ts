@@ -1,7 +1,7 @@
 /** Streams that are cut, stall, open with an error, or lose their client. */
 import assert from "node:assert/strict";
 import { startMockUpstream } from "./_helpers/mock_upstream.ts";
-import { LOCAL_KEY, mockProvidersToml, startEggPool } from "./_helpers/eggpool.ts";
+import { LOCAL_KEY, mockProvidersToml, postChat, startEggPool } from "./_helpers/eggpool.ts";
 import type { TestEggPool } from "./_helpers/eggpool.ts";
 import { withTmpDir } from "./_helpers/tmp.ts";
 
@@ -142,13 +142,9 @@ Deno.test("a 429 on one account is retried on another and the client gets 200", 
   mock.script.set("sk-mockoai-key-1", { status: 429, retryAfter: 30 });
   mock.script.set("sk-mockoai-key-2", { status: 429, retryAfter: 30, times: 0 });
   for (let i = 0; i < 4; i++) {
-    const res = await fetch(`${pool.origin}/v1/chat/completions`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${LOCAL_KEY}`, "content-type": "application/json" },
-      body: JSON.stringify({
-        model: "mock-small/mockoai",
-        messages: [{ role: "user", content: "hi" }],
-      }),
+    const res = await postChat(pool, {
+      model: "mock-small/mockoai",
+      messages: [{ role: "user", content: "hi" }],
     });
     assert.equal(res.status, 200, `request ${i}`);
     await res.body?.cancel();

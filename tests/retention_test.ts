@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { startMockUpstream } from "./_helpers/mock_upstream.ts";
-import { LOCAL_KEY, mockProvidersToml, startEggPool } from "./_helpers/eggpool.ts";
+import { mockProvidersToml, postChat, startEggPool } from "./_helpers/eggpool.ts";
 import { withTmpDir } from "./_helpers/tmp.ts";
 import { waitFor } from "./_helpers/ops.ts";
 
@@ -21,13 +21,9 @@ Deno.test("a running server deletes requests and pings past their retention wind
     toml: "cleanup_interval_s = 0.3\n[dashboard]\nretain_request_stats_days = 2\n" +
       "[models]\nping_retain_days = 1\n" + mockProvidersToml(mock.url),
   });
-  const res = await fetch(`${pool.origin}/v1/chat/completions`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${LOCAL_KEY}`, "content-type": "application/json" },
-    body: JSON.stringify({
-      model: "mock-small/mockoai",
-      messages: [{ role: "user", content: "hi" }],
-    }),
+  const res = await postChat(pool, {
+    model: "mock-small/mockoai",
+    messages: [{ role: "user", content: "hi" }],
   });
   assert.equal(res.status, 200);
   await res.body?.cancel();

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { startMockUpstream } from "./_helpers/mock_upstream.ts";
 import type { MockUpstream } from "./_helpers/mock_upstream.ts";
-import { LOCAL_KEY, startEggPool } from "./_helpers/eggpool.ts";
+import { LOCAL_KEY, postChat, startEggPool } from "./_helpers/eggpool.ts";
 import type { TestEggPool } from "./_helpers/eggpool.ts";
 import { withTmpDir } from "./_helpers/tmp.ts";
 
@@ -44,11 +44,7 @@ function providersToml(providers: ProviderSpec[], extra = ""): string {
 }
 
 function chat(pool: TestEggPool, model = "mock-small", content = "hello"): Promise<Response> {
-  return fetch(`${pool.origin}/v1/chat/completions`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${LOCAL_KEY}`, "content-type": "application/json" },
-    body: JSON.stringify({ model, messages: [{ role: "user", content }] }),
-  });
+  return postChat(pool, { model, messages: [{ role: "user", content }] });
 }
 
 async function send(pool: TestEggPool, n: number, model?: string): Promise<number[]> {

@@ -10,6 +10,23 @@ import type { App } from "../../src/app.ts";
 /** The local key every test server uses. */
 export const LOCAL_KEY = "ep_test_local_key_0123456789";
 
+/** POSTs `body` as JSON to the pool's OpenAI chat endpoint with the local key, plus `headers`. */
+export function postChat(
+  pool: { origin: string },
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<Response> {
+  return fetch(`${pool.origin}/v1/chat/completions`, {
+    method: "POST",
+    headers: {
+      authorization: `Bearer ${LOCAL_KEY}`,
+      "content-type": "application/json",
+      ...headers,
+    },
+    body: JSON.stringify(body),
+  });
+}
+
 /** A running EggPool for one test. */
 export interface TestEggPool extends AsyncDisposable {
   /** Base URL such as `http://127.0.0.1:PORT`. */
