@@ -1,5 +1,6 @@
-// EggPool dashboard behaviour: the mobile page menu, the theme picker and the
-// refresh button. Pages work without it; these are conveniences.
+// EggPool dashboard behaviour: the mobile page menu, the theme picker, the
+// refresh button and, on pages whose <body> has data-refresh-s, auto-refresh
+// (spec 06 §2). Pages work without it; these are conveniences.
 "use strict";
 
 function initMenu() {
@@ -31,10 +32,51 @@ function initRefresh() {
   });
 }
 
+// One timer for the page, kept globally so that a re-run of bootstrap replaces it.
+const EggPoolDashboard = (globalThis.EggPoolDashboard ??= { refreshTimer: undefined });
+
+function setUpdated(text) {
+  const marker = document.getElementById("dashboard-updated");
+  if (marker) marker.textContent = text;
+}
+
+// Fetches the page again and swaps only #dashboard-content; non-OK answers are ignored.
+async function refreshContent() {
+  try {
+    const res = await fetch(location.href, {
+      cache: "no-store",
+      headers: { "x-dashboard-refresh": "1" },
+    });
+    if (!res.ok) return;
+    const doc = new DOMParser().parseFromString(await res.text(), "text/html");
+    const fresh = doc.getElementById("dashboard-content");
+    const content = document.getElementById("dashboard-content");
+    if (!fresh || !content) return;
+    content.innerHTML = fresh.innerHTML;
+    setUpdated(new Date().toLocaleTimeString());
+    EggPoolDashboard.bootstrap();
+  } catch {
+    setUpdated("stale");
+  }
+}
+
+function initAutoRefresh() {
+  clearInterval(EggPoolDashboard.refreshTimer);
+  EggPoolDashboard.refreshTimer = undefined;
+  const seconds = Number(document.body.dataset.refreshS);
+  if (!Number.isFinite(seconds) || seconds <= 0) return;
+  EggPoolDashboard.refreshTimer = setInterval(refreshContent, Math.max(1, seconds) * 1000);
+}
+
+// Re-initialises what lives inside #dashboard-content after a swap (nothing yet: no charts).
+EggPoolDashboard.bootstrap = function bootstrap() {};
+
 function init() {
   initMenu();
   initThemePicker();
   initRefresh();
+  initAutoRefresh();
+  EggPoolDashboard.bootstrap();
 }
 
 if (document.readyState === "loading") {

@@ -92,3 +92,41 @@ Deno.test("the dashboard works in headless Chromium: login, table, themes, mobil
   assert.deepEqual(page.errors, []);
   assert.deepEqual(page.failedRequests, []);
 });
+
+Deno.test("the Overview renders in Chromium and refreshes its content every second", async () => {
+  await using tmp = await withTmpDir();
+  await using mock = await startMockUpstream({ models: ["mock-small"] });
+  const toml = `${poolToml(mock.url)}[dashboard]\npublic = true\nrefresh_interval_s = 1\n`;
+  await using pool = await startEggPool({ dir: tmp.path, toml });
+  for (let id = 0; id < 2; id++) assert.equal(await conversationTurn(pool, id, [], 0), 200);
+  await using browser = await launchBrowser();
+  const page = await browser.newPage();
+  await page.setViewport(1400, 900);
+  await page.navigate(`${pool.origin}/?period=1h`);
+  assert.equal(await page.evaluate<string>("document.title"), "Overview · EggPool");
+  const requests = `document.querySelector("[data-card=requests] .card-value").textContent`;
+  assert.equal(await page.evaluate<string>(requests), "2");
+  const pageOverflow =
+    "document.documentElement.scrollWidth - document.documentElement.clientWidth";
+  assert.equal(await page.evaluate<number>(pageOverflow), 0);
+
+  // New traffic appears without a reload: the content is swapped, the marker shows a time.
+  assert.equal(await conversationTurn(pool, 9, [], 0), 200);
+  await page.evaluate("window.__sameDocument = true");
+  const deadline = Date.now() + 5_000;
+  while (Date.now() < deadline && await page.evaluate<string>(requests) !== "3") {
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.equal(await page.evaluate<string>(requests), "3");
+  assert.equal(await page.evaluate<boolean>("window.__sameDocument"), true, "no reload");
+  const updated = await page.evaluate<string>(
+    `document.getElementById("dashboard-updated").textContent`,
+  );
+  assert.match(updated, /\d{1,2}:\d{2}:\d{2}/);
+  assert.equal(await page.evaluate<number>("document.querySelectorAll('main').length"), 1);
+
+  await page.setViewport(375, 800, true);
+  assert.equal(await page.evaluate<number>(pageOverflow), 0);
+  assert.deepEqual(page.errors, []);
+  assert.deepEqual(page.failedRequests, []);
+});

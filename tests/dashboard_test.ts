@@ -160,7 +160,7 @@ Deno.test("the Accounts page shows each account's requests, cached share and mov
   assert.equal(out.res.status, 303);
   assert.match(out.res.headers.get("set-cookie") ?? "", /^eggpool_session=; .*Max-Age=0/);
   const evil = await login(pool, LOCAL_KEY, "//evil.example/steal");
-  assert.equal(evil.res.headers.get("location"), "/accounts");
+  assert.equal(evil.res.headers.get("location"), "/");
 });
 
 Deno.test("account and provider text is HTML-escaped", async () => {
@@ -201,7 +201,7 @@ Deno.test("theme.css serves the 46 variables in spec order and ignores bad names
   assert.match(dflt.text, /--page-bg: #f6f7f9;[\s\S]*--heatmap-4: #216e39;/);
 });
 
-Deno.test("static assets are public with their cache lifetimes; / redirects to /accounts", async () => {
+Deno.test("static assets are public with their cache lifetimes; / is the Overview", async () => {
   await using tmp = await withTmpDir();
   await using mock = await startMockUpstream({ models: ["mock-small"] });
   await using pool = await startEggPool({ dir: tmp.path, toml: mockProvidersToml(mock.url) });
@@ -218,9 +218,9 @@ Deno.test("static assets are public with their cache lifetimes; / redirects to /
     assert.equal(text, await Deno.readTextFile(new URL(`..${path}`, import.meta.url)), path);
   }
   assert.equal((await get(pool, "/static/nope.css")).res.status, 404);
-  const home = await get(pool, "/?period=7d&theme=Nord");
-  assert.equal(home.res.status, 302);
-  assert.equal(home.res.headers.get("location"), "/accounts?period=7d&theme=Nord");
+  const home = await get(pool, "/?period=7d&theme=Nord", BEARER);
+  assert.equal(home.res.status, 200);
+  assert.match(home.text, /<title>Overview · EggPool<\/title>/);
 });
 
 Deno.test("[dashboard] public = true opens the pages; enabled = false mounts nothing", async () => {

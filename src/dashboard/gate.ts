@@ -13,7 +13,7 @@ export type Access = "open" | "header" | "session" | "denied";
 /** Largest login form accepted: the key is at most 512 characters. */
 const MAX_FORM_BYTES = 4096;
 /** Where a successful login goes when it was not sent from a page. */
-export const HOME_PATH = "/accounts";
+export const HOME_PATH = "/";
 
 /** The local-key check the HTTP layer provides (constant time, `http/auth.ts`). */
 export interface KeyCheck {

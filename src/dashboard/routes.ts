@@ -13,7 +13,9 @@ import type { Access, KeyCheck } from "./gate.ts";
 import { htmlResponse } from "./render.ts";
 import { ThemeLibrary } from "./theme.ts";
 import { THEMES } from "./themes_manifest.ts";
+import { loadOverviewData, loadTimeseries } from "./overview_data.ts";
 import { AccountsPage } from "./views/accounts_page.tsx";
+import { OverviewPage } from "./views/overview_page.tsx";
 import { LoginPage } from "./views/login_page.tsx";
 import type { PageChrome, Period } from "./views/types.ts";
 
@@ -96,9 +98,6 @@ export function mountDashboard<E extends Env>(app: Hono<E>, deps: DashboardDeps)
       { status },
     );
 
-  // Until an Overview page exists, the home page is the Accounts page.
-  app.get("/", (c) => c.redirect(`${HOME_PATH}${new URL(c.req.url).search}`, 302));
-
   app.get("/login", async (c) => {
     const next = safeNext(c.req.query("next"));
     const access = await gate.access(c.req.raw);
@@ -130,6 +129,33 @@ export function mountDashboard<E extends Env>(app: Hono<E>, deps: DashboardDeps)
     const access = await gate.access(c.req.raw);
     return access === "denied" ? denied(c) : handler(c, access);
   };
+
+  app.get(
+    "/",
+    page((c, access) => {
+      const period = parsePeriod(c.req.query("period"));
+      const now = deps.clock();
+      return htmlResponse(h(OverviewPage, {
+        chrome: chrome(c, {
+          title: "Overview",
+          path: "/",
+          showNav: true,
+          signedIn: access === "session",
+          autoRefresh: true,
+        }),
+        ...loadOverviewData(deps, now - PERIOD_MS[period], now),
+      }));
+    }),
+  );
+  app.get(
+    "/api/timeseries",
+    page((c) => {
+      const period = parsePeriod(c.req.query("period"));
+      const now = deps.clock();
+      const body = loadTimeseries(deps, period, now - PERIOD_MS[period], now);
+      return c.json(body, 200, { "cache-control": "no-store" });
+    }),
+  );
 
   app.get(
     "/accounts",

@@ -21,7 +21,7 @@ export function Layout({ chrome, children }: { chrome: PageChrome; children: Com
         />
         <script src="/static/dashboard.js" defer></script>
       </head>
-      <body>
+      <body data-refresh-s={chrome.autoRefresh ? String(chrome.refreshIntervalS) : undefined}>
         <TopBar chrome={chrome} />
         <main id="dashboard-content">{children}</main>
         <Footer chrome={chrome} />

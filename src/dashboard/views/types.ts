@@ -3,6 +3,8 @@
  * import only these types, formatting helpers and other views.
  */
 
+import type { UsageTotals } from "../../storage/dashboard_repo.ts";
+
 /** The period selector's choices (spec 06 §1). */
 export type Period = "1h" | "24h" | "7d" | "30d";
 
@@ -17,6 +19,8 @@ export interface PageChrome {
   theme: string;
   themes: readonly string[];
   refreshIntervalS: number;
+  /** True on pages that reload their content every `refreshIntervalS` (spec 06 §2). */
+  autoRefresh?: boolean;
   /** Extra query parameters the page keeps when the theme changes. */
   keep?: Readonly<Record<string, string>>;
   /** False on the login page: no navigation or page controls. */
@@ -97,4 +101,52 @@ export interface LoginPageProps {
   /** Same-site path to return to after signing in. */
   next: string;
   error?: string;
+}
+
+/** The Overview's period totals: the rollup sums plus outcomes and streaming (times in ms). */
+export interface OverviewFigures extends UsageTotals {
+  completed: number;
+  streamed: number;
+  streamedFirstByteMsSum: number;
+  streamedFirstByteCount: number;
+}
+
+/** Requests still pending (System Health row). */
+export interface PendingView {
+  count: number;
+  oldestAgeMs?: number;
+  stale: number;
+}
+
+/** A row of the Overview's account breakdown or top models. */
+export interface UsageShareRow {
+  name: string;
+  /** Provider id for accounts; undefined for models. */
+  providerId?: string;
+  requests: number;
+  errors: number;
+  costMicros: number;
+  /** Share of all requests in the period. */
+  share: number;
+}
+
+/** One recent event, details already redacted and truncated. */
+export interface EventRow {
+  occurredAt: number;
+  source: "operational" | "account";
+  eventType: string;
+  account?: string;
+  details: string;
+}
+
+/** Props of the Overview page. */
+export interface OverviewPageProps {
+  chrome: PageChrome;
+  figures: OverviewFigures;
+  pending: PendingView;
+  accounts: readonly UsageShareRow[];
+  enabledCount: number;
+  disabledCount: number;
+  models: readonly UsageShareRow[];
+  events: readonly EventRow[];
 }

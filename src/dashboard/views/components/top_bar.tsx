@@ -4,6 +4,7 @@ import { pageHref } from "../_format.ts";
 
 /** Pages in navigation order; only pages that exist are listed. */
 const NAV_ITEMS: readonly { path: string; label: string }[] = [
+  { path: "/", label: "Overview" },
   { path: "/accounts", label: "Accounts" },
 ];
 
