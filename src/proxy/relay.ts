@@ -67,15 +67,45 @@ class IdleTimeout extends Error {
   }
 }
 
+/**
+ * Size of each stream's read buffer. A default reader on a fetch body
+ * allocates a fresh 64 KiB buffer for every read, however few bytes arrive,
+ * and the chunk it returns keeps all of it alive until a garbage collection;
+ * an SSE token is a few hundred bytes, so a long answer made hundreds of
+ * megabytes of short-lived native memory. Reading into one buffer per stream
+ * and copying out exactly what arrived costs a small copy instead.
+ */
+const READ_BUFFER_BYTES = 16_384;
+
 /** Reads upstream chunks with an idle deadline; `next()` returns undefined at EOF. */
 class UpstreamReader {
   idleFired = false;
-  readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
   readonly #o: RelayOptions;
+  /** A BYOB reader and the buffer it fills, when the body is a byte stream (fetch bodies are). */
+  readonly #byob?: ReadableStreamBYOBReader;
+  #buffer?: Uint8Array<ArrayBuffer>;
+  readonly #reader?: ReadableStreamDefaultReader<Uint8Array>;
 
   constructor(o: RelayOptions) {
     this.#o = o;
-    this.#reader = o.upstream.body!.getReader();
+    const body = o.upstream.body!;
+    try {
+      this.#byob = body.getReader({ mode: "byob" });
+      this.#buffer = new Uint8Array(READ_BUFFER_BYTES);
+    } catch {
+      this.#reader = body.getReader();
+    }
+  }
+
+  async #read(): Promise<Uint8Array | undefined> {
+    if (this.#byob === undefined) {
+      const r = await this.#reader!.read();
+      return r.done ? undefined : r.value;
+    }
+    const r = await this.#byob.read(this.#buffer!);
+    if (r.value !== undefined) this.#buffer = new Uint8Array(r.value.buffer);
+    if (r.done) return undefined;
+    return r.value.slice();
   }
 
   #idle?: Deadline;
@@ -88,19 +118,20 @@ class UpstreamReader {
         this.#o.abortUpstream(new IdleTimeout());
       });
     } else deadlines.arm(this.#idle, timeoutMs);
-    let r: ReadableStreamReadResult<Uint8Array>;
+    let chunk: Uint8Array | undefined;
     try {
-      r = await this.#reader.read();
+      // An empty read (a zero-length chunk) is not the end; keep waiting.
+      do chunk = await this.#read(); while (chunk !== undefined && chunk.byteLength === 0);
     } catch (error) {
       this.#release();
       throw error;
     }
-    if (r.done) {
+    if (chunk === undefined) {
       this.#release();
       return undefined;
     }
     this.#idle.at = Infinity;
-    return r.value;
+    return chunk;
   }
 
   #release(): void {
@@ -109,7 +140,7 @@ class UpstreamReader {
 
   cancel(): void {
     this.#release();
-    this.#reader.cancel().catch(() => {});
+    (this.#byob ?? this.#reader)!.cancel().catch(() => {});
   }
 }
 
