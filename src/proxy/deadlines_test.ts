@@ -30,3 +30,20 @@ Deno.test("Deadlines.arm() pushes a deadline back and clear() cancels it", async
   assert.equal(fired, 1);
   d.close();
 });
+
+Deno.test("Deadlines reuses a cleared slot, and clearing a fired deadline again leaves the new one armed", async () => {
+  const d = new Deadlines(5);
+  let first = 0;
+  let second = 0;
+  const a = d.add(10, () => first++);
+  await sleep(50);
+  assert.equal(first, 1);
+  const b = d.add(30, () => second++);
+  d.clear(a); // stale handle: must not cancel b, which may now hold a's old slot
+  assert.equal(d.size, 1);
+  await sleep(90);
+  assert.equal(second, 1);
+  d.clear(b);
+  assert.equal(d.size, 0);
+  d.close();
+});
