@@ -10,6 +10,7 @@ import { startMockUpstream } from "../tests/_helpers/mock_upstream.ts";
 import { mockProvidersToml } from "../tests/_helpers/eggpool.ts";
 import { freePort } from "../tests/_helpers/ops.ts";
 import { measureDecisionCost } from "../src/accounts/_bench_fixture.ts";
+import { SERVER_V8_FLAG } from "../src/ops/v8_flags.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const LOCAL_KEY = "ep_bench_local_key_0123456789";
@@ -22,6 +23,14 @@ interface Phase {
 }
 
 const QUICK = Deno.args.includes("--quick");
+/**
+ * Deno flags for EggPool and the bare forwarder: the server's own V8 heap
+ * flags (what `deno task compile` bakes into the binary), unless
+ * BENCH_DENO_FLAGS replaces them, e.g. BENCH_DENO_FLAGS="--v8-flags=--prof".
+ */
+const RUNTIME_FLAGS = (Deno.env.get("BENCH_DENO_FLAGS") ?? SERVER_V8_FLAG).split(" ").filter(
+  Boolean,
+);
 const ONLY_JSON64 = Deno.args.includes("--json64");
 const PHASES: Phase[] = ONLY_JSON64
   ? [{
@@ -142,6 +151,7 @@ async function forwarderFloor(upstream: string, body: string) {
     args: [
       "run",
       "--allow-all",
+      ...RUNTIME_FLAGS,
       `${ROOT}scripts/_bench_forwarder.ts`,
       String(port),
       upstream,
@@ -200,8 +210,7 @@ async function main() {
       ...(wrap.length > 0 ? [...wrap.slice(1), Deno.execPath()] : []),
       "run",
       "--allow-all",
-      // Extra runtime flags for profiling runs, e.g. BENCH_DENO_FLAGS="--v8-flags=--prof".
-      ...(Deno.env.get("BENCH_DENO_FLAGS")?.split(" ").filter(Boolean) ?? []),
+      ...RUNTIME_FLAGS,
       `--config=${ROOT}deno.json`,
       `${ROOT}main.ts`,
       "--config",
@@ -311,7 +320,9 @@ async function main() {
   const out = [
     `EggPool benchmark (${
       new Date().toISOString()
-    }, deno ${Deno.version.deno}, ${navigator.hardwareConcurrency} cores)`,
+    }, deno ${Deno.version.deno}, ${navigator.hardwareConcurrency} cores, ${
+      RUNTIME_FLAGS.join(" ") || "no runtime flags"
+    })`,
     "",
     "| mode | conc. | requests | direct req/s | via EggPool req/s | ratio | added p50 ms | added p99 ms | EggPool CPU ms/req | EggPool kinstr/req |",
     "|---|---|---|---|---|---|---|---|---|---|",

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { runEggpool } from "./_helpers/cli.ts";
 import { withTmpDir } from "./_helpers/tmp.ts";
 import { freePort, opsEnv, writeServerConfig } from "./_helpers/ops.ts";
+import { SERVER_V8_FLAG } from "../src/ops/v8_flags.ts";
 
 const DEPLOY = new URL("../deploy/", import.meta.url).pathname;
 
@@ -70,6 +71,8 @@ Deno.test("deploy systemd prints a user unit for this eggpool and config that sy
     unit,
     new RegExp(`^ExecStart=${Deno.execPath()} .*/main\\.ts --config ${config} serve$`, "m"),
   );
+  // Run from source, the server still gets the heap flags a compiled binary has built in.
+  assert.ok(unit.includes(` ${SERVER_V8_FLAG} `), unit);
   assert.match(unit, new RegExp(`^Environment=EGGPOOL_CONFIG=${config}$`, "m"));
   assert.match(unit, new RegExp(`^EnvironmentFile=-${tmp.path}/\\.env$`, "m"));
   assert.match(

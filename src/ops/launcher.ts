@@ -4,6 +4,8 @@
  * detached spawn whose output is appended to a log file.
  */
 
+import { withServerV8Flags } from "./v8_flags.ts";
+
 /** Deno flags whose value is a path; made absolute so cron and systemd can run the line. */
 const PATH_FLAGS = new Set(["--config", "-c", "--import-map", "--lock", "--env-file"]);
 
@@ -49,7 +51,9 @@ function absoluteFlags(flags: string[], cwd: string): string[] {
 /**
  * The argv prefix that runs this program again, every path absolute:
  * `[binary]` when compiled, else `[deno, ...deno flags, script]` taken from
- * the process's own command line (so permissions and `--config` carry over).
+ * the process's own command line (so permissions and `--config` carry over),
+ * with the server's V8 heap flags added when the line has none (a compiled
+ * binary has them built in).
  */
 export function launcherArgv(): string[] {
   const exe = Deno.execPath();
@@ -61,10 +65,10 @@ export function launcherArgv(): string[] {
     const prefix = cmdline.slice(0, cmdline.length - Deno.args.length);
     if (baseName(prefix.at(-1)!) === baseName(script)) {
       const flags = absoluteFlags(prefix.slice(1, -1), Deno.cwd());
-      return [exe, ...flags, script];
+      return [exe, ...withServerV8Flags(flags), script];
     }
   }
-  return [exe, "run", "--allow-all", script];
+  return [exe, ...withServerV8Flags(["run", "--allow-all"]), script];
 }
 
 /** Quotes `arg` for a POSIX shell line (cron) when it needs quoting. */
