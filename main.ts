@@ -1,7 +1,9 @@
 /**
  * Entry point. `croncheck` and `ensure-running` run from a small module
  * without loading the full CLI (spec 07 §1: cron calls them every few
- * minutes on a Pi); everything else imports the CLI on demand.
+ * minutes on a Pi), and so does a plain foreground `serve` (the CLI would
+ * stay resident for the server's life); everything else imports the CLI on
+ * demand.
  */
 import { parseFastInvocation } from "./src/ops/argv.ts";
 

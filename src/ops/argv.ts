@@ -4,8 +4,14 @@
  * command; the last `--config` / `-c` / `--config=` value wins.
  */
 
-/** Commands served without loading the CLI, config schema, server or database code. */
-export type FastCommandName = "croncheck" | "ensure-running";
+/**
+ * Commands served without loading the full CLI: `croncheck` and
+ * `ensure-running` also without the config schema, server or database code;
+ * `serve` (foreground, with at most `--as-root` and `--verbose`) without the
+ * other commands and the argument parser, which would stay resident for the
+ * server's whole life.
+ */
+export type FastCommandName = "croncheck" | "ensure-running" | "serve";
 
 /** A parsed fast-path invocation. */
 export interface FastInvocation {
@@ -15,7 +21,10 @@ export interface FastInvocation {
   flags: string[];
 }
 
-const FAST = new Set<string>(["croncheck", "ensure-running"]);
+const FAST = new Set<string>(["croncheck", "ensure-running", "serve"]);
+
+/** The flags a fast `serve` accepts; anything else (`--daemon`, a typo) goes to the full CLI. */
+const FAST_SERVE_FLAGS = new Set(["--as-root", "--verbose"]);
 
 /** Returns the fast-path invocation in `args`, or `undefined` for everything else. */
 export function parseFastInvocation(args: readonly string[]): FastInvocation | undefined {
@@ -40,5 +49,6 @@ export function parseFastInvocation(args: readonly string[]): FastInvocation | u
       flags.push(a);
     }
   }
+  if (command === "serve" && flags.some((f) => !FAST_SERVE_FLAGS.has(f))) return undefined;
   return command === undefined ? undefined : { command, config, flags };
 }

@@ -27,7 +27,7 @@ Deno.test("parseFastInvocation() leaves everything else to the full CLI", () => 
   for (
     const args of [
       [],
-      ["serve"],
+      ["serve", "--daemon"],
       ["help", "croncheck"],
       ["croncheck", "--help"],
       ["-h"],
@@ -38,4 +38,20 @@ Deno.test("parseFastInvocation() leaves everything else to the full CLI", () => 
   ) {
     assert.equal(parseFastInvocation(args), undefined, args.join(" "));
   }
+});
+
+Deno.test("parseFastInvocation() takes a plain foreground serve and leaves every other serve to the CLI", () => {
+  assert.deepEqual(parseFastInvocation(["--config", "c.toml", "serve", "--as-root", "--verbose"]), {
+    command: "serve",
+    config: "c.toml",
+    flags: ["--as-root", "--verbose"],
+  });
+  assert.equal(parseFastInvocation(["serve", "--daemon"]), undefined);
+  assert.equal(parseFastInvocation(["serve", "--help"]), undefined);
+  assert.equal(
+    parseFastInvocation(["serve", "--as-rot"]),
+    undefined,
+    "a typo gets the CLI's error",
+  );
+  assert.equal(parseFastInvocation(["serve", "extra"]), undefined);
 });

@@ -2,6 +2,8 @@
  * `croncheck` and `ensure-running` (spec 07 §1): PID-file logic only, no
  * config parsing, no network. Cron runs these every few minutes on a Pi,
  * so this module must stay free of the CLI, schema, server and database code.
+ * A plain foreground `serve` also starts here; its code is imported only
+ * when it runs.
  */
 import { pidFileCandidates, resolveConfigPath } from "../config/paths.ts";
 import type { PathEnv } from "../config/paths.ts";
@@ -24,7 +26,40 @@ export async function runFast(
   io: FastIo = processIo(),
   env: PathEnv = processPathEnv(),
 ): Promise<number> {
-  return inv.command === "croncheck" ? croncheck(inv, io, env) : await ensureRunning(inv, io, env);
+  switch (inv.command) {
+    case "croncheck":
+      return croncheck(inv, io, env);
+    case "ensure-running":
+      return await ensureRunning(inv, io, env);
+    case "serve":
+      return await serve(inv, io, env);
+  }
+}
+
+async function serve(inv: FastInvocation, io: FastIo, env: PathEnv): Promise<number> {
+  const { serveForeground } = await import("../cli/commands/_serve_foreground.ts");
+  const { CliError, ConfigError } = await import("../core/errors.ts");
+  try {
+    await serveForeground({
+      io,
+      env,
+      configPath: () => resolveConfigPath(env, { flag: inv.config, exists: isFile }),
+    }, { asRoot: inv.flags.includes("--as-root") });
+    return 0;
+  } catch (error) {
+    // Reported as the full CLI reports them (src/cli/mod.ts).
+    if (error instanceof ConfigError) {
+      io.err(`Error: ${error.message}\n`);
+      return 1;
+    }
+    if (error instanceof CliError) {
+      if (error.message !== "") io.err(`Error: ${error.message}\n`);
+      return error.exitCode;
+    }
+    const message = error instanceof Error ? error.stack ?? error.message : String(error);
+    io.err(`Error: unexpected failure: ${message}\n`);
+    return EXIT_USAGE;
+  }
 }
 
 function croncheck(inv: FastInvocation, io: FastIo, env: PathEnv): number {

@@ -1,7 +1,5 @@
 import { Command } from "commander";
-import { CliError } from "../../core/errors.ts";
-import { runServer } from "../../http/serve.ts";
-import { assertNotRoot, claimPidFile } from "../../ops/guard.ts";
+import { assertNotRoot } from "../../ops/guard.ts";
 import type { CliContext } from "../context.ts";
 import {
   loadValidConfig,
@@ -10,6 +8,7 @@ import {
   type StartFlags,
   warnWithoutAccounts,
 } from "./_lifecycle.ts";
+import { serveForeground } from "./_serve_foreground.ts";
 
 interface ServeFlags extends StartFlags {
   daemon?: boolean;
@@ -29,32 +28,10 @@ export function serveCommand(ctx: CliContext): Command {
     .option("--as-root", "allow running as root")
     .option("--verbose", "accepted for compatibility; serve already runs in the foreground")
     .action(async (flags: ServeFlags) => {
+      if (!flags.daemon) return await serveForeground(ctx, flags);
       assertNotRoot(ctx.env.uid, flags.asRoot);
       const loaded = await loadValidConfig(ctx);
       warnWithoutAccounts(ctx, loaded);
-      if (flags.daemon) {
-        reportStarted(ctx, await startBackground(ctx, loaded, flags), "Started");
-        return;
-      }
-      const { host, port } = loaded.config.server;
-      const log = serverLog(ctx);
-      const claim = await claimPidFile(ctx.env, { host, port });
-      for (const path of claim.staleCleared) log(`Removed stale PID file ${path}`);
-      try {
-        await runServer(loaded, { log });
-      } catch (error) {
-        if (error instanceof Deno.errors.AddrInUse) {
-          throw new CliError(`Cannot listen on ${host}:${port}: the address is already in use`);
-        }
-        throw error;
-      } finally {
-        claim.release();
-      }
+      reportStarted(ctx, await startBackground(ctx, loaded, flags), "Started");
     });
-}
-
-/** Server log lines on stderr; timestamped when stderr is a file (daemon, systemd without a TTY). */
-function serverLog(ctx: CliContext): (message: string) => void {
-  const stamp = !Deno.stderr.isTerminal();
-  return (m) => ctx.io.err(`${stamp ? `${new Date().toISOString()} ` : ""}[eggpool] ${m}\n`);
 }
