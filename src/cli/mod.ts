@@ -1,13 +1,12 @@
 import { Command, CommanderError } from "commander";
-import { CliError, ConfigError } from "../core/errors.ts";
+import { EXIT_USAGE, reportFailure } from "./report.ts";
 import { resolveConfigPath } from "../config/paths.ts";
 import type { PathEnv } from "../config/paths.ts";
 import type { CliContext, CliIo } from "./context.ts";
 import { EGGPOOL_VERSION } from "./version.ts";
 import { COMMANDS } from "./commands.ts";
 
-/** Exit code for a command line EggPool cannot understand (unknown command, bad flag). */
-export const EXIT_USAGE = 2;
+export { EXIT_USAGE };
 
 /** Options for {@linkcode runCli}; everything has a real-process default. */
 export interface RunCliOptions {
@@ -96,17 +95,7 @@ function reportError(error: unknown, io: CliIo): number {
     if (HELP_CODES.has(error.code)) return 0;
     return EXIT_USAGE;
   }
-  if (error instanceof ConfigError) {
-    io.err(`Error: ${error.message}\n`);
-    return 1;
-  }
-  if (error instanceof CliError) {
-    if (error.message !== "") io.err(`Error: ${error.message}\n`);
-    return error.exitCode;
-  }
-  const message = error instanceof Error ? error.stack ?? error.message : String(error);
-  io.err(`Error: unexpected failure: ${message}\n`);
-  return EXIT_USAGE;
+  return reportFailure(error, io.err);
 }
 
 function fileExists(path: string): boolean {

@@ -38,7 +38,7 @@ export async function runFast(
 
 async function serve(inv: FastInvocation, io: FastIo, env: PathEnv): Promise<number> {
   const { serveForeground } = await import("../cli/commands/_serve_foreground.ts");
-  const { CliError, ConfigError } = await import("../core/errors.ts");
+  const { reportFailure } = await import("../cli/report.ts");
   try {
     await serveForeground({
       io,
@@ -47,18 +47,7 @@ async function serve(inv: FastInvocation, io: FastIo, env: PathEnv): Promise<num
     }, { asRoot: inv.flags.includes("--as-root") });
     return 0;
   } catch (error) {
-    // Reported as the full CLI reports them (src/cli/mod.ts).
-    if (error instanceof ConfigError) {
-      io.err(`Error: ${error.message}\n`);
-      return 1;
-    }
-    if (error instanceof CliError) {
-      if (error.message !== "") io.err(`Error: ${error.message}\n`);
-      return error.exitCode;
-    }
-    const message = error instanceof Error ? error.stack ?? error.message : String(error);
-    io.err(`Error: unexpected failure: ${message}\n`);
-    return EXIT_USAGE;
+    return reportFailure(error, io.err);
   }
 }
 
