@@ -6,8 +6,6 @@ import type { CliContext, CliIo } from "./context.ts";
 import { EGGPOOL_VERSION } from "./version.ts";
 import { COMMANDS } from "./commands.ts";
 
-export { EXIT_USAGE };
-
 /** Options for {@linkcode runCli}; everything has a real-process default. */
 export interface RunCliOptions {
   io?: CliIo;

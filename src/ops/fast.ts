@@ -11,14 +11,13 @@ import type { FastInvocation } from "./argv.ts";
 import { DISK_PROBE, isFile, processPathEnv } from "./env.ts";
 import { findServer } from "./pid_file.ts";
 import { startDetachedServer } from "./start.ts";
+import { EXIT_USAGE, reportFailure } from "../cli/report.ts";
 
 /** Where fast commands write; the real process or a test capture. */
 export interface FastIo {
   out(text: string): void;
   err(text: string): void;
 }
-
-const EXIT_USAGE = 2;
 
 /** Runs a fast-path command and returns its exit code. */
 export async function runFast(
@@ -38,7 +37,6 @@ export async function runFast(
 
 async function serve(inv: FastInvocation, io: FastIo, env: PathEnv): Promise<number> {
   const { serveForeground } = await import("../cli/commands/_serve_foreground.ts");
-  const { reportFailure } = await import("../cli/report.ts");
   try {
     await serveForeground({
       io,
