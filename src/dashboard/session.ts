@@ -4,7 +4,7 @@
  * HMAC-SHA256 over it keyed by the local key, never the key itself, so
  * changing the key ends every session.
  */
-import { timingSafeEqual } from "node:crypto";
+import { sameText } from "../core/same_text.ts";
 
 /** Name of the session cookie. */
 export const SESSION_COOKIE = "eggpool_session";
@@ -56,12 +56,8 @@ export function createSessionSigner(localKey: string): SessionSigner {
       if (value === undefined) return false;
       const parts = value.split(".");
       if (parts.length !== 3 || parts[0] !== VERSION || !/^\d{1,16}$/.test(parts[1])) return false;
-      const expected = ENCODER.encode(await mac(parts[1]));
-      const given = ENCODER.encode(parts[2]);
-      const same = given.byteLength === expected.byteLength
-        ? timingSafeEqual(given, expected)
-        : !timingSafeEqual(expected, expected);
-      return same && Number(parts[1]) > now;
+      // The MAC is base64url text: ASCII, as sameText expects.
+      return sameText(parts[2], await mac(parts[1])) && Number(parts[1]) > now;
     },
   };
 }

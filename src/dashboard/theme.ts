@@ -5,7 +5,6 @@
  * that keeps the last three rendered stylesheets.
  */
 import { parse } from "smol-toml";
-import { join } from "node:path";
 import type { EmbeddedTheme } from "./themes_manifest.ts";
 import { lighten, lightness, mix, parseHex, toHex } from "./_color.ts";
 import type { Rgb } from "./_color.ts";
@@ -161,7 +160,7 @@ export class ThemeLibrary {
         if (!(entry.isFile || entry.isSymlink) || !entry.name.endsWith(".toml")) continue;
         const name = entry.name.slice(0, -".toml".length);
         if (!isValidThemeName(name)) continue;
-        const file = join(root, entry.name);
+        const file = `${root}/${entry.name}`;
         this.#sources.set(name, () => {
           const real = Deno.realPathSync(file);
           if (!real.startsWith(root + "/")) throw new Error("resolves outside themes_dir");

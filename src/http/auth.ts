@@ -1,4 +1,5 @@
 import type { HeaderReader } from "../core/headers.ts";
+import { sameText } from "../core/same_text.ts";
 // Keys we accept from clients have the configured key's format (spec 01 §2).
 import { SERVER_KEY_FORMAT as KEY_SHAPE } from "../config/credentials.ts";
 
@@ -23,21 +24,6 @@ export function presentedKey(headers: HeaderReader): string | undefined {
 }
 
 /**
- * Compares two strings in time that depends only on `expected`'s length: every
- * character is visited and differences are OR-ed together, never returned
- * early. Both have the server key's format (config validation checks the
- * configured one), so they are ASCII.
- */
-function sameKey(given: string, expected: string): boolean {
-  let diff = given.length ^ expected.length;
-  for (let i = 0; i < expected.length; i++) {
-    // Past the end of a shorter `given`, charCodeAt is NaN and `| 0` makes it 0.
-    diff |= (given.charCodeAt(i) | 0) ^ expected.charCodeAt(i);
-  }
-  return diff === 0;
-}
-
-/**
  * Builds a checker for `configuredKey`; with no key every request passes
  * (allowed only on loopback binds, which config validation enforces).
  * The comparison time does not depend on where the keys differ; a key of
@@ -53,7 +39,8 @@ export function createKeyChecker(configuredKey: string | undefined): KeyChecker 
     isAuthorized(headers) {
       const key = presentedKey(headers);
       if (key === undefined || !KEY_SHAPE.test(key)) return false;
-      return sameKey(key, configuredKey);
+      // Both have the server key's format (config validation checks the configured one): ASCII.
+      return sameText(key, configuredKey);
     },
   };
 }

@@ -4,7 +4,6 @@
  * and its siblings are the only places that import `node:sqlite`.
  */
 import { DatabaseSync, type StatementSync } from "node:sqlite";
-import { dirname } from "node:path";
 
 /** Values of `PRAGMA synchronous`; NORMAL is durable enough in WAL mode. */
 export type SynchronousMode = "OFF" | "NORMAL" | "FULL" | "EXTRA";
@@ -56,6 +55,12 @@ const DEFAULT_BUSY_TIMEOUT_MS = 5000;
 const STATEMENT_CACHE_MAX = 512;
 const SYNCHRONOUS_MODES: readonly SynchronousMode[] = ["OFF", "NORMAL", "FULL", "EXTRA"];
 
+/** The directory holding the file at `path` ("." for a bare file name). */
+function parentDir(path: string): string {
+  const cut = path.lastIndexOf("/");
+  return cut > 0 ? path.slice(0, cut) : cut === 0 ? "/" : ".";
+}
+
 /**
  * Opens (creating when needed) a database and applies the connection pragmas.
  * Does not migrate: call `migrate()` next.
@@ -64,7 +69,7 @@ export function openDatabase(options: OpenDatabaseOptions): Db {
   const readOnly = options.readOnly ?? false;
   const inMemory = isMemoryPath(options.path);
   if (!inMemory && !readOnly) {
-    Deno.mkdirSync(dirname(options.path), { recursive: true });
+    Deno.mkdirSync(parentDir(options.path), { recursive: true });
   }
   const raw = new DatabaseSync(options.path, { readOnly, enableForeignKeyConstraints: true });
   try {

@@ -4,7 +4,7 @@
  * with its `schema_migrations` row, after every applied one has been checked
  * against the SQL this build carries.
  */
-import { createHash } from "node:crypto";
+import { sha256Hex } from "../core/sha256.ts";
 import type { Db } from "./db.ts";
 
 /** One migration file: `NNNN_description.sql` and its exact text. */
@@ -55,7 +55,7 @@ const CREATE_SCHEMA_MIGRATIONS = `CREATE TABLE IF NOT EXISTS schema_migrations (
 
 /** SHA-256 of a migration's SQL as lowercase hex; what `schema_migrations.checksum` holds. */
 export function migrationChecksum(sql: string): string {
-  return createHash("sha256").update(sql, "utf8").digest("hex");
+  return sha256Hex(sql);
 }
 
 /** The migrations recorded in the database, oldest first; empty for a fresh database. */
