@@ -291,7 +291,7 @@ async function main() {
           (proxied.rps / direct.rps * 100).toFixed(0)
         }% | ` +
         `${(proxied.p50 - direct.p50).toFixed(2)} | ${(proxied.p99 - direct.p99).toFixed(2)} | ` +
-        `${cpuMsPerReq.toFixed(3)} | ${kinstr} |`,
+        `${cpuMsPerReq.toFixed(3)} | ${kinstr} | ${procPeakRssMb(pid).toFixed(1)} |`,
     );
     if (phase.concurrency === 1 && !phase.stream) addedP50Json = proxied.p50 - direct.p50;
     if (phase.concurrency === 1) {
@@ -324,8 +324,8 @@ async function main() {
       RUNTIME_FLAGS.join(" ") || "no runtime flags"
     })`,
     "",
-    "| mode | conc. | requests | direct req/s | via EggPool req/s | ratio | added p50 ms | added p99 ms | EggPool CPU ms/req | EggPool kinstr/req |",
-    "|---|---|---|---|---|---|---|---|---|---|",
+    "| mode | conc. | requests | direct req/s | via EggPool req/s | ratio | added p50 ms | added p99 ms | EggPool CPU ms/req | EggPool kinstr/req | EggPool peak RSS MB so far |",
+    "|---|---|---|---|---|---|---|---|---|---|---|",
     ...rows,
     "",
     `CPU per proxied non-streaming request at c=64: ${
