@@ -32,6 +32,13 @@ const RUNTIME_FLAGS = (Deno.env.get("BENCH_DENO_FLAGS") ?? SERVER_V8_FLAG).split
   Boolean,
 );
 const ONLY_JSON64 = Deno.args.includes("--json64");
+/**
+ * Requests sent through each path (EggPool json, EggPool stream, the bare
+ * forwarder) before measuring, so the figures are those of a server that has
+ * been running for a while: without Maglev (src/ops/v8_flags.ts) hot code
+ * reaches TurboFan after a few thousand requests. BENCH_WARMUP overrides it.
+ */
+const WARMUP = Number(Deno.env.get("BENCH_WARMUP") ?? (QUICK ? 200 : 3000));
 const PHASES: Phase[] = ONLY_JSON64
   ? [{
     // One phase for profiling runs; BENCH_STREAM=1 makes it the streaming one.
@@ -166,7 +173,7 @@ async function forwarderFloor(upstream: string, body: string) {
     await waitHealthy(origin, "the bare forwarder");
     const headers = { "content-type": "application/json" };
     const url = `${origin}/v1/chat/completions`;
-    await load(url, headers, body, { stream: false, concurrency: 8, requests: 800 });
+    await load(url, headers, body, { stream: false, concurrency: 8, requests: WARMUP });
     const phase = { stream: false, concurrency: 64, requests: QUICK ? 200 : 4000 };
     const stopCount = await countInstructions(child.pid);
     const cpu0 = procCpuSeconds(child.pid);
@@ -245,12 +252,12 @@ async function main() {
     await load(`${mock.url}/chat/completions`, directHeaders, body(stream, "mock-small"), {
       stream,
       concurrency: 8,
-      requests: 400,
+      requests: WARMUP,
     });
     await load(`${origin}/v1/chat/completions`, proxyHeaders, body(stream, "mock-small/mockoai"), {
       stream,
       concurrency: 8,
-      requests: 400,
+      requests: WARMUP,
     });
   }
 
@@ -322,7 +329,7 @@ async function main() {
       new Date().toISOString()
     }, deno ${Deno.version.deno}, ${navigator.hardwareConcurrency} cores, ${
       RUNTIME_FLAGS.join(" ") || "no runtime flags"
-    })`,
+    }, ${WARMUP} warm-up requests per path)`,
     "",
     "| mode | conc. | requests | direct req/s | via EggPool req/s | ratio | added p50 ms | added p99 ms | EggPool CPU ms/req | EggPool kinstr/req | EggPool peak RSS MB so far |",
     "|---|---|---|---|---|---|---|---|---|---|---|",
