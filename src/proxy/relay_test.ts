@@ -56,3 +56,80 @@ Deno.test("openRelay hands on each upstream chunk as an exact-size copy, bytes u
   assert.equal(end?.bytesOut, enc.encode(direct).byteLength);
   deadlines.close();
 });
+
+/** An OpenAI stream whose every token names `tag`, so streams sharing a buffer would show it. */
+function taggedStream(tag: string, n: number, pauseMs = 1): ReadableStream<Uint8Array> {
+  let i = 0;
+  return new ReadableStream({
+    async pull(c) {
+      await new Promise((r) => setTimeout(r, pauseMs));
+      if (i < n) {
+        c.enqueue(
+          enc.encode(`data: {"choices":[{"index":0,"delta":{"content":"${tag}${i}"}}]}\n\n`),
+        );
+      } else {
+        c.enqueue(enc.encode("data: [DONE]\n\n"));
+        c.close();
+      }
+      i++;
+    },
+  });
+}
+
+async function openTagged(port: number, tag: string, deadlines: Deadlines) {
+  const res = await fetch(`http://127.0.0.1:${port}/${tag}`);
+  const opened = await openRelay({
+    protocol: "openai",
+    upstream: res,
+    abortUpstream: () => {},
+    isShuttingDown: () => false,
+    idleTimeoutMs: 5_000,
+    deadlines,
+    holdTimeoutMs: 5_000,
+    stripUsageChunk: false,
+    clock: Date.now,
+    onEnd: () => {},
+  });
+  assert.ok(opened.ok);
+  return opened.body;
+}
+
+async function relayedText(port: number, tag: string, deadlines: Deadlines): Promise<string> {
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of await openTagged(port, tag, deadlines)) chunks.push(chunk);
+  return new TextDecoder().decode(concatBytes(chunks));
+}
+
+Deno.test("read buffers passed from finished streams to new ones never mix their bytes", async () => {
+  await using upstream = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen() {} },
+    (req) => {
+      const tag = new URL(req.url).pathname.slice(1);
+      return new Response(taggedStream(tag, 30, tag === "slow" ? 20 : 1), {
+        headers: { "content-type": "text/event-stream" },
+      });
+    },
+  );
+  const port = upstream.addr.port;
+  const expected = async (tag: string) =>
+    await (await fetch(`http://127.0.0.1:${port}/${tag}`)).text();
+  const deadlines = new Deadlines();
+
+  // Finished streams give their buffers back; the next ones, side by side, take them.
+  for (const tag of ["a", "b", "c"]) {
+    assert.equal(await relayedText(port, tag, deadlines), await expected(tag));
+  }
+  const together = ["d", "e", "f", "g"];
+  const texts = await Promise.all(together.map((t) => relayedText(port, t, deadlines)));
+  for (const [i, t] of together.entries()) assert.equal(texts[i], await expected(t));
+
+  // A client that leaves mid-stream cancels the relay while a read is pending;
+  // the streams after it still get exactly their own bytes.
+  const slow = (await openTagged(port, "slow", deadlines)).getReader();
+  assert.equal((await slow.read()).done, false);
+  await slow.cancel();
+  const after = await Promise.all(["h", "i"].map((t) => relayedText(port, t, deadlines)));
+  assert.equal(after[0], await expected("h"));
+  assert.equal(after[1], await expected("i"));
+  deadlines.close();
+});
