@@ -1,10 +1,30 @@
 import assert from "node:assert/strict";
 import { openRelay } from "./relay.ts";
-import type { RelayEnd } from "./relay.ts";
+import type { RelayEnd, RelayOptions } from "./relay.ts";
 import { Deadlines } from "./deadlines.ts";
 import { concatBytes } from "../core/bytes.ts";
 
 const enc = new TextEncoder();
+
+/** Relay options for an OpenAI stream that is never stripped, with generous timeouts. */
+function relayOptions(
+  upstream: Response,
+  deadlines: Deadlines,
+  onEnd: (end: RelayEnd) => void = () => {},
+): RelayOptions {
+  return {
+    protocol: "openai",
+    upstream,
+    abortUpstream: () => {},
+    isShuttingDown: () => false,
+    idleTimeoutMs: 5_000,
+    deadlines,
+    holdTimeoutMs: 5_000,
+    stripUsageChunk: false,
+    clock: Date.now,
+    onEnd,
+  };
+}
 
 /** An OpenAI stream of `n` one-token frames, each sent as its own chunk with a pause between. */
 function tokenStream(n: number): ReadableStream<Uint8Array> {
@@ -32,18 +52,7 @@ Deno.test("openRelay hands on each upstream chunk as an exact-size copy, bytes u
   const res = await fetch(`http://127.0.0.1:${upstream.addr.port}/`);
   const deadlines = new Deadlines();
   let end: RelayEnd | undefined;
-  const opened = await openRelay({
-    protocol: "openai",
-    upstream: res,
-    abortUpstream: () => {},
-    isShuttingDown: () => false,
-    idleTimeoutMs: 5_000,
-    deadlines,
-    holdTimeoutMs: 5_000,
-    stripUsageChunk: false,
-    clock: Date.now,
-    onEnd: (e) => end = e,
-  });
+  const opened = await openRelay(relayOptions(res, deadlines, (e) => end = e));
   assert.ok(opened.ok);
   const chunks: Uint8Array[] = [];
   for await (const chunk of opened.body) chunks.push(chunk);
@@ -78,18 +87,7 @@ function taggedStream(tag: string, n: number, pauseMs = 1): ReadableStream<Uint8
 
 async function openTagged(port: number, tag: string, deadlines: Deadlines) {
   const res = await fetch(`http://127.0.0.1:${port}/${tag}`);
-  const opened = await openRelay({
-    protocol: "openai",
-    upstream: res,
-    abortUpstream: () => {},
-    isShuttingDown: () => false,
-    idleTimeoutMs: 5_000,
-    deadlines,
-    holdTimeoutMs: 5_000,
-    stripUsageChunk: false,
-    clock: Date.now,
-    onEnd: () => {},
-  });
+  const opened = await openRelay(relayOptions(res, deadlines));
   assert.ok(opened.ok);
   return opened.body;
 }
