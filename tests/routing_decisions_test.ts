@@ -95,3 +95,55 @@ Deno.test("routing decisions round-trip through requests.routing_json", () => {
     .map((e) => [e.account_name, e.reason]);
   assert.deepEqual(excluded, [[first.chosen, "attempted"], ["c", "disabled"]]);
 });
+
+Deno.test("routing_json is exactly the documented arrays as JSON.stringify writes them", () => {
+  using db = openTestDatabase();
+  const clock = fakeClock();
+  const ids = syncConfigRows(
+    db,
+    [{ id: "p", baseUrl: "https://p.example/v1", protocols: ["openai"] }],
+    ["a", "b"].map((name) => ({ name, providerId: "p", apiKeyEnv: "", enabled: true, weight: 1 })),
+    clock.now,
+  );
+  const lookup = {
+    // "b" has no row: its id is written as null.
+    accountId: (n: string | undefined) => (n === "a" ? ids.get("a")! : null),
+  };
+  const prov = fakeProvider("p");
+  const pool = new AccountPool([fakeAccount("a", prov), fakeAccount("b", prov)], { clock });
+  const d = pool.decide({ providerIds: new Set(["p"]), modelId: "m", clientProtocol: "openai" });
+  // Values JSON cannot hold as numbers, and a provider id that needs escaping.
+  d.candidates[0].score = Infinity;
+  d.candidates[1].components.p5h = Number.NaN;
+  d.candidates[1].components.mean = -0;
+  d.requestedProviderId = 'p"\\';
+  d.exclusions.push({ account: "a", reason: "rate_limited", untilMs: 1_700_000_000_123 });
+  d.exclusions.push({ account: "b", reason: "disabled" });
+
+  const finite = (n: number) => (Number.isFinite(n) ? n : Number.MAX_VALUE);
+  const expected = JSON.stringify([[
+    1,
+    d.decidedAt,
+    d.requestedProviderId,
+    lookup.accountId(d.candidates[1].name),
+    finite(d.candidates[1].score),
+    2,
+    d.candidates.map((c) => [
+      lookup.accountId(c.name),
+      c.priority,
+      finite(c.score),
+      c.inBand ? 1 : 0,
+      finite(c.components.p5h),
+      finite(c.components.p7d),
+      finite(c.components.p30d),
+      finite(c.components.peak),
+      finite(c.components.mean),
+      c.components.inflight,
+      c.components.health,
+    ]),
+    d.exclusions.map((e) => [lookup.accountId(e.account), e.reason, e.untilMs ?? null]),
+  ]]);
+  const selected = d.candidates[1].name;
+  assert.equal(encodeDecisions(lookup, [{ attemptNumber: 1, decision: d, selected }]), expected);
+  assert.equal(encodeDecisions(lookup, []), "[]");
+});
