@@ -17,7 +17,6 @@ interface InfoDependency {
 }
 interface InfoModule {
   specifier: string;
-  kind?: string;
   dependencies?: InfoDependency[];
 }
 interface Info {
