@@ -102,12 +102,12 @@ Deno.test("routing_json is exactly the documented arrays as JSON.stringify write
   const ids = syncConfigRows(
     db,
     [{ id: "p", baseUrl: "https://p.example/v1", protocols: ["openai"] }],
-    ["a", "b"].map((name) => ({ name, providerId: "p", apiKeyEnv: "", enabled: true, weight: 1 })),
+    // Only "a" gets a row: "b"'s id is written as null.
+    [{ name: "a", providerId: "p", apiKeyEnv: "", enabled: true, weight: 1 }],
     clock.now,
   );
   const lookup = {
-    // "b" has no row: its id is written as null.
-    accountId: (n: string | undefined) => (n === "a" ? ids.get("a")! : null),
+    accountId: (n: string | undefined) => (n === undefined ? null : ids.get(n) ?? null),
   };
   const prov = fakeProvider("p");
   const pool = new AccountPool([fakeAccount("a", prov), fakeAccount("b", prov)], { clock });
