@@ -7,6 +7,7 @@
 
 import type { Protocol } from "../core/protocol.ts";
 import type { SseFrame } from "./sse.ts";
+import { boundText, MAX_TOKENS_PER_REQUEST } from "../stats/bounds.ts";
 
 export type { Protocol };
 
@@ -31,6 +32,13 @@ export interface Usage {
   reported: boolean;
   /** Cost the provider reported itself, in microdollars (04 §5.4). */
   providerCostMicros?: number;
+  /**
+   * Set when a counter was negative, fractional, not a number or above
+   * {@linkcode MAX_TOKENS_PER_REQUEST}: such a counter counts as 0 and its raw
+   * value is kept here as text, so one hostile or buggy upstream cannot
+   * poison sums, windows and the dashboard (issue #12).
+   */
+  implausibleUsage?: string;
 }
 
 /** Usage with every counter at zero and `reported: false`. */
@@ -55,59 +63,64 @@ export function usageFromJson(protocol: Protocol, body: unknown): Usage | undefi
 
 /** Normalizes an OpenAI-style `usage` object; `root` is the response holding it. */
 export function openAiUsage(u: Record<string, unknown>, root?: Record<string, unknown>): Usage {
+  const bad: string[] = [];
   const details = asRecord(u.prompt_tokens_details);
-  const prompt = toCount(u.prompt_tokens ?? u.input_tokens);
+  const prompt = countOf(u, firstKey(u, PROMPT_KEYS), bad);
   // Compatible providers spell the cached count in several places (04 §5.5).
-  const cacheRead = toCount(
-    details?.cached_tokens ?? u.cached_tokens ?? u.prompt_cache_hit_tokens ??
-      u.cache_read_input_tokens,
-  );
-  const cacheWrite = toCount(details?.cache_write_tokens);
+  const cacheRead = details?.cached_tokens !== undefined && details.cached_tokens !== null
+    ? countOf(details, "cached_tokens", bad)
+    : countOf(u, firstKey(u, CACHED_KEYS), bad);
+  const cacheWrite = toCount(details?.cache_write_tokens, "cache_write_tokens", bad);
   const outDetails = asRecord(u.completion_tokens_details) ?? asRecord(u.output_tokens_details);
   const input = prompt - cacheRead - cacheWrite;
-  return withCost(
-    {
-      inputTokens: input > 0 ? input : 0,
-      outputTokens: toCount(u.completion_tokens ?? u.output_tokens),
-      cacheReadTokens: cacheRead,
-      cacheWriteTokens: cacheWrite,
-      reasoningTokens: toCount(outDetails?.reasoning_tokens),
-      reported: true,
-    },
-    u,
-    root,
-  );
+  const usage: Usage = {
+    inputTokens: input > 0 ? input : 0,
+    outputTokens: countOf(u, firstKey(u, COMPLETION_KEYS), bad),
+    cacheReadTokens: cacheRead,
+    cacheWriteTokens: cacheWrite,
+    reasoningTokens: toCount(outDetails?.reasoning_tokens, "reasoning_tokens", bad),
+    reported: true,
+  };
+  return withCost(noteImplausible(usage, bad), u, root);
+}
+
+const PROMPT_KEYS = ["prompt_tokens", "input_tokens"];
+const COMPLETION_KEYS = ["completion_tokens", "output_tokens"];
+/** Where OpenAI-compatible providers put the cached-input count, most common first. */
+const CACHED_KEYS = ["cached_tokens", "prompt_cache_hit_tokens", "cache_read_input_tokens"];
+
+function firstKey(u: Record<string, unknown>, keys: readonly string[]): string {
+  for (const key of keys) {
+    if (u[key] !== undefined && u[key] !== null) return key;
+  }
+  return keys[0];
 }
 
 /** Normalizes an Anthropic-style `usage` object; `root` is the message or event holding it. */
 export function anthropicUsage(u: Record<string, unknown>, root?: Record<string, unknown>): Usage {
-  let cacheWrite = toCount(u.cache_creation_input_tokens);
+  const bad: string[] = [];
+  let cacheWrite = countOf(u, "cache_creation_input_tokens", bad);
   if (cacheWrite === 0) {
     // Newer responses also split writes by TTL; use that when the total is missing.
     const split = asRecord(u.cache_creation);
     if (split !== undefined) {
-      cacheWrite = toCount(split.ephemeral_5m_input_tokens) +
-        toCount(split.ephemeral_1h_input_tokens);
+      cacheWrite = countOf(split, "ephemeral_5m_input_tokens", bad) +
+        countOf(split, "ephemeral_1h_input_tokens", bad);
     }
   }
-  return withCost(
-    {
-      inputTokens: firstPositive(
-        u.input_tokens,
-        u.prompt_tokens,
-        u.input_tokens_total,
-        u.prompt_token_count,
-      ),
-      outputTokens: toCount(u.output_tokens),
-      cacheReadTokens: toCount(u.cache_read_input_tokens),
-      cacheWriteTokens: cacheWrite,
-      reasoningTokens: 0,
-      reported: true,
-    },
-    u,
-    root,
-  );
+  const usage: Usage = {
+    inputTokens: firstPositive(u, INPUT_KEYS, bad),
+    outputTokens: countOf(u, "output_tokens", bad),
+    cacheReadTokens: countOf(u, "cache_read_input_tokens", bad),
+    cacheWriteTokens: cacheWrite,
+    reasoningTokens: 0,
+    reported: true,
+  };
+  return withCost(noteImplausible(usage, bad), u, root);
 }
+
+/** Spellings of the input count seen on Anthropic-compatible providers, preferred first. */
+const INPUT_KEYS = ["input_tokens", "prompt_tokens", "input_tokens_total", "prompt_token_count"];
 
 /** Where a stream stands: still running, ended by its own terminal marker, or by an error event. */
 export type StreamTerminal = "open" | "done" | "error";
@@ -320,6 +333,7 @@ class Observer implements StreamObserver {
     prev.cacheReadTokens = Math.max(prev.cacheReadTokens, next.cacheReadTokens);
     prev.cacheWriteTokens = Math.max(prev.cacheWriteTokens, next.cacheWriteTokens);
     if (next.providerCostMicros !== undefined) prev.providerCostMicros = next.providerCostMicros;
+    if (next.implausibleUsage !== undefined) prev.implausibleUsage = next.implausibleUsage;
   }
 
   #fail(error: unknown, fallbackType: string): void {
@@ -431,21 +445,41 @@ function asRecord(value: unknown): Record<string, unknown> | undefined {
     : undefined;
 }
 
-const MAX_COUNT = Number.MAX_SAFE_INTEGER;
+/** Longest raw value kept in the implausible-usage note. */
+const MAX_RAW_CHARS = 64;
 
-/** Token count coercion (04 §5.3): finite numbers truncated, numeric strings, else 0. */
-function toCount(value: unknown): number {
-  let n: number;
-  if (typeof value === "number") n = value;
-  else if (typeof value === "string" && value.trim() !== "") n = Number(value);
-  else return 0;
-  if (!(n > 0)) return 0; // negative, zero and NaN
-  return n >= MAX_COUNT ? MAX_COUNT : Math.trunc(n);
+/** `holder[key]` as a token count (see {@linkcode toCount}). */
+function countOf(holder: Record<string, unknown>, key: string, bad: string[]): number {
+  return toCount(holder[key], key, bad);
 }
 
-function firstPositive(...values: unknown[]): number {
-  for (const value of values) {
-    const n = toCount(value);
+/**
+ * Token count coercion (04 §5.3, narrowed by issue #12): absent or null is 0;
+ * a non-negative integer up to {@linkcode MAX_TOKENS_PER_REQUEST}, as a number
+ * or a string of digits, is taken; anything else is implausible, counts as 0
+ * and is noted in `bad` with its raw value.
+ */
+function toCount(value: unknown, field: string, bad: string[]): number {
+  if (value === undefined || value === null) return 0;
+  let n = Number.NaN;
+  if (typeof value === "number") n = value;
+  else if (typeof value === "string" && /^\s*\d+\s*$/.test(value)) n = Number(value);
+  if (Number.isInteger(n) && n >= 0 && n <= MAX_TOKENS_PER_REQUEST) return n;
+  const raw = typeof value === "string" ? JSON.stringify(value) : String(value);
+  bad.push(`${field}=${boundText(raw, MAX_RAW_CHARS)}`);
+  return 0;
+}
+
+function noteImplausible(usage: Usage, bad: readonly string[]): Usage {
+  if (bad.length > 0) {
+    usage.implausibleUsage = `upstream reported an implausible value: ${bad.join(", ")}`;
+  }
+  return usage;
+}
+
+function firstPositive(u: Record<string, unknown>, keys: readonly string[], bad: string[]): number {
+  for (const key of keys) {
+    const n = countOf(u, key, bad);
     if (n > 0) return n;
   }
   return 0;

@@ -134,7 +134,7 @@ Deno.test("usageFromJson() uses the Anthropic input aliases and TTL split", () =
     usage: {
       input_tokens: 0,
       prompt_tokens: "42",
-      output_tokens: 7.9,
+      output_tokens: 7,
       cache_creation: { ephemeral_5m_input_tokens: 10, ephemeral_1h_input_tokens: 5 },
     },
   });
@@ -144,13 +144,40 @@ Deno.test("usageFromJson() uses the Anthropic input aliases and TTL split", () =
   );
 });
 
-Deno.test("usageFromJson() coerces junk counts to zero", () => {
+Deno.test("usageFromJson() counts implausible values as zero and keeps them as text", () => {
   const usage = usageFromJson("openai", {
-    usage: { prompt_tokens: -5, completion_tokens: true, total_tokens: "abc" },
+    usage: {
+      prompt_tokens: -5,
+      completion_tokens: 1.5,
+      prompt_tokens_details: { cached_tokens: 2 ** 53 - 1 },
+      completion_tokens_details: { reasoning_tokens: "lots" },
+    },
   });
-  assert.deepEqual(usage, { ...zeroUsage, reported: true });
-  const huge = usageFromJson("anthropic", { usage: { output_tokens: 1e300 } });
-  assert.equal(huge?.outputTokens, Number.MAX_SAFE_INTEGER);
+  assert.deepEqual({ ...usage, implausibleUsage: undefined }, {
+    ...zeroUsage,
+    reported: true,
+    implausibleUsage: undefined,
+  });
+  assert.equal(
+    usage?.implausibleUsage,
+    "upstream reported an implausible value: prompt_tokens=-5, cached_tokens=9007199254740991, " +
+      'completion_tokens=1.5, reasoning_tokens="lots"',
+  );
+  const huge = usageFromJson("anthropic", { usage: { output_tokens: 1e300, input_tokens: 9 } });
+  assert.equal(huge?.outputTokens, 0);
+  assert.equal(huge?.inputTokens, 9);
+  assert.match(huge?.implausibleUsage ?? "", /output_tokens=1e\+300/);
+  const long = usageFromJson("openai", { usage: { prompt_tokens: "x".repeat(10_000) } });
+  assert.ok((long?.implausibleUsage?.length ?? 0) < 200, "the raw value is cut");
+});
+
+Deno.test("usageFromJson() takes digit strings and the largest plausible count", () => {
+  const usage = usageFromJson("openai", {
+    usage: { prompt_tokens: "120", completion_tokens: 100_000_000, total_tokens: "abc" },
+  });
+  assert.equal(usage?.inputTokens, 120);
+  assert.equal(usage?.outputTokens, 100_000_000);
+  assert.equal(usage?.implausibleUsage, undefined);
 });
 
 Deno.test("usageFromJson() returns undefined without a usage object", () => {

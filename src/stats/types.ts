@@ -20,6 +20,12 @@ export interface TokenCounts {
   cacheReadTokens: number;
   cacheWriteTokens: number;
   reasoningTokens: number;
+  /**
+   * The upstream's counters that failed validation, as text (see
+   * `proxy/usage.ts`); the counters above hold 0 for them. Stored as an
+   * `implausible_usage` operational event, never summed.
+   */
+  implausibleUsage?: string;
 }
 
 /** What is known when a request has passed auth and its body was read. */
