@@ -196,3 +196,67 @@ Deno.test("interruptPending() finalizes rows a dead process left pending, sparin
   assert.deepEqual(countByStatus(db), { interrupted: 1, completed: 1 });
   assert.equal(rec.stats().duplicateFinishes, 1);
 });
+
+Deno.test("StatsRecorder.flush() splits a refused batch: the bad row becomes an event, the rest land", () => {
+  using db = openTestDatabase();
+  const events: string[] = [];
+  const rec = setup(db, { log: (m) => events.push(m) });
+  // A rollup counter already at the top of int64: adding to it overflows and
+  // the STRICT table refuses the value (as ~1 000 huge upstream counts did).
+  rec.begin(start("seed"));
+  rec.finish("seed", outcome());
+  assert.equal(rec.flush(), 1);
+  db.exec(`UPDATE usage_rollups SET input_tokens = ${2n ** 63n - 1n}`);
+  rec.begin(start("bad"));
+  rec.finish("bad", outcome());
+  rec.begin(start("good"));
+  rec.finish("good", outcome({ modelId: "m2" }));
+  assert.equal(rec.flush(), 1);
+  assert.equal(rec.stats().pendingWrites, 0, "nothing stays behind to block later batches");
+  assert.equal(rec.stats().rejectedRecords, 1);
+  const rows = db.stmt("SELECT proxy_request_id FROM requests ORDER BY id").all();
+  assert.deepEqual(rows.map((r) => r.proxy_request_id), ["seed", "good"]);
+  const rejected = db.stmt(
+    "SELECT details_json FROM operational_events WHERE event_type = 'stats_record_rejected'",
+  ).all();
+  assert.equal(rejected.length, 1);
+  assert.equal(JSON.parse(String(rejected[0].details_json)).requestId, "bad");
+  assert.ok(events.some((m) => m.includes("bad") && m.includes("refused")));
+  rec.begin(start("later"));
+  rec.finish("later", outcome({ modelId: "m3" }));
+  assert.equal(rec.flush(), 1, "later batches are written");
+});
+
+Deno.test("StatsRecorder stores client strings cut to a bound, with a marker", () => {
+  using db = openTestDatabase();
+  const rec = setup(db);
+  const huge = "m".repeat(5_000_000);
+  rec.begin({ ...start("r1"), requestedModel: huge, sessionKeyHash: huge });
+  rec.finish("r1", outcome({ errorMessage: huge, modelId: huge, upstreamRequestId: huge }));
+  assert.equal(rec.flush(), 1);
+  const row = db.stmt(
+    `SELECT requested_model, session_key_hash, error_message, model_id, upstream_request_id
+     FROM requests`,
+  ).get()!;
+  for (const [column, value] of Object.entries(row)) {
+    const text = String(value);
+    assert.ok(text.length < 1_100, `${column} is bounded (${text.length} chars)`);
+    assert.match(text, /…\[cut \d+ chars\]$/, `${column} says it was cut`);
+  }
+  const rollup = db.stmt("SELECT model_id FROM usage_rollups").get()!;
+  assert.ok(String(rollup.model_id).length < 300);
+});
+
+Deno.test("StatsRecorder records implausible upstream usage as an event", () => {
+  using db = openTestDatabase();
+  const rec = setup(db);
+  rec.begin(start("r1"));
+  rec.finish("r1", outcome({ implausibleUsage: "upstream reported an implausible value: x=-1" }));
+  rec.flush();
+  const ev = db.stmt(
+    "SELECT details_json FROM operational_events WHERE event_type = 'implausible_usage'",
+  ).get()!;
+  const details = JSON.parse(String(ev.details_json));
+  assert.equal(details.requestId, "r1");
+  assert.equal(details.detail, "upstream reported an implausible value: x=-1");
+});

@@ -4,6 +4,12 @@
  */
 import type { Db } from "./db.ts";
 import type { AttemptRecord, RequestOutcome, RequestStart } from "../stats/types.ts";
+import {
+  boundText,
+  MAX_EVENT_DETAILS_CHARS,
+  MAX_ID_CHARS,
+  MAX_TEXT_CHARS,
+} from "../stats/bounds.ts";
 
 /** Maps account names and provider ids to the integer ids rows reference. */
 export interface IdLookup {
@@ -65,8 +71,14 @@ function int(value: number | undefined): number | null {
   return value === undefined || !Number.isFinite(value) ? null : Math.round(value);
 }
 
+/** An identifier-like string (model, provider, session hash, request id), cut at MAX_ID_CHARS. */
 function text(value: string | undefined): string | null {
-  return value === undefined || value === "" ? null : value;
+  return value === undefined || value === "" ? null : boundText(value, MAX_ID_CHARS);
+}
+
+/** Free text (error messages), cut at MAX_TEXT_CHARS. */
+function prose(value: string | undefined): string | null {
+  return value === undefined || value === "" ? null : boundText(value, MAX_TEXT_CHARS);
 }
 
 /**
@@ -88,14 +100,14 @@ export function insertRequest(
     ids.accountId(o?.accountName),
     text(o?.providerId),
     text(o?.modelId),
-    start.requestedModel,
+    boundText(start.requestedModel, MAX_ID_CHARS),
     start.clientProtocol,
     text(o?.upstreamProtocol),
     start.streamed ? 1 : 0,
     o?.status ?? "pending",
     int(o?.statusCode),
     text(o?.errorClass),
-    text(o?.errorMessage),
+    prose(o?.errorMessage),
     start.startedAt,
     int(o?.attempts[0]?.startedAt),
     o ? o.completedAt : null,
@@ -135,7 +147,7 @@ export function finalizeRequest(
     o.status,
     int(o.statusCode),
     text(o.errorClass),
-    text(o.errorMessage),
+    prose(o.errorMessage),
     int(o.attempts[0]?.startedAt),
     o.completedAt,
     o.attempts.length,
@@ -176,14 +188,14 @@ export function insertAttempts(
       requestRowId,
       a.attemptNumber,
       accountId,
-      a.providerId,
-      a.modelId,
+      boundText(a.providerId, MAX_ID_CHARS),
+      boundText(a.modelId, MAX_ID_CHARS),
       a.upstreamProtocol,
       a.startedAt,
       a.completedAt,
       int(a.statusCode),
       text(a.errorClass),
-      text(a.errorMessage),
+      prose(a.errorMessage),
       text(a.retryCategory),
       int(a.latencyMs),
       int(a.firstByteMs),
@@ -234,8 +246,8 @@ export function rollupOf(
     bucketMs,
     bucketStart: Math.floor(start.startedAt / bucketMs) * bucketMs,
     accountId: ids.accountId(o.accountName) ?? 0,
-    providerId: o.providerId ?? "",
-    modelId: o.modelId ?? "",
+    providerId: text(o.providerId) ?? "",
+    modelId: text(o.modelId) ?? "",
     clientProtocol: start.clientProtocol,
     streamed: start.streamed,
     status: o.status,
@@ -358,16 +370,25 @@ export function interruptPending(
   });
 }
 
-/** Appends a process-level event (crash recovery, stats write failures, ...). */
+/**
+ * Appends a process-level event (crash recovery, stats write failures, ...).
+ * Details longer than MAX_EVENT_DETAILS_CHARS once serialized are stored cut,
+ * as `{"cut": true, "head": "<first characters>"}`, so an event quoting a
+ * client's or upstream's text can never grow without bound.
+ */
 export function insertOperationalEvent(
   db: Db,
   eventType: string,
   details: Record<string, unknown>,
   occurredAt: number,
 ): void {
+  let json = JSON.stringify(details);
+  if (json.length > MAX_EVENT_DETAILS_CHARS) {
+    json = JSON.stringify({ cut: true, head: boundText(json, MAX_EVENT_DETAILS_CHARS) });
+  }
   db.stmt(
     "INSERT INTO operational_events (event_type, details_json, occurred_at) VALUES (?, ?, ?)",
-  ).run(eventType, JSON.stringify(details), occurredAt);
+  ).run(boundText(eventType, MAX_ID_CHARS), json, occurredAt);
 }
 
 /** Counts rows by status; used by tests, `/v1/readyz` and the runtime view. */
