@@ -44,3 +44,24 @@ export function isFile(path: string): boolean {
     return false;
   }
 }
+
+/**
+ * True inside a container, where running as root is the norm: Docker leaves
+ * `/.dockerenv`; podman, LXC and systemd-nspawn set `container` in the environment.
+ */
+export function inContainer(
+  env: { get(name: string): string | undefined },
+  exists: (path: string) => boolean = pathExists,
+): boolean {
+  const marker = env.get("container");
+  return (marker !== undefined && marker !== "") || exists("/.dockerenv");
+}
+
+function pathExists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}

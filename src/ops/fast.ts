@@ -8,7 +8,7 @@
 import { pidFileCandidates, resolveConfigPath } from "../config/paths.ts";
 import type { PathEnv } from "../config/paths.ts";
 import type { FastInvocation } from "./argv.ts";
-import { DISK_PROBE, isFile, processPathEnv } from "./env.ts";
+import { DISK_PROBE, inContainer, isFile, processPathEnv } from "./env.ts";
 import { findServer } from "./pid_file.ts";
 import { startDetachedServer } from "./start.ts";
 import { EXIT_USAGE, reportFailure } from "../cli/report.ts";
@@ -82,8 +82,13 @@ async function ensureRunning(inv: FastInvocation, io: FastIo, env: PathEnv): Pro
   const candidates = pidFileCandidates(env, DISK_PROBE);
   if (findServer(candidates).running) return 0;
   if (env.uid === 0 && !flags.asRoot) {
-    io.err("Error: refusing to run as root for personal deployment; pass --as-root to allow it\n");
-    return 1;
+    if (!inContainer(env)) {
+      io.err(
+        "Error: refusing to run as root for personal deployment; pass --as-root to allow it\n",
+      );
+      return 1;
+    }
+    io.err("Running as root inside a container (pass --as-root to silence this notice)\n");
   }
   const config = resolveConfigPath(env, { flag: inv.config, exists: isFile }).path;
   try {

@@ -6,7 +6,7 @@
 import type { PathEnv } from "../config/paths.ts";
 import { lockFilePath, pidFileCandidates } from "../config/paths.ts";
 import { CliError } from "../core/errors.ts";
-import { DISK_PROBE } from "./env.ts";
+import { DISK_PROBE, inContainer } from "./env.ts";
 import { isHealthy, serverOrigin } from "./health.ts";
 import { acquireStartLock } from "./lock.ts";
 import { clearStalePidFiles, findServer, removePidFileIfOwned, writePidFile } from "./pid_file.ts";
@@ -63,12 +63,31 @@ export async function claimPidFile(env: PathEnv, bind: BindAddress): Promise<Pid
   };
 }
 
-/** Refuses euid 0 unless `--as-root` was given (spec 07 §2). */
-export function assertNotRoot(uid: number, asRoot: boolean | undefined): void {
-  if (uid === 0 && asRoot !== true) {
-    throw new CliError(
-      "refusing to run as root for personal deployment; run as a normal user, " +
-        "or pass --as-root if you really mean it",
-    );
+/**
+ * Refuses euid 0 unless `--as-root` was given (spec 07 §2), except inside a
+ * container (09-decisions). Returns the one-line notice to print when root is
+ * allowed because of the container.
+ */
+export function assertNotRoot(
+  uid: number,
+  asRoot: boolean | undefined,
+  container = false,
+): string | undefined {
+  if (uid !== 0 || asRoot === true) return undefined;
+  if (container) {
+    return "Running as root inside a container (pass --as-root to silence this notice)";
   }
+  throw new CliError(
+    "refusing to run as root for personal deployment; run as a normal user, " +
+      "or pass --as-root if you really mean it",
+  );
+}
+
+/** {@linkcode assertNotRoot} for a CLI command: prints the container notice on stderr. */
+export function checkRoot(
+  ctx: { env: PathEnv; io: { err(text: string): void } },
+  asRoot: boolean | undefined,
+): void {
+  const notice = assertNotRoot(ctx.env.uid, asRoot, ctx.env.uid === 0 && inContainer(ctx.env));
+  if (notice !== undefined) ctx.io.err(`${notice}\n`);
 }

@@ -7,13 +7,13 @@
  */
 import { CliError } from "../../core/errors.ts";
 import { runServer } from "../../http/serve.ts";
-import { assertNotRoot, claimPidFile } from "../../ops/guard.ts";
+import { checkRoot, claimPidFile } from "../../ops/guard.ts";
 import type { CliContext } from "../context.ts";
 import { loadValidConfig, warnWithoutAccounts } from "./_lifecycle.ts";
 
 /** Runs the server until SIGINT/SIGTERM; throws `CliError`/`ConfigError` for the caller to report. */
 export async function serveForeground(ctx: CliContext, flags: { asRoot?: boolean }): Promise<void> {
-  assertNotRoot(ctx.env.uid, flags.asRoot);
+  checkRoot(ctx, flags.asRoot);
   const loaded = await loadValidConfig(ctx);
   warnWithoutAccounts(ctx, loaded);
   const { host, port } = loaded.config.server;

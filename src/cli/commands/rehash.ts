@@ -1,7 +1,7 @@
 import { Command } from "commander";
 import { CliError, ConfigError } from "../../core/errors.ts";
 import type { LoadedConfig } from "../../config/load.ts";
-import { assertNotRoot } from "../../ops/guard.ts";
+import { checkRoot } from "../../ops/guard.ts";
 import type { CliContext } from "../context.ts";
 import { loadValidConfig } from "./_lifecycle.ts";
 import { type RestartFlags, restartWith, withRestartFlags } from "./restart.ts";
@@ -17,7 +17,7 @@ export function rehashCommand(ctx: CliContext): Command {
       "validate the config, then restart the server to apply it (an invalid config changes nothing)",
     ),
   ).action(async (flags: RestartFlags) => {
-    assertNotRoot(ctx.env.uid, flags.asRoot);
+    checkRoot(ctx, flags.asRoot);
     let loaded: LoadedConfig;
     try {
       loaded = await loadValidConfig(ctx);

@@ -1,7 +1,7 @@
 import { Command } from "commander";
 import { CliError } from "../../core/errors.ts";
 import { stopServer } from "../../ops/stop.ts";
-import { assertNotRoot } from "../../ops/guard.ts";
+import { checkRoot } from "../../ops/guard.ts";
 import type { LoadedConfig } from "../../config/load.ts";
 import type { CliContext } from "../context.ts";
 import { loadValidConfig, reportStarted, startBackground, type StartFlags } from "./_lifecycle.ts";
@@ -48,7 +48,7 @@ export function restartCommand(ctx: CliContext): Command {
   return withRestartFlags(
     new Command("restart").description("stop the server and start it again in the background"),
   ).action(async (flags: RestartFlags) => {
-    assertNotRoot(ctx.env.uid, flags.asRoot);
+    checkRoot(ctx, flags.asRoot);
     await restartWith(ctx, await loadValidConfig(ctx), flags);
   });
 }

@@ -1,5 +1,5 @@
 import { Command } from "commander";
-import { assertNotRoot } from "../../ops/guard.ts";
+import { checkRoot } from "../../ops/guard.ts";
 import type { CliContext } from "../context.ts";
 import {
   loadValidConfig,
@@ -29,7 +29,7 @@ export function serveCommand(ctx: CliContext): Command {
     .option("--verbose", "accepted for compatibility; serve already runs in the foreground")
     .action(async (flags: ServeFlags) => {
       if (!flags.daemon) return await serveForeground(ctx, flags);
-      assertNotRoot(ctx.env.uid, flags.asRoot);
+      checkRoot(ctx, flags.asRoot);
       const loaded = await loadValidConfig(ctx);
       warnWithoutAccounts(ctx, loaded);
       reportStarted(ctx, await startBackground(ctx, loaded, flags), "Started");
