@@ -4,8 +4,8 @@
  * clients with the key in a header, and browsers with a session cookie from
  * the login page.
  */
-import { createSessionSigner, SESSION_COOKIE, SESSION_TTL_MS } from "./session.ts";
-import type { SessionSigner } from "./session.ts";
+import { createSessionStore, SESSION_COOKIE, SESSION_TTL_MS } from "./session.ts";
+import type { SessionStore } from "./session.ts";
 
 /** How a request got in, or that it did not. */
 export type Access = "open" | "header" | "session" | "denied";
@@ -35,7 +35,7 @@ export interface DashboardGateOptions {
 /** The dashboard's access check and session cookies. */
 export class DashboardGate {
   readonly #keys: KeyCheck;
-  readonly #signer?: SessionSigner;
+  readonly #sessions?: SessionStore;
   readonly #clock: () => number;
   /** True when pages need the key (not public and a key is configured). */
   readonly required: boolean;
@@ -45,14 +45,15 @@ export class DashboardGate {
     this.#clock = options.clock;
     const key = options.localKey;
     this.required = !options.isPublic && options.keys.enabled && key !== undefined && key !== "";
-    if (this.required) this.#signer = createSessionSigner(key!);
+    if (this.required) this.#sessions = createSessionStore(key!);
   }
 
   /** Classifies a request: open dashboard, key header, valid session, or denied. */
   async access(req: Request): Promise<Access> {
     if (!this.required) return "open";
     if (this.#keys.isAuthorized(req.headers)) return "header";
-    const ok = await this.#signer!.verify(cookieValue(req.headers, SESSION_COOKIE), this.#clock());
+    const cookie = cookieValue(req.headers, SESSION_COOKIE);
+    const ok = await this.#sessions!.verify(cookie, this.#clock());
     return ok ? "session" : "denied";
   }
 
@@ -63,13 +64,21 @@ export class DashboardGate {
 
   /** The `Set-Cookie` value of a fresh session. */
   async sessionCookie(): Promise<string> {
-    const value = await this.#signer!.issue(this.#clock());
+    const value = await this.#sessions!.issue(this.#clock());
     return `${SESSION_COOKIE}=${value}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${
       SESSION_TTL_MS / 1000
     }`;
   }
 
-  /** The `Set-Cookie` value that ends the session. */
+  /**
+   * Ends the request's session on the server, so a copy of its cookie stops
+   * working too; clearing the cookie alone would leave copies valid.
+   */
+  async endSession(req: Request): Promise<void> {
+    await this.#sessions?.revoke(cookieValue(req.headers, SESSION_COOKIE));
+  }
+
+  /** The `Set-Cookie` value that removes the cookie from the browser. */
   clearCookie(): string {
     return `${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0`;
   }
@@ -90,8 +99,10 @@ export function wantsHtml(req: Request): boolean {
 }
 
 /**
- * The same-site path to return to after login: a relative path starting with
- * one `/`; anything else (absolute URLs, `//host`, backslashes) gives the home page.
+ * The same-site path to return to after login, or the home page. The checks
+ * run on the normalised text that goes into `Location`, not on the raw value:
+ * normalising can turn a harmless-looking `/.//evil.example` into
+ * `//evil.example`, which a browser reads as another host.
  */
 export function safeNext(raw: string | null | undefined): string {
   if (raw === null || raw === undefined || !raw.startsWith("/") || hasUnsafeChars(raw)) {
@@ -104,9 +115,19 @@ export function safeNext(raw: string | null | undefined): string {
   } catch {
     return HOME_PATH;
   }
-  if (url.origin !== base || raw.startsWith("//")) return HOME_PATH;
+  if (url.origin !== base) return HOME_PATH;
   if (url.pathname === "/login" || url.pathname === "/logout") return HOME_PATH;
-  return `${url.pathname}${url.search}`;
+  const target = `${url.pathname}${url.search}`;
+  return isSamePath(target) ? target : HOME_PATH;
+}
+
+/**
+ * True when a `Location` value can only mean a path on this origin: one
+ * leading `/`, not followed by another `/` or `\`, and nothing a browser
+ * would strip or reinterpret.
+ */
+function isSamePath(location: string): boolean {
+  return location.startsWith("/") && location[1] !== "/" && !hasUnsafeChars(location);
 }
 
 /** Backslashes (browsers read them as `/`) and control characters. */

@@ -19,6 +19,10 @@ Deno.test("safeNext() keeps same-site relative paths only", () => {
       "/\u0000x",
       "/login",
       "/logout?x=1",
+      "/.//evil.example",
+      "/..//evil.example/x",
+      "/a/../..//evil.example",
+      "/./\\evil.example",
     ]
   ) {
     assert.equal(safeNext(bad), HOME_PATH, String(bad));
@@ -47,8 +51,12 @@ Deno.test("DashboardGate admits the key header or a session cookie when not publ
   const cookie = (await gate.sessionCookie()).split(";")[0];
   assert.ok(!cookie.includes(KEY));
   assert.equal(await gate.access(req({ cookie })), "session");
+  await gate.endSession(req({ cookie }));
+  assert.equal(await gate.access(req({ cookie })), "denied", "logout ends the session server-side");
+  const again = (await gate.sessionCookie()).split(";")[0];
+  assert.equal(await gate.access(req({ cookie: again })), "session");
   now += 8 * 24 * 3_600_000;
-  assert.equal(await gate.access(req({ cookie })), "denied");
+  assert.equal(await gate.access(req({ cookie: again })), "denied");
   assert.ok(gate.isLocalKey(KEY));
   assert.ok(!gate.isLocalKey(`${KEY}x`));
 });

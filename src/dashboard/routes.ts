@@ -117,11 +117,13 @@ export function mountDashboard<E extends Env>(app: Hono<E>, deps: DashboardDeps)
       headers: { location: next, "set-cookie": await gate.sessionCookie() },
     });
   });
-  const logout = () =>
-    new Response(null, {
+  const logout = async (c: Context<E>) => {
+    await gate.endSession(c.req.raw);
+    return new Response(null, {
       status: 303,
       headers: { location: "/login", "set-cookie": gate.clearCookie() },
     });
+  };
   app.get("/logout", logout);
   app.post("/logout", logout);
 

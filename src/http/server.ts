@@ -6,6 +6,9 @@ import type { HeaderReader } from "../core/headers.ts";
 import { ProxyError } from "../core/errors.ts";
 import { errorResponse, unauthorized } from "../proxy/envelope.ts";
 import type { KeyChecker } from "./auth.ts";
+import { AuthThrottle } from "./auth_throttle.ts";
+import { createGuard } from "./guard.ts";
+import type { SecuritySettings } from "./guard.ts";
 
 /** What the data plane offers the HTTP layer. */
 export interface ProxyPort {
@@ -32,6 +35,22 @@ export interface HttpDeps {
   readiness(): Readiness;
   /** Extra routes mounted after the data plane (stats API, dashboard). */
   mount?(app: Hono<HttpEnv>): void;
+  /** `[security]`; without it only the key is checked (unit tests). */
+  security?: HttpSecurity;
+  /** `[server].host`: a keyless server answers to it besides the loopback names. */
+  bindHost?: string;
+  /** `[server].access_log`: one line per request through `log`. */
+  accessLog?: boolean;
+  log?: (message: string) => void;
+  clock?: () => number;
+}
+
+/** The `[security]` keys the HTTP layer applies (spec 01 §1, 02 §12). */
+export interface HttpSecurity extends SecuritySettings {
+  /** Peers whose `X-Forwarded-For` / `X-Real-IP` names the client. */
+  readonly trusted_proxies: readonly string[];
+  /** Header names stripped from every response. */
+  readonly redact_headers: readonly string[];
 }
 
 /** Hono bindings: the peer address Deno.serve gives each request. */
@@ -95,22 +114,159 @@ export function createHttpHandler(
       new ProxyError("internal", "Internal proxy error", { status: 500 }),
     );
   });
+  const log = deps.log ?? ((m: string) => console.error(`[eggpool] ${m}`));
+  const security = deps.security;
+  const guard = security && createGuard({
+    security,
+    bindHost: deps.bindHost ?? "127.0.0.1",
+    keyed: deps.keys.enabled,
+  });
+  const throttle = deps.keys.enabled
+    ? new AuthThrottle({ clock: deps.clock ?? Date.now, log })
+    : undefined;
+  const trusted = security && security.trusted_proxies.length > 0
+    ? new Set(security.trusted_proxies.map((p) => p.trim()))
+    : undefined;
+  const redact = security && security.redact_headers.length > 0
+    ? [...new Set(security.redact_headers.map((h) => h.trim().toLowerCase()))]
+    : undefined;
+  const accessLog = deps.accessLog === true;
+  // Whether answers need a look before they leave; false keeps the hot path to one promise.
+  const touchesAnswers = redact !== undefined || accessLog || guard !== undefined;
+
+  const finish = (
+    res: Response,
+    req: Request,
+    headers: HeaderReader,
+    ip: string | undefined,
+    started: number,
+  ): Response => {
+    let out = res;
+    const cors = guard?.corsHeaders(headers);
+    if (redact !== undefined || cors !== undefined) {
+      out = withHeaders(res, (h) => {
+        if (redact !== undefined) { for (const name of redact) if (h.has(name)) h.delete(name); }
+        if (cors !== undefined) { for (const name in cors) h.set(name, cors[name]); }
+      });
+    }
+    if (accessLog) {
+      const ms = (performance.now() - started).toFixed(1);
+      log(`access ${ip ?? "-"} "${req.method} ${pathOf(req.url)}" ${out.status} ${ms} ms`);
+    }
+    return out;
+  };
+
+  /** A 429 for an address whose failed key checks ran out, in the path's envelope. */
+  const throttled = (protocol: Protocol | undefined, waitS: number): Response => {
+    const message = `Too many failed API key checks from this address; retry in ${waitS} s ` +
+      `with the right key`;
+    if (protocol !== undefined) {
+      return errorResponse(
+        protocol,
+        new ProxyError("rate_limited", message, { status: 429, retryAfterMs: waitS * 1000 }),
+      );
+    }
+    return new Response(JSON.stringify({ error: message }), {
+      status: 429,
+      headers: { "content-type": "application/json", "retry-after": String(waitS) },
+    });
+  };
+
+  const routed = async (req: Request, remoteAddr: string | undefined): Promise<Response> => {
+    const started = accessLog ? performance.now() : 0;
+    const headers = req.headers;
+    const ip = trusted === undefined ? remoteAddr : clientIp(remoteAddr, headers, trusted);
+    const path = pathOf(req.url);
+    const protocol = protocolOfPath(path);
+    if (guard !== undefined) {
+      const early = guard.preflight(req.method, headers) ??
+        guard.refuse(req.method, headers, protocol, protocol !== undefined);
+      if (early !== undefined) return finish(early, req, headers, ip, started);
+    }
+    if (throttle !== undefined && !UNTHROTTLED.has(path) && !path.startsWith("/static/")) {
+      const wait = throttle.retryAfterS(ip);
+      if (wait > 0) return finish(throttled(protocol, wait), req, headers, ip, started);
+    }
+    const res = await app.fetch(req, { remoteAddr: ip });
+    if (res.status === 401) throttle?.fail(ip);
+    return touchesAnswers ? finish(res, req, headers, ip, started) : res;
+  };
+
   return (req, remoteAddr) => {
     // The two data-plane endpoints skip the router: they are the hot path, and
-    // their only middleware is the key check.
+    // their only middleware is the key check (plus the guard in keyless mode).
     if (req.method === "POST") {
       const protocol = DATA_PLANE[pathOf(req.url)];
       if (protocol !== undefined) {
+        const started = accessLog ? performance.now() : 0;
         // Read once: the key check, intake, affinity and forwarding all look at them.
         const headers = new HeaderSnapshot(req.headers);
-        if (!deps.keys.isAuthorized(headers)) {
-          return Promise.resolve(errorResponse(protocol, unauthorized()));
+        const ip = trusted === undefined ? remoteAddr : clientIp(remoteAddr, headers, trusted);
+        if (guard !== undefined) {
+          const refused = guard.refuse("POST", headers, protocol, true);
+          if (refused !== undefined) {
+            return Promise.resolve(finish(refused, req, headers, ip, started));
+          }
         }
-        return deps.proxy.handle(req, protocol, remoteAddr, headers);
+        if (throttle !== undefined) {
+          const wait = throttle.retryAfterS(ip);
+          if (wait > 0) {
+            return Promise.resolve(finish(throttled(protocol, wait), req, headers, ip, started));
+          }
+        }
+        if (!deps.keys.isAuthorized(headers)) {
+          throttle?.fail(ip);
+          const denied = errorResponse(protocol, unauthorized());
+          return Promise.resolve(
+            touchesAnswers ? finish(denied, req, headers, ip, started) : denied,
+          );
+        }
+        const answer = deps.proxy.handle(req, protocol, ip, headers);
+        return touchesAnswers
+          ? answer.then((res) => finish(res, req, headers, ip, started))
+          : answer;
       }
     }
-    return Promise.resolve(app.fetch(req, { remoteAddr }));
+    return routed(req, remoteAddr);
   };
+}
+
+/** Paths a throttled address may still reach: they need no key. */
+const UNTHROTTLED = new Set(["/v1/healthz", "/v1/readyz"]);
+
+/** Longest forwarded client address believed; longer values are not addresses. */
+const MAX_FORWARDED_IP = 64;
+/** What an IPv4 or IPv6 address is made of; anything else in the header is not believed. */
+const IP_CHARS = /^[0-9A-Fa-f.:]+$/;
+
+/**
+ * The client's address: the peer's, unless the peer is a trusted proxy, in
+ * which case the first `X-Forwarded-For` value, else `X-Real-IP` (spec 02 §12).
+ */
+export function clientIp(
+  remoteAddr: string | undefined,
+  headers: HeaderReader,
+  trusted: ReadonlySet<string>,
+): string | undefined {
+  if (remoteAddr === undefined || !trusted.has(remoteAddr)) return remoteAddr;
+  const forwarded = headers.get("x-forwarded-for");
+  const first = forwarded?.split(",")[0].trim() || headers.get("x-real-ip")?.trim();
+  if (!first || first.length > MAX_FORWARDED_IP || !IP_CHARS.test(first)) {
+    return remoteAddr;
+  }
+  return first;
+}
+
+/** Applies `edit` to the response's headers, copying the response first when they are immutable. */
+function withHeaders(res: Response, edit: (headers: Headers) => void): Response {
+  try {
+    edit(res.headers);
+    return res;
+  } catch {
+    const copy = new Response(res.body, res);
+    edit(copy.headers);
+    return copy;
+  }
 }
 
 const DATA_PLANE: Readonly<Record<string, Protocol>> = {

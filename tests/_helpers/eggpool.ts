@@ -51,6 +51,8 @@ export interface StartEggPoolOptions {
   upstream?: string;
   graceMs?: number;
   env?: Record<string, string>;
+  /** Starts without a local key (keyless loopback mode). */
+  keyless?: boolean;
 }
 
 /** Two providers over one mock: `mockoai` speaks OpenAI, `mockant` Anthropic (x-api-key). */
@@ -82,7 +84,7 @@ export async function startEggPool(options: StartEggPoolOptions): Promise<TestEg
     [
       "[server]",
       'host = "127.0.0.1"',
-      `api_key = "${LOCAL_KEY}"`,
+      options.keyless ? "" : `api_key = "${LOCAL_KEY}"`,
       options.server ?? "",
       "[upstream]",
       options.upstream ?? "",
