@@ -35,6 +35,9 @@ export const UpstreamSchema = z.object({
   keepalive_timeout_s: num({ min: 0 }).default(30),
   // Not in the Python spec: a stream that sends nothing for this long is cut.
   stream_idle_timeout_s: num({ gt: 0 }).default(120),
+  // Not in the Python spec (issue #12): a non-streamed upstream body, or a
+  // stream's held head, larger than this is refused with a 502, not buffered.
+  max_response_body_bytes: num({ int: true, gt: 0 }).default(67_108_864),
 });
 
 export const DatabaseSchema = z.object({

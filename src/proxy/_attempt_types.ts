@@ -29,12 +29,41 @@ export interface ProxyDeps {
   affinity?: AffinityRouter;
   /** Shared coarse timer for header, body and stream-idle timeouts. */
   deadlines: Deadlines;
+  /**
+   * `[upstream].max_response_body_bytes`: largest non-streamed body, or
+   * stream head held before its first content frame, kept in memory.
+   */
+  maxResponseBodyBytes: number;
 }
 
 /** A failed attempt that another account may retry. */
 export interface AttemptFailure {
   failure: Failure;
   message: string;
+  /**
+   * Set when the failure was not applied to the account yet, because the
+   * request itself may have caused it (issue #12): the handler applies it
+   * unless the next account fails the same request the same way.
+   */
+  deferred?: DeferredFailure;
+  /** The upstream's error answer, passed through when no other account remains. */
+  reply?: UpstreamReply;
+}
+
+/** A failure held back until the next attempt tells whose fault it was. */
+export interface DeferredFailure {
+  account: AccountRuntime;
+  modelId: string;
+  failure: Failure;
+  /** Status and error type/code: the same request failing the same way shares it. */
+  signature: string;
+}
+
+/** An upstream error response already read, ready to pass through. */
+export interface UpstreamReply {
+  status: number;
+  headers: Headers;
+  bytes: Bytes;
 }
 
 export interface AttemptInput {
@@ -69,6 +98,6 @@ export interface RelayContext {
   release(): void;
   detach(): void;
   recordAttempt(f: AttemptFields): void;
-  fail(failure: Failure, message: string): AttemptFailure;
+  fail(failure: Failure, message: string, defer?: string): AttemptFailure;
   upstreamRequestId?: string;
 }

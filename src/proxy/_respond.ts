@@ -94,6 +94,32 @@ export async function readCapped(res: Response, max: number): Promise<Bytes> {
   return concatBytes(parts, max) as Bytes;
 }
 
+/**
+ * Reads a whole body, or undefined once it passes `max` bytes (the rest is
+ * not read): a huge upstream body must not be buffered (issue #12).
+ */
+export async function readWithin(res: Response, max: number): Promise<Bytes | undefined> {
+  if (res.body === null) return new Uint8Array(0);
+  const reader = res.body.getReader();
+  let first: Uint8Array | undefined;
+  let parts: Uint8Array[] | undefined;
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > max) {
+      await reader.cancel().catch(() => {});
+      return undefined;
+    }
+    // Most bodies arrive in one chunk: keep it as is, without a copy.
+    if (first === undefined) first = value;
+    else (parts ??= [first]).push(value);
+  }
+  if (parts === undefined) return (first ?? new Uint8Array(0)) as Bytes;
+  return concatBytes(parts, total) as Bytes;
+}
+
 /** Decodes whole buffers only (never `stream: true`), so one instance serves every request. */
 const UTF8 = new TextDecoder();
 
@@ -110,11 +136,15 @@ export function proxyHeaders(
   run: RequestRun,
   upstream: Headers,
   attempts = run.attempts.length,
+  contentEncoding?: string,
 ): Record<string, string> | [string, string][] {
-  return clientHeaders(upstream, {
+  const extra: Record<string, string> = {
     "x-proxy-request-id": run.start.requestId,
     "x-proxy-attempt-count": String(attempts),
-  });
+  };
+  // A coding nobody undid travels with its bytes (clientHeaders drops the upstream's copy).
+  if (contentEncoding !== undefined) extra["content-encoding"] = contentEncoding;
+  return clientHeaders(upstream, extra);
 }
 
 export function respond(
@@ -122,8 +152,12 @@ export function respond(
   status: number,
   upstream: Headers,
   body: BodyInit,
+  contentEncoding?: string,
 ): Response {
-  return new Response(body, { status, headers: proxyHeaders(run, upstream) });
+  return new Response(body, {
+    status,
+    headers: proxyHeaders(run, upstream, run.attempts.length, contentEncoding),
+  });
 }
 
 export function passThrough(run: RequestRun, res: Response, bytes: Bytes): Response {

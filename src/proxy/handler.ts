@@ -15,7 +15,7 @@ import { newRequestId } from "../core/ids.ts";
 import type { HeaderReader } from "../core/headers.ts";
 import type { PriorFailure } from "../accounts/affinity.ts";
 import { sessionKeyOf } from "../routing/session_key.ts";
-import { classifyResponse, classifyTransport } from "../routing/classify.ts";
+import { classifyResponse, classifyTransport, failureSignature } from "../routing/classify.ts";
 import { readBoundedBody } from "./body.ts";
 import { errorResponse, invalidRequest } from "./envelope.ts";
 import { RequestRun } from "./run.ts";
@@ -25,7 +25,9 @@ import type {
   AttemptFields,
   AttemptInput,
   Bytes,
+  DeferredFailure,
   ProxyDeps,
+  UpstreamReply,
 } from "./_attempt_types.ts";
 import {
   applyFailure,
@@ -36,6 +38,7 @@ import {
   passThrough,
   priced,
   readCapped,
+  readWithin,
   respond,
   shuttingDown,
   transportMessage,
@@ -45,6 +48,8 @@ import { joinUrl, upstreamHeaders } from "./upstream.ts";
 import type { UpstreamTarget } from "./upstream.ts";
 import { usageFromJson } from "./usage.ts";
 import { withIncludeUsage } from "./include_usage.ts";
+import { encodingPlan, inflated } from "./encoding.ts";
+import { tooLarge } from "./_too_large.ts";
 
 /**
  * Pause before a pinned account's one retry after an overload (issue #5): a
@@ -153,6 +158,7 @@ async function readIntake(
       "model",
     );
   }
+  checkShape(obj);
   const limit = checkContextLimit({
     modelId: ref.modelId,
     protocol,
@@ -162,6 +168,33 @@ async function readIntake(
   });
   if (!limit.ok) throw invalidRequest(limit.message);
   return { body: obj, bytes, modelId: ref.modelId, providerId: ref.providerId, entries };
+}
+
+/**
+ * The request's basic shape, checked before any account sees it: a body an
+ * upstream cannot parse may make it answer 500, and that must not cost the
+ * pool its accounts (issue #12). Only what both protocols require is checked.
+ */
+function checkShape(body: Record<string, unknown>): void {
+  const messages = body.messages;
+  if (!Array.isArray(messages)) {
+    throw invalidRequest(
+      'Invalid messages field: "messages" must be an array of message objects',
+      "messages",
+    );
+  }
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i];
+    if (typeof m !== "object" || m === null || Array.isArray(m)) {
+      throw invalidRequest(
+        `Invalid messages field: messages[${i}] must be an object with a "role"`,
+        "messages",
+      );
+    }
+  }
+  if (body.tools !== undefined && body.tools !== null && !Array.isArray(body.tools)) {
+    throw invalidRequest('Invalid tools field: "tools" must be an array', "tools");
+  }
 }
 
 /** The body sent upstream: the client's bytes unless the model id or usage flag had to change. */
@@ -206,6 +239,8 @@ async function proxyRequest(
   const estTokens = estimateReservationTokens(intake.bytes.byteLength);
   const attempted = new Set<string>();
   let last: AttemptFailure | undefined;
+  // A failure that may be the request's own fault, applied once another account tells.
+  let pending: DeferredFailure | undefined;
   let prior: PriorFailure | undefined;
   let retryPinned: AccountRuntime | undefined;
   let pinnedRetried = false;
@@ -245,7 +280,19 @@ async function proxyRequest(
       isLast: i === deps.maxAttempts - 1 ||
         !decision.candidates.some((c) => c.account !== account),
     });
-    if (result instanceof Response) return result;
+    if (result instanceof Response) {
+      // Another account served it (or failed differently): the held failure was the account's.
+      if (pending !== undefined && !(result.status >= 400 && result.status < 500)) {
+        applyDeferred(deps, pending);
+      }
+      return result;
+    }
+    if (pending !== undefined && result.deferred?.signature === pending.signature) {
+      // Two accounts failed this request the same way: the request is at fault, not them.
+      return rejectedRequest(run, result);
+    }
+    if (pending !== undefined) applyDeferred(deps, pending);
+    pending = result.deferred;
     last = result;
     prior = { account: account.name, failureClass: result.failure.class };
     if (choice?.pinned && result.failure.class === "overloaded" && !pinnedRetried) {
@@ -254,8 +301,39 @@ async function proxyRequest(
       await new Promise((r) => setTimeout(r, PINNED_RETRY_DELAY_MS));
     }
   }
+  if (pending !== undefined) applyDeferred(deps, pending);
   if (last === undefined) return noCapacity(deps, run, providers, intake.modelId);
+  // No other account remains: the last upstream answer goes back as it came (spec 03 §9).
+  if (last.reply !== undefined) return lastReply(run, last, last.reply);
   return exhausted(run, last, intake.modelId);
+}
+
+function applyDeferred(deps: ProxyDeps, d: DeferredFailure): void {
+  applyFailure(deps, d.account, d.modelId, d.failure);
+}
+
+function lastReply(run: RequestRun, last: AttemptFailure, reply: UpstreamReply): Response {
+  run.facts.bytesOut = reply.bytes.byteLength;
+  run.finish({
+    status: last.failure.class === "client_error" ? "client_error" : "error",
+    statusCode: reply.status,
+    errorClass: last.failure.errorClass,
+    errorMessage: last.message,
+  });
+  return respond(run, reply.status, reply.headers, reply.bytes);
+}
+
+/** The same request failed the same way on two accounts: its answer goes back, no account rests. */
+function rejectedRequest(run: RequestRun, last: AttemptFailure): Response {
+  const reply = last.reply!;
+  run.facts.bytesOut = reply.bytes.byteLength;
+  run.finish({
+    status: "client_error",
+    statusCode: reply.status,
+    errorClass: "upstream_rejected_request",
+    errorMessage: `${last.message} on two accounts alike: the request itself is the likely cause`,
+  });
+  return respond(run, reply.status, reply.headers, reply.bytes);
 }
 
 function noCapacity(
@@ -360,7 +438,7 @@ async function attempt(
       upstreamRequestId: fields.upstreamRequestId,
     });
   };
-  const fail = (failure: Failure, message: string): AttemptFailure => {
+  const fail = (failure: Failure, message: string, defer?: string): AttemptFailure => {
     release();
     detach();
     recordAttempt({
@@ -369,8 +447,11 @@ async function attempt(
       errorMessage: message,
       retryCategory: failure.class,
     });
-    applyFailure(deps, account, modelId, failure);
-    return { failure, message };
+    if (defer === undefined) {
+      applyFailure(deps, account, modelId, failure);
+      return { failure, message };
+    }
+    return { failure, message, deferred: { account, modelId, failure, signature: defer } };
   };
 
   const headTimer = deps.deadlines.add(account.provider.headersTimeoutMs, () => abort("timeout"));
@@ -408,12 +489,17 @@ async function attempt(
     deps.deadlines.clear(errTimer);
     if (cause === "client") return clientGone(run, release, detach, recordAttempt);
     if (cause === "shutdown") throw shuttingDown(release, detach);
-    const failure = classifyResponse(res.status, res.headers, parseJson(bytes), {
+    const parsed = parseJson(bytes);
+    const failure = classifyResponse(res.status, res.headers, parsed, {
       now: deps.clock(),
       quotaCooldownMs: deps.quotaCooldownMs,
     });
     const message = `Provider '${account.provider.id}' answered HTTP ${res.status}`;
-    if (failure.retryable && !input.isLast) return fail(failure, message);
+    if (failure.retryable) {
+      const failed = fail(failure, message, failureSignature(failure, parsed));
+      failed.reply = { status: res.status, headers: res.headers, bytes };
+      return failed;
+    }
     fail(failure, message);
     run.facts.bytesOut = bytes.byteLength;
     run.finish({
@@ -425,8 +511,14 @@ async function attempt(
     return passThrough(run, res, bytes);
   }
 
+  const encoding = res.headers.get("content-encoding");
+  const plan = encodingPlan(encoding);
+  if (plan === "inflate") res = inflated(res);
+  // A coding nobody can undo goes to the client with its header.
+  const opaque = plan === "opaque" ? encoding! : undefined;
+
   if (run.start.streamed && res.body !== null) {
-    return await relay(deps, run, res, {
+    return await relay(deps, run, res, opaque, {
       input,
       abort,
       cause: () => cause,
@@ -440,9 +532,9 @@ async function attempt(
 
   // Non-streaming success: read the whole body, then extract usage.
   const bodyTimer = deps.deadlines.add(account.provider.headersTimeoutMs, () => abort("timeout"));
-  let bytes: Bytes;
+  let bytes: Bytes | undefined;
   try {
-    bytes = await res.bytes();
+    bytes = await readWithin(res, deps.maxResponseBodyBytes);
   } catch (error) {
     if (cause === "client") return clientGone(run, release, detach, recordAttempt);
     if (cause === "shutdown") throw shuttingDown(release, detach);
@@ -454,6 +546,7 @@ async function attempt(
   } finally {
     deps.deadlines.clear(bodyTimer);
   }
+  if (bytes === undefined) return tooLarge(deps, run, res.status, input, fail);
   release();
   detach();
   const firstByteAt = deps.clock();
@@ -468,5 +561,5 @@ async function attempt(
   deps.pool.clearOnSuccess(account.name, modelId);
   const usage = usageFromJson(protocol, parseJson(bytes));
   run.finish({ status: "completed", statusCode: res.status, ...priced(deps, run, usage) });
-  return respond(run, res.status, res.headers, bytes);
+  return respond(run, res.status, res.headers, bytes, opaque);
 }

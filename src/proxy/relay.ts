@@ -44,6 +44,8 @@ export interface RelayOptions {
   deadlines: Deadlines;
   /** Longest wait for the first content frame before handing the stream over anyway. */
   holdTimeoutMs: number;
+  /** Most bytes held before the first content frame; past it the relay gives up (`too_large`). */
+  maxHoldBytes?: number;
   /** Remove the usage-only chunk we asked for on the client's behalf. */
   stripUsageChunk: boolean;
   completionPolicy?: StreamCompletionPolicy;
@@ -56,7 +58,7 @@ export type RelayOpen =
   | { ok: true; body: ReadableStream<Uint8Array> }
   | {
     ok: false;
-    reason: "error_before_content" | "ended_before_content" | "transport";
+    reason: "error_before_content" | "ended_before_content" | "transport" | "too_large";
     observer: StreamObserver;
   };
 
@@ -196,6 +198,8 @@ export async function openRelay(o: RelayOptions): Promise<RelayOpen> {
   // Hold phase: buffer until the first content frame, an error, EOF or the bound.
   const held: Uint8Array[] = [];
   const holdUntil = o.clock() + o.holdTimeoutMs;
+  const maxHold = o.maxHoldBytes ?? Infinity;
+  let heldBytes = 0;
   let eof = false;
   try {
     while (!observer.sawContent && observer.terminal === "open") {
@@ -208,6 +212,12 @@ export async function openRelay(o: RelayOptions): Promise<RelayOpen> {
       }
       const out = feed(chunk);
       if (out.length > 0) held.push(out);
+      heldBytes += chunk.byteLength;
+      if (heldBytes > maxHold) {
+        // Frames without content piling up in memory: refuse rather than buffer on.
+        upstream.cancel();
+        return { ok: false, reason: "too_large", observer };
+      }
     }
   } catch {
     // Cut or silent before any content: nothing reached the client, so another account may serve it.

@@ -7,6 +7,7 @@ import { classifyStreamError, classifyTransport } from "../routing/classify.ts";
 import { openRelay } from "./relay.ts";
 import type { RelayEnd } from "./relay.ts";
 import type { AttemptFailure, ProxyDeps, RelayContext } from "./_attempt_types.ts";
+import { tooLarge } from "./_too_large.ts";
 import {
   applyFailure,
   clientGone,
@@ -22,6 +23,8 @@ export async function relay(
   deps: ProxyDeps,
   run: RequestRun,
   res: Response,
+  /** A content coding nobody could undo, passed on with the bytes. */
+  contentEncoding: string | undefined,
   ctx: RelayContext,
 ): Promise<Response | AttemptFailure> {
   const { account, modelId } = ctx.input;
@@ -31,9 +34,11 @@ export async function relay(
     upstream: res,
     abortUpstream: () => ctx.abort(ctx.cause() ?? "idle"),
     isShuttingDown: () => deps.shutdown.aborted,
+    shutdown: deps.shutdown,
     idleTimeoutMs: account.provider.idleTimeoutMs,
     deadlines: deps.deadlines,
     holdTimeoutMs: Math.min(STREAM_HOLD_MS, account.provider.idleTimeoutMs),
+    maxHoldBytes: deps.maxResponseBodyBytes,
     stripUsageChunk: ctx.input.stripUsage,
     clock: deps.clock,
     onEnd: (end) => finishStream(deps, run, res.status, ctx, end),
@@ -42,6 +47,9 @@ export async function relay(
     const cause = ctx.cause();
     if (cause === "client") return clientGone(run, ctx.release, ctx.detach, ctx.recordAttempt);
     if (cause === "shutdown") throw shuttingDown(ctx.release, ctx.detach);
+    if (opened.reason === "too_large") {
+      return tooLarge(deps, run, res.status, ctx.input, ctx.fail);
+    }
     const failure = opened.reason === "error_before_content"
       ? classifyStreamError(opened.observer.errorType)
       : classifyTransport(cause === "idle" || cause === "timeout");
@@ -58,7 +66,7 @@ export async function relay(
   // request signal is not needed any more.
   ctx.detach();
   // The attempt is counted before the head goes out.
-  const headers = proxyHeaders(run, res.headers, run.attempts.length + 1);
+  const headers = proxyHeaders(run, res.headers, run.attempts.length + 1, contentEncoding);
   return new Response(opened.body, { status: res.status, headers });
 }
 

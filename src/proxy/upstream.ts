@@ -41,6 +41,19 @@ const HOP_BY_HOP = new Set([
   "upgrade",
 ]);
 
+/**
+ * Upstream response headers that carry the account's credentials or the
+ * provider's session state: never shown to our clients (issue #12). An
+ * upstream auth challenge is about our key, not theirs.
+ */
+const UPSTREAM_PRIVATE = new Set([
+  "authorization",
+  "x-api-key",
+  "set-cookie",
+  "set-cookie2",
+  "www-authenticate",
+]);
+
 /** Client headers that carry the client's own credentials or describe the old body. */
 const CLIENT_ONLY = new Set([
   "authorization",
@@ -98,12 +111,13 @@ export function upstreamHeaders(
 }
 
 /**
- * Response headers passed back to the client: hop-by-hop and framing removed,
- * then `extra` (ours, replacing any upstream header of the same name).
+ * Response headers passed back to the client: hop-by-hop, framing and the
+ * upstream's private headers removed, then `extra` (ours, replacing any
+ * upstream header of the same name).
  *
  * A plain object, since Deno builds a response's headers from one faster than
  * from a `Headers` (about 2 000 instructions less per header, measured with
- * `perf stat`); pairs instead when a name repeats, so every `Set-Cookie` survives.
+ * `perf stat`); pairs instead when a name repeats (several `Link` headers, say).
  */
 export function clientHeaders(
   upstream: Headers,
@@ -115,7 +129,7 @@ export function clientHeaders(
   const out: Record<string, string> = {};
   let pairs: [string, string][] | undefined;
   upstream.forEach((value, name) => {
-    if (HOP_BY_HOP.has(name) || listed?.has(name)) return;
+    if (HOP_BY_HOP.has(name) || UPSTREAM_PRIVATE.has(name) || listed?.has(name)) return;
     if (name === "content-length" || name === "content-encoding" || Object.hasOwn(extra, name)) {
       return;
     }

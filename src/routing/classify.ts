@@ -175,3 +175,15 @@ export function classifyTransport(timedOut: boolean): Failure {
       errorClass: "upstream_connection_error",
     };
 }
+
+/**
+ * What two failures of the same request share when the request itself caused
+ * them (issue #12): status and error type/code. Only a 500 qualifies: a body
+ * the upstream cannot handle typically crashes it, while 502–504 and 529 say
+ * the provider is down or busy, which another account may well escape.
+ * Undefined = the failure is the account's for sure.
+ */
+export function failureSignature(failure: Failure, body: unknown): string | undefined {
+  if (failure.class !== "server_error" || failure.statusCode !== 500) return undefined;
+  return `500 ${errorTokens(body).join(" ")}`;
+}

@@ -110,6 +110,13 @@ export interface MockFault {
   chunkSplit?: "bytes" | number;
   /** End SSE lines with CRLF instead of LF. */
   crlf?: boolean;
+  /**
+   * Compress the body (success or error) and say so in `content-encoding`:
+   * `"deflate"` is zlib-wrapped as HTTP means it, `"deflate-raw"` a bare
+   * deflate stream sent as `deflate` (some servers do), `"zstd-fake"` leaves
+   * the bytes alone but labels them `zstd`, a coding nobody decodes.
+   */
+  contentEncoding?: "deflate" | "deflate-raw" | "zstd-fake";
   /** How many matching requests this fault applies to; unlimited when absent. */
   times?: number;
   /** Which requests it applies to; default: completions (`chat/completions`, `messages`). */

@@ -244,10 +244,21 @@ async function handle(state: MockState, request: Request): Promise<Response> {
       return new Response(null, { status: 503 });
     }
   }
-  if (fault?.status !== undefined && fault.status >= 400) {
-    return errorResponse(scripted, fault.status);
-  }
-  return respond(scripted);
+  const response = fault?.status !== undefined && fault.status >= 400
+    ? errorResponse(scripted, fault.status)
+    : respond(scripted);
+  return fault?.contentEncoding === undefined ? response : encoded(response, fault.contentEncoding);
+}
+
+/** The response with its body compressed as `coding` says (see `MockFault.contentEncoding`). */
+function encoded(response: Response, coding: "deflate" | "deflate-raw" | "zstd-fake"): Response {
+  const headers = new Headers(response.headers);
+  headers.delete("content-length");
+  headers.set("content-encoding", coding === "zstd-fake" ? "zstd" : "deflate");
+  const body = response.body === null || coding === "zstd-fake"
+    ? response.body
+    : response.body.pipeThrough(new CompressionStream(coding));
+  return new Response(body, { status: response.status, headers });
 }
 
 function respond(exchange: Exchange): Response {
