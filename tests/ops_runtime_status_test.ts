@@ -74,16 +74,35 @@ Deno.test("runtime-status summarises a live server, --json prints the raw object
   const rejected = await run("runtime-status");
   assert.equal(rejected.code, 1);
   assert.match(rejected.stderr, /Server returned HTTP 401/);
+  const rejectedJson = await run("runtime-status", "--json");
+  assert.equal(rejectedJson.code, 1);
+  assert.deepEqual(
+    { ...JSON.parse(rejectedJson.stdout), message: undefined },
+    { status: "error", url, httpStatus: 401, message: undefined },
+  );
   await Deno.writeTextFile(config, otherKey);
 
   assert.equal((await run("stop")).code, 0);
-  const down = await run("runtime-status", "--json");
-  assert.equal(down.code, 1);
-  assert.equal(down.stdout, "");
+  const downHuman = await run("runtime-status");
+  assert.equal(downHuman.code, 1);
+  assert.equal(downHuman.stdout, "");
   assert.match(
-    down.stderr,
+    downHuman.stderr,
     new RegExp(`Cannot reach server at http://127\\.0\\.0\\.1:${port}/api/stats/runtime`),
   );
+  // --json answers in JSON whatever happens, so scripts can always parse it.
+  const down = await run("runtime-status", "--json");
+  assert.equal(down.code, 1);
+  assert.equal(down.stderr, "");
+  const report = JSON.parse(down.stdout);
+  assert.equal(report.status, "not_running");
+  assert.equal(report.url, url);
+  assert.match(report.message, /Cannot reach server/);
+
+  await Deno.writeTextFile(config, "[server\n");
+  const broken = await run("runtime-status", "--json");
+  assert.equal(broken.code, 1);
+  assert.equal(JSON.parse(broken.stdout).status, "config_error");
 });
 
 Deno.test("runtime-status exits 2 when the server is degraded", async () => {

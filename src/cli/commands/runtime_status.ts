@@ -14,14 +14,30 @@ const EXIT_DEGRADED = 2;
 /**
  * `eggpool runtime-status [--json]`: asks the running server for its
  * process, memory, event-loop, task and database figures. Exit 0 healthy,
- * 1 not running / unreachable / HTTP error, 2 degraded.
+ * 1 not running / unreachable / HTTP error / unreadable config, 2 degraded.
+ * With `--json` every outcome is one JSON object on stdout, so a script can
+ * always parse what it gets: the snapshot, or `{"status": "not_running" |
+ * "error" | "config_error", ...}`.
  */
 export function runtimeStatusCommand(ctx: CliContext): Command {
   return new Command("runtime-status")
     .description("show the running server's process, memory, tasks and database figures")
-    .option("--json", "print the raw JSON")
+    .option("--json", "print JSON (also when the server is down: status not_running)")
     .action(async (flags: { json?: boolean }) => {
-      const loaded = await loadConfig(ctx.configPath().path, { env: (n) => ctx.env.get(n) });
+      const fail = (message: string, json: Record<string, unknown>): never => {
+        if (!flags.json) throw new CliError(message);
+        ctx.io.out(`${JSON.stringify({ ...json, message }, null, 2)}\n`);
+        throw new CliError("", 1);
+      };
+      let loaded;
+      try {
+        loaded = await loadConfig(ctx.configPath().path, { env: (n) => ctx.env.get(n) });
+      } catch (error) {
+        if (!flags.json) throw error;
+        return fail(error instanceof Error ? error.message : String(error), {
+          status: "config_error",
+        });
+      }
       const { host, port } = loaded.config.server;
       const url = `${serverOrigin(host, port)}/api/stats/runtime`;
       const key = resolveServerApiKey(loaded);
@@ -33,12 +49,16 @@ export function runtimeStatusCommand(ctx: CliContext): Command {
         });
       } catch (error) {
         const why = error instanceof Error ? error.message : String(error);
-        throw new CliError(`Cannot reach server at ${url}: ${why}`);
+        return fail(`Cannot reach server at ${url}: ${why}`, { status: "not_running", url });
       }
       if (!res.ok) {
         await res.body?.cancel();
         const hint = res.status === 401 ? " (the local API key was not accepted)" : "";
-        throw new CliError(`Server returned HTTP ${res.status}${hint}`);
+        return fail(`Server returned HTTP ${res.status}${hint}`, {
+          status: "error",
+          url,
+          httpStatus: res.status,
+        });
       }
       const snapshot = await res.json() as RuntimeSnapshot;
       ctx.io.out(flags.json ? `${JSON.stringify(snapshot, null, 2)}\n` : formatRuntime(snapshot));
