@@ -274,6 +274,11 @@ export async function createApp(loaded: LoadedConfig, options: AppOptions = {}):
   const keys = createKeyChecker(resolveServerApiKey(loaded));
   const handler = createHttpHandler({
     keys,
+    security: c.security,
+    bindHost: c.server.host,
+    accessLog: c.server.access_log,
+    log,
+    clock,
     proxy: {
       handle: (req, protocol, ip, headers) => proxy.handle(req, protocol, ip, headers),
       listModels: () =>
