@@ -51,6 +51,41 @@ Deno.test("unknown commands and bad flags exit 2 with a hint", async () => {
   assert.equal(extra.code, 2);
   assert.match(extra.stderr, /too many arguments/);
   assert.equal(unknown.stdout + flag.stdout + extra.stdout, "");
+  // --help after a command that does not exist must not print the main help as if it did.
+  for (const args of [["chek-config", "--help"], ["-c", "x.toml", "serv", "-h"]]) {
+    const help = await runEggpool(args, { cwd: tmp.path, env });
+    assert.equal(help.code, 2, args.join(" "));
+    assert.equal(help.stdout, "");
+    assert.match(help.stderr, /unknown command '(chek-config|serv)'/);
+    assert.match(help.stderr, /Did you mean (check-config|serve)\?/);
+  }
+  const realHelp = await runEggpool(["serve", "--help"], { cwd: tmp.path, env });
+  assert.equal(realHelp.code, 0);
+  assert.match(realHelp.stdout, /^Usage: eggpool serve/);
+});
+
+Deno.test("help piped into a reader that leaves early ends quietly", async () => {
+  await using tmp = await withTmpDir();
+  const main = new URL("../main.ts", import.meta.url).pathname;
+  const deno = `"${Deno.execPath()}" run -A --config="${
+    new URL("../deno.json", import.meta.url).pathname
+  }"`;
+  const out = await new Deno.Command("bash", {
+    // `true` exits before Deno has started, so every write meets a closed pipe.
+    args: ["-c", `${deno} "${main}" help | true; echo "exit \${PIPESTATUS[0]}"`],
+    cwd: tmp.path,
+    env: {
+      ...isolatedEnv(tmp.path),
+      PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+      DENO_DIR: Deno.env.get("DENO_DIR") ?? `${Deno.env.get("HOME")}/.cache/deno`,
+      NO_COLOR: "1",
+    },
+    clearEnv: true,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(new TextDecoder().decode(out.stdout), "exit 0\n");
+  assert.equal(new TextDecoder().decode(out.stderr), "");
 });
 
 async function writeConfig(dir: string, dbPath: string): Promise<string> {

@@ -26,7 +26,7 @@ export async function runCli(
     return 0;
   }
   try {
-    await program.parseAsync(args, { from: "user" });
+    await program.parseAsync(withoutHelpForUnknownCommand(program, args), { from: "user" });
     return 0;
   } catch (error) {
     return reportError(error, io);
@@ -71,6 +71,30 @@ function buildProgram(io: CliIo, env: PathEnv): Command {
   return program;
 }
 
+/**
+ * `eggpool typo --help` would print the top-level help and exit 0, as if the
+ * command existed; without the help flag commander names the unknown command
+ * and suggests the closest one, which is what the user needs to read.
+ */
+function withoutHelpForUnknownCommand(program: Command, args: string[]): string[] {
+  let first: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === "-c" || a === "--config") {
+      i++;
+      continue;
+    }
+    if (!a.startsWith("-")) {
+      first = a;
+      break;
+    }
+  }
+  if (first === undefined) return args;
+  const known = program.commands.some((c) => c.name() === first || c.aliases().includes(first));
+  if (known || first === "help") return args;
+  return args.filter((a) => a !== "--help" && a !== "-h");
+}
+
 function helpFooter(program: Command, env: PathEnv): string {
   const flag = program.opts<{ config?: string }>().config;
   const { path } = resolveConfigPath(env, { flag, exists: fileExists });
@@ -106,9 +130,20 @@ function fileExists(path: string): boolean {
 
 function processIo(): CliIo {
   const enc = new TextEncoder();
+  // `eggpool help | head`: the reader left, so there is no one to tell; end
+  // quietly as a program killed by SIGPIPE would, instead of a stack trace.
+  const write = (stream: typeof Deno.stdout, text: string) => {
+    const bytes = enc.encode(text);
+    try {
+      for (let n = 0; n < bytes.length;) n += stream.writeSync(bytes.subarray(n));
+    } catch (error) {
+      if (error instanceof Deno.errors.BrokenPipe) Deno.exit(0);
+      throw error;
+    }
+  };
   return {
-    out: (text) => void Deno.stdout.writeSync(enc.encode(text)),
-    err: (text) => void Deno.stderr.writeSync(enc.encode(text)),
+    out: (text) => write(Deno.stdout, text),
+    err: (text) => write(Deno.stderr, text),
   };
 }
 
