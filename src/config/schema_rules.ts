@@ -58,6 +58,8 @@ export function checkConfigRules(raw: unknown): RuleFindings {
   checkKeepalive(asTable(root.upstream), ["upstream"], [16, 4], out);
   checkKeepalive(asTable(root.network), ["network"], [8, 2], out);
   checkOverrides(asTable(root.model_overrides), ["model_overrides"], out);
+  checkSecurity(asTable(root.security), out);
+  checkUnsupported(root, out);
   const probe = asTable(root.readiness_probe);
   if (probe) {
     const interval = numberOr(probe.interval_s, 10);
@@ -280,6 +282,94 @@ function checkVersionGuard(p: Table, at: readonly PathSegment[], out: RuleFindin
           `requests would go to ${suffix}${path}`,
       });
     }
+  }
+}
+
+/** Header names are RFC 9110 tokens. */
+const HEADER_TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/**
+ * `[security]` values the HTTP layer could not use as written: each would
+ * otherwise be silently ineffective (a CORS origin with a path never matches
+ * an `Origin` header, a host with a scheme never matches `Host`).
+ */
+function checkSecurity(t: Table | undefined, out: RuleFindings): void {
+  if (!t) return;
+  const list = (key: string) =>
+    Array.isArray(t[key])
+      ? (t[key] as unknown[]).flatMap((v, i) => typeof v === "string" ? [[v, i] as const] : [])
+      : [];
+  for (const [origin, i] of list("cors_origins")) {
+    if (origin.trim() === "*") {
+      out.warnings.push({
+        segments: ["security", "cors_origins", i],
+        message: '"*" lets every web page the user opens call this server; ' +
+          "list the origins that need it instead",
+      });
+      continue;
+    }
+    if (!isOrigin(origin)) {
+      out.errors.push({
+        segments: ["security", "cors_origins", i],
+        message: `"${origin}" is not an origin: write scheme://host[:port] with no path, ` +
+          `e.g. "http://localhost:5173"`,
+      });
+    }
+  }
+  for (const [host, i] of list("allowed_hosts")) {
+    const h = host.trim();
+    if (h === "" || /[/\\@?#\s]/.test(h) || h.includes("://")) {
+      out.errors.push({
+        segments: ["security", "allowed_hosts", i],
+        message: `"${host}" is not a host name: list names as clients send them in Host, ` +
+          `e.g. "eggpool.lan" or "192.168.1.20" (no scheme, path or port needed)`,
+      });
+    }
+  }
+  for (const [name, i] of list("redact_headers")) {
+    if (!HEADER_TOKEN.test(name.trim())) {
+      out.errors.push({
+        segments: ["security", "redact_headers", i],
+        message: `"${name}" is not a header name (letters, digits and !#$%&'*+.^_\`|~-)`,
+      });
+    }
+  }
+}
+
+function isOrigin(value: string): boolean {
+  const v = value.trim().replace(/\/+$/, "");
+  try {
+    const url = new URL(v);
+    return (url.protocol === "http:" || url.protocol === "https:") &&
+      url.origin.toLowerCase() === v.toLowerCase();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Keys the schema accepts for compatibility with the Python version's files
+ * but whose non-default values this version cannot honour: refused, naming
+ * the key and what to do, rather than accepted and ignored.
+ */
+function checkUnsupported(root: Table, out: RuleFindings): void {
+  const db = asTable(root.database);
+  if (db && typeof db.worker_threads === "number" && db.worker_threads !== 1) {
+    out.errors.push({
+      segments: ["database", "worker_threads"],
+      message: "a second, read-only SQLite connection for the dashboard is not supported: " +
+        "EggPool serves stats from its one connection (reads are short and batched). " +
+        "Remove the key or set it to 1",
+    });
+  }
+  const security = asTable(root.security);
+  if (security && security.persist_redacted_error_detail === true) {
+    out.errors.push({
+      segments: ["security", "persist_redacted_error_detail"],
+      message: "storing redacted upstream error bodies is not supported: requests keep " +
+        "error_class and error_message only, and nothing else of an upstream answer is " +
+        "written. Remove the key or set it to false",
+    });
   }
 }
 
