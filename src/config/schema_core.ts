@@ -22,6 +22,10 @@ export const ServerSchema = z.object({
   // One event loop per process; the knob stays for config compatibility.
   threads: num({ int: true, min: 1, max: 1 }).default(1),
   max_request_body_bytes: num({ int: true, gt: 0 }).default(10_485_760),
+  // Not in the Python spec (issue #12): how long in-flight requests and streams
+  // may run on after SIGTERM/SIGINT before they are ended with an error event.
+  // The systemd unit's TimeoutStopSec is derived from it, so keep it bounded.
+  shutdown_grace_s: num({ min: 0, max: 600 }).default(10),
 });
 
 export const UpstreamSchema = z.object({
@@ -94,6 +98,9 @@ export const RoutingSchema = z.object({
   // Prompt-cache affinity (09-decisions): later turns stay on their account.
   affinity: z.enum(["on", "off"]).default("on"),
   affinity_idle_s: num({ gt: 0 }).default(3600),
+  // Issue #12: the pin book's size cap; past it the least recently used pin is
+  // evicted (and counted), so a flood of new conversations cannot grow the heap.
+  affinity_max_pins: num({ int: true, min: 1, max: 1_000_000 }).default(10_000),
   trace: RoutingTraceSchema.prefault({}),
 });
 

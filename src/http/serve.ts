@@ -7,8 +7,12 @@ import type { LoadedConfig } from "../config/types.ts";
 import { createApp } from "../app.ts";
 import type { App, AppOptions } from "../app.ts";
 
-/** How long in-flight requests may run on after a shutdown signal. */
-export const SHUTDOWN_GRACE_MS = 10_000;
+/**
+ * After the grace, how long the server waits for connections to take the
+ * error events it just sent before it exits anyway: a client that stopped
+ * reading must not hold the process (and the stats flush) open.
+ */
+export const SHUTDOWN_CLOSE_WAIT_MS = 2_000;
 
 /** Options for {@linkcode runServer}. */
 export interface RunServerOptions extends AppOptions {
@@ -16,19 +20,38 @@ export interface RunServerOptions extends AppOptions {
   port?: number;
   /** Resolves when the server should stop; defaults to SIGINT or SIGTERM. */
   stop?: Promise<unknown>;
+  /** Overrides `[server].shutdown_grace_s`. */
   graceMs?: number;
   onListen?(addr: { hostname: string; port: number }, app: App): void;
 }
 
-function signalPromise(): { promise: Promise<string>; dispose(): void } {
-  let resolve!: (s: string) => void;
-  const promise = new Promise<string>((r) => (resolve = r));
+/**
+ * SIGINT/SIGTERM for the whole shutdown, not only the first one: while a
+ * listener is installed a signal no longer kills the process, so a second
+ * SIGTERM (an impatient operator, or `systemctl stop` twice) cuts the grace
+ * short instead of exiting before the stats are flushed.
+ */
+interface StopSignals {
+  /** The first stop signal's name. */
+  first: Promise<string>;
+  /** The name of any stop signal after the first. */
+  again: Promise<string>;
+  dispose(): void;
+}
+
+function stopSignals(): StopSignals {
+  let seen = 0;
+  let onFirst!: (s: string) => void;
+  let onAgain!: (s: string) => void;
+  const first = new Promise<string>((r) => (onFirst = r));
+  const again = new Promise<string>((r) => (onAgain = r));
   const handlers: [Deno.Signal, () => void][] = (["SIGINT", "SIGTERM"] as const).map((
     sig,
-  ) => [sig, () => resolve(sig)]);
+  ) => [sig, () => (seen++ === 0 ? onFirst(sig) : onAgain(sig))]);
   for (const [sig, h] of handlers) Deno.addSignalListener(sig, h);
   return {
-    promise,
+    first,
+    again,
     dispose: () => {
       for (const [sig, h] of handlers) Deno.removeSignalListener(sig, h);
     },
@@ -43,7 +66,7 @@ export async function runServer(
   const log = options.log ?? ((m: string) => console.error(`[eggpool] ${m}`));
   const app = await createApp(loaded, { ...options, log });
   const c = loaded.config.server;
-  const signals = options.stop ? undefined : signalPromise();
+  const signals = options.stop ? undefined : stopSignals();
   let server: Deno.HttpServer<Deno.NetAddr>;
   try {
     server = Deno.serve({
@@ -66,22 +89,38 @@ export async function runServer(
     app.close();
     throw error;
   }
-  const why = await (options.stop ?? signals!.promise);
-  signals?.dispose();
+  const why = await (options.stop ?? signals!.first);
   log(`Shutting down (${typeof why === "string" ? why : "stop requested"})`);
-  const grace = options.graceMs ?? SHUTDOWN_GRACE_MS;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const drained = await Promise.race([
-    server.shutdown().then(() => true),
-    new Promise<false>((r) => (timer = setTimeout(() => r(false), grace))),
-  ]);
-  clearTimeout(timer);
-  if (!drained) {
-    log(`In-flight requests still open after ${grace} ms: ending them`);
-    app.abortInFlight();
-    await server.finished;
+  const grace = options.graceMs ?? Math.round(c.shutdown_grace_s * 1000);
+  const timers: ReturnType<typeof setTimeout>[] = [];
+  const after = <T>(ms: number, value: T) =>
+    new Promise<T>((r) => timers.push(setTimeout(() => r(value), ms)));
+  try {
+    const how = await Promise.race([
+      server.shutdown().then(() => "drained"),
+      after(grace, "grace"),
+      ...(signals ? [signals.again] : []),
+    ]);
+    if (how !== "drained") {
+      log(
+        how === "grace"
+          ? `In-flight requests still open after ${grace} ms: ending them`
+          : `${how} again: ending in-flight requests now`,
+      );
+      app.abortInFlight();
+      const closed = await Promise.race([
+        server.finished.then(() => true),
+        after(SHUTDOWN_CLOSE_WAIT_MS, false),
+      ]);
+      if (!closed) log("Some clients did not take their last bytes; exiting anyway");
+    }
+  } finally {
+    for (const t of timers) clearTimeout(t);
+    // Flush the stats and close the database before the signal listeners go:
+    // until then a further signal cannot end the process mid-write.
+    app.close();
+    signals?.dispose();
   }
-  app.close();
   log("Stopped");
   return 0;
 }

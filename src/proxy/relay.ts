@@ -39,6 +39,14 @@ export interface RelayOptions {
   abortUpstream(reason: unknown): void;
   /** True once a server shutdown has asked streams to end. */
   isShuttingDown(): boolean;
+  /**
+   * Aborted when the server stops waiting for streams (the end of the
+   * shutdown grace). The caller's own abort listeners are gone once the body
+   * is handed over, so the relay listens itself: an open stream then ends
+   * with the protocol's error event and is finalized, even while its client
+   * is not reading.
+   */
+  shutdown?: AbortSignal;
   idleTimeoutMs: number;
   /** The shared timer the idle deadline is kept on (re-armed per chunk, not re-created). */
   deadlines: Deadlines;
@@ -235,9 +243,11 @@ export async function openRelay(o: RelayOptions): Promise<RelayOpen> {
   let bytesOut = 0;
   let firstByteAt: number | undefined;
   let ended = false;
+  let onShutdown: (() => void) | undefined;
   const finish = (kind: RelayEndKind) => {
     if (ended) return;
     ended = true;
+    if (onShutdown !== undefined) o.shutdown!.removeEventListener("abort", onShutdown);
     o.onEnd({ kind, observer, bytesOut, firstByteAt });
   };
   const send = (controller: ReadableStreamDefaultController<Uint8Array>, bytes: Uint8Array) => {
@@ -273,7 +283,17 @@ export async function openRelay(o: RelayOptions): Promise<RelayOpen> {
   const body = new ReadableStream<Uint8Array>({
     start(controller) {
       for (const chunk of held) send(controller, chunk);
-      if (eof) endWith(controller, observer.terminal === "done" ? "complete" : "truncated");
+      if (eof) return endWith(controller, observer.terminal === "done" ? "complete" : "truncated");
+      const shutdown = o.shutdown;
+      if (shutdown === undefined) return;
+      onShutdown = () => {
+        if (ended) return;
+        o.abortUpstream(new DOMException("EggPool is shutting down", "AbortError"));
+        upstream.cancel();
+        endWith(controller, "shutdown");
+      };
+      if (shutdown.aborted) onShutdown();
+      else shutdown.addEventListener("abort", onShutdown);
     },
     async pull(controller) {
       // Loop until something is enqueued: a chunk the filter swallows whole must not stall the reader.
@@ -290,6 +310,8 @@ export async function openRelay(o: RelayOptions): Promise<RelayOpen> {
             : "truncated";
           return endWith(controller, kind);
         }
+        // Shutdown may have ended the stream while this read was pending.
+        if (ended) return;
         if (chunk === undefined) {
           flushTail(controller);
           const end = classifyStreamEnd(observer, scanner, o.completionPolicy ?? "strict");
