@@ -6,6 +6,8 @@ import { renderUserUnit } from "../../ops/deploy_files.ts";
 import { isFile } from "../../ops/env.ts";
 import { launcherArgv } from "../../ops/launcher.ts";
 import { stopServer } from "../../ops/stop.ts";
+import { DEFAULT_STOP_TIMEOUT_S } from "./stop.ts";
+import { configuredGraceS, withStopTimeout } from "./deploy_systemd_stop.ts";
 import type { CliContext } from "../context.ts";
 import {
   printFileSnippet,
@@ -31,15 +33,22 @@ export function userUnitPath(target: ResolvedTarget): string {
 }
 
 /** The personal unit for the target user, with absolute paths of this eggpool and its config. */
-export function personalUnit(target: ResolvedTarget, asRoot: boolean): string {
-  return renderUserUnit({
-    launcher: launcherArgv(),
-    configPath: target.configPath,
-    workingDir: dataDir(target.env),
-    envFile: envFileCandidates(target.env, target.configPath).find(isFile),
-    asRoot,
-    user: target.user.name,
-  });
+export function personalUnit(target: ResolvedTarget, asRoot: boolean, graceS: number): string {
+  return withStopTimeout(
+    renderUserUnit({
+      launcher: launcherArgv(),
+      configPath: target.configPath,
+      workingDir: dataDir(target.env),
+      envFile: envFileCandidates(target.env, target.configPath).find(isFile),
+      asRoot,
+      user: target.user.name,
+    }),
+    graceS,
+  );
+}
+
+function targetGraceS(target: ResolvedTarget): Promise<number> {
+  return configuredGraceS(target.configPath, (n) => target.env.get(n));
 }
 
 function systemctl(target: ResolvedTarget): string[] {
@@ -73,7 +82,7 @@ async function installPersonal(
     );
   }
   await assertConfigReady(target);
-  const stopped = await stopServer(target.env, 10_000);
+  const stopped = await stopServer(target.env, DEFAULT_STOP_TIMEOUT_S * 1000);
   if (stopped.kind === "stopped") {
     ctx.io.out(`Stopped the running server (PID ${stopped.pid}) so systemd can own it.\n`);
   }
@@ -85,7 +94,8 @@ async function installPersonal(
   Deno.mkdirSync(work, { recursive: true, mode: 0o700 });
   if (owner && Deno.uid() === 0) Deno.chownSync(work, owner.uid, owner.gid);
   const path = userUnitPath(target);
-  writeOwnedFile(path, personalUnit(target, flags.asRoot === true), { mode: 0o644, owner });
+  const unit = personalUnit(target, flags.asRoot === true, await targetGraceS(target));
+  writeOwnedFile(path, unit, { mode: 0o644, owner });
   ctx.io.out(`Wrote ${path}\n`);
   const base = systemctl(target);
   const ran = await runSteps(ctx, [
@@ -103,7 +113,7 @@ async function installPersonal(
 export async function deploySystemd(ctx: CliContext, flags: DeploySystemdFlags): Promise<void> {
   if (flags.production) {
     if (flags.install) await installProductionUnit(ctx);
-    else printProductionUnit(ctx);
+    else await printProductionUnit(ctx);
     return;
   }
   const target = resolveTarget(ctx, flags.user);
@@ -111,7 +121,7 @@ export async function deploySystemd(ctx: CliContext, flags: DeploySystemdFlags):
   printFileSnippet(ctx, {
     title: `systemd user unit for ${target.user.name}`,
     path: userUnitPath(target),
-    content: personalUnit(target, flags.asRoot === true),
+    content: personalUnit(target, flags.asRoot === true, await targetGraceS(target)),
     sudo: false,
     steps: [
       "systemctl --user daemon-reload",

@@ -7,15 +7,16 @@ import type { UserInfo } from "../../ops/users.ts";
 import type { CliContext } from "../context.ts";
 import { printFileSnippet, runStep, runSteps, writeOwnedFile } from "./_deploy.ts";
 import { EXAMPLE_CONFIG } from "./init_config.ts";
+import { configuredGraceS, withStopTimeout } from "./deploy_systemd_stop.ts";
 
 const SYSTEM_USER = "eggpool";
 
 /** Prints the production unit with the steps around it. */
-export function printProductionUnit(ctx: CliContext): void {
+export async function printProductionUnit(ctx: CliContext): Promise<void> {
   printFileSnippet(ctx, {
     title: "systemd system unit (dedicated user eggpool)",
     path: PRODUCTION.unitPath,
-    content: PRODUCTION_UNIT,
+    content: await productionUnit(ctx),
     sudo: true,
     steps: [
       "sudo useradd --system --user-group --home-dir /var/lib/eggpool --shell /usr/sbin/nologin eggpool",
@@ -63,6 +64,14 @@ async function ensureSystemUser(ctx: CliContext): Promise<UserInfo> {
   return created;
 }
 
+/** deploy/eggpool.service with a `TimeoutStopSec` long enough for /etc/eggpool/config.toml's grace. */
+async function productionUnit(ctx: CliContext): Promise<string> {
+  return withStopTimeout(
+    PRODUCTION_UNIT,
+    await configuredGraceS(PRODUCTION.config, (n) => ctx.env.get(n)),
+  );
+}
+
 /** Creates the user, folders and seed files, writes the unit and enables it (root only). */
 export async function installProductionUnit(ctx: CliContext): Promise<void> {
   if (ctx.env.uid !== 0) throw new CliError("the production layout needs root: run it with sudo");
@@ -77,7 +86,7 @@ export async function installProductionUnit(ctx: CliContext): Promise<void> {
   if (seedFile("/etc/eggpool/env", "# KEY=value lines for the service (api keys)\n", user)) {
     ctx.io.out("Created /etc/eggpool/env\n");
   }
-  writeOwnedFile(PRODUCTION.unitPath, PRODUCTION_UNIT, { mode: 0o644 });
+  writeOwnedFile(PRODUCTION.unitPath, await productionUnit(ctx), { mode: 0o644 });
   ctx.io.out(`Wrote ${PRODUCTION.unitPath}\n`);
   if (!isFile(PRODUCTION.binary)) {
     ctx.io.err(
