@@ -152,6 +152,13 @@ Deno.test("failed key checks are throttled per client IP, logged without the key
     assert.equal(statuses.at(-1), 429, `statuses: ${statuses.join(",")}`);
     assert.ok(Number(retryAfter) >= 1, `Retry-After: ${retryAfter}`);
     assert.match(String(lastBody.error), /Too many failed API key checks/);
+    const browser = await login(pool, "wrong_key_guess_browser", "/", {
+      ...attacker,
+      accept: "text/html",
+    });
+    assert.equal(browser.status, 429);
+    assert.match(browser.headers.get("content-type") ?? "", /^text\/plain/);
+    assert.match(await browser.text(), /Too many failed API key checks.*retry in \d+ s/);
 
     // The right key from the throttled address is refused too (no oracle), in the endpoint's envelope.
     const blocked = await fetch(`${pool.origin}/v1/chat/completions`, {

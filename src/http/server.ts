@@ -157,7 +157,11 @@ export function createHttpHandler(
   };
 
   /** A 429 for an address whose failed key checks ran out, in the path's envelope. */
-  const throttled = (protocol: Protocol | undefined, waitS: number): Response => {
+  const throttled = (
+    protocol: Protocol | undefined,
+    waitS: number,
+    accept?: string | null,
+  ): Response => {
     const message = `Too many failed API key checks from this address; retry in ${waitS} s ` +
       `with the right key`;
     if (protocol !== undefined) {
@@ -166,9 +170,14 @@ export function createHttpHandler(
         new ProxyError("rate_limited", message, { status: 429, retryAfterMs: waitS * 1000 }),
       );
     }
-    return new Response(JSON.stringify({ error: message }), {
+    // A browser (the login form) gets a sentence, not JSON.
+    const browser = accept?.includes("text/html") === true;
+    return new Response(browser ? `${message}.\n` : JSON.stringify({ error: message }), {
       status: 429,
-      headers: { "content-type": "application/json", "retry-after": String(waitS) },
+      headers: {
+        "content-type": browser ? "text/plain; charset=utf-8" : "application/json",
+        "retry-after": String(waitS),
+      },
     });
   };
 
@@ -185,7 +194,9 @@ export function createHttpHandler(
     }
     if (throttle !== undefined && !UNTHROTTLED.has(path) && !path.startsWith("/static/")) {
       const wait = throttle.retryAfterS(ip);
-      if (wait > 0) return finish(throttled(protocol, wait), req, headers, ip, started);
+      if (wait > 0) {
+        return finish(throttled(protocol, wait, headers.get("accept")), req, headers, ip, started);
+      }
     }
     const res = await app.fetch(req, { remoteAddr: ip });
     if (res.status === 401) throttle?.fail(ip);
