@@ -25,6 +25,7 @@ const FAILURE_CLASSES: ReadonlySet<string> = new Set<FailureClass>([
   "timeout",
   "transport",
   "client_error",
+  "pool_timeout",
 ]);
 
 /** The exclusion reason a blocking backoff is reported as. */

@@ -4,6 +4,7 @@
  */
 import type { Protocol } from "../core/protocol.ts";
 import type { UpstreamAuth } from "../proxy/upstream.ts";
+import type { UpstreamSlots } from "../proxy/slots.ts";
 
 /** A provider as the data plane needs it, with env references resolved. */
 export interface ProviderRuntime {
@@ -22,6 +23,8 @@ export interface ProviderRuntime {
   headersTimeoutMs: number;
   /** Longest silence allowed inside a streamed body, in ms. */
   idleTimeoutMs: number;
+  /** `max_connections` / `pool_timeout_s`: the provider's cap on open upstream calls. */
+  slots?: UpstreamSlots;
 }
 
 /** One upstream account. */
@@ -32,7 +35,7 @@ export interface AccountRuntime {
   weight: number;
   /** The resolved key; never logged or stored. */
   key: string | undefined;
-  /** Outbound proxy client, when the account has one. */
+  /** HTTP client: the account's outbound proxy, or its provider's keep-alive pool settings. */
   client?: Deno.HttpClient;
 }
 

@@ -76,6 +76,7 @@ export function backoffReasonOf(cls: FailureClass): BackoffReason | undefined {
     case "transport":
       return "connection_failure";
     case "client_error":
+    case "pool_timeout":
       return undefined;
   }
 }

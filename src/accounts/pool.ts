@@ -287,7 +287,8 @@ export class AccountPool {
    * transport, timeout and 5xx only) and the account's last error.
    */
   recordFailure(account: string, failure: Failure, modelId?: string): void {
-    if (failure.class === "client_error") return;
+    // Neither says anything about the account.
+    if (failure.class === "client_error" || failure.class === "pool_timeout") return;
     const now = this.#clock();
     this.backoffs.record(account, failure, modelId);
     const slot = this.#slot(account);

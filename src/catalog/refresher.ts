@@ -29,8 +29,8 @@ import { mergeListing } from "./_merge.ts";
 const MAX_CONCURRENT_FETCHES = 8;
 /** Steady successful pings are written at most this often per account (spec 03 §1.2). */
 const PING_COARSEN_MS = 30 * 60_000;
-/** Time allowed for a models call on top of the provider's connect timeout. */
-const FETCH_EXTRA_MS = 10_000;
+/** Time allowed for one models call: it doubles as a ping, so a slow answer is a failed one. */
+const FETCH_TIMEOUT_MS = 15_000;
 
 /** Options for {@linkcode CatalogRefresher}. */
 export interface CatalogRefresherOptions {
@@ -202,7 +202,7 @@ export class CatalogRefresher {
         path: e.path,
         query: e.query,
         body: e.body,
-        timeoutMs: p.connect_timeout_s * 1000 + FETCH_EXTRA_MS,
+        timeoutMs: FETCH_TIMEOUT_MS,
         clock: this.#o.clock,
       });
     } catch (error) {

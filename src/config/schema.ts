@@ -127,6 +127,12 @@ export function resolveConfig(raw: unknown, options: ResolveConfigOptions): Conf
       base_url: data.upstream.base_url,
       protocols: ["openai", "anthropic"],
       accounts: data.accounts,
+      // The legacy provider's connections follow [upstream] (spec 02 §2).
+      read_timeout_s: data.upstream.read_timeout_s,
+      pool_timeout_s: data.upstream.pool_timeout_s,
+      max_connections: data.upstream.max_connections,
+      max_keepalive: data.upstream.max_keepalive,
+      keepalive_timeout_s: data.upstream.keepalive_timeout_s,
     }));
   }
   const config: ConfigDraft = {

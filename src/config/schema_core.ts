@@ -5,6 +5,7 @@
 
 import { z } from "zod";
 import { baseUrl, envName, looseTable, num, text, upperEnum } from "./schema_fields.ts";
+import { unsupportedTimeout } from "./schema_providers.ts";
 
 /** Default listen port (spec 00 §4). */
 export const DEFAULT_PORT = 11300;
@@ -30,9 +31,9 @@ export const ServerSchema = z.object({
 
 export const UpstreamSchema = z.object({
   base_url: baseUrl().default(LEGACY_BASE_URL),
-  connect_timeout_s: num({ gt: 0 }).default(5),
+  connect_timeout_s: unsupportedTimeout("connect"),
   read_timeout_s: num({ gt: 0 }).default(300),
-  write_timeout_s: num({ gt: 0 }).default(30),
+  write_timeout_s: unsupportedTimeout("write"),
   pool_timeout_s: num({ gt: 0 }).default(30),
   max_connections: num({ int: true, min: 1 }).default(16),
   max_keepalive: num({ int: true, min: 0 }).default(4),

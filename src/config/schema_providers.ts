@@ -104,6 +104,20 @@ export const VerifySchema = z.object({
   require_models: z.boolean().default(true),
 });
 
+/**
+ * A timeout key of the Python config that Deno's fetch cannot honour: it has
+ * no connect or write deadline of its own. Accepting the key and ignoring it
+ * would mislead the operator (issue #12), so setting it is an error.
+ */
+export function unsupportedTimeout(what: string) {
+  return z.unknown().optional().refine(
+    (v) => v === undefined,
+    `is not supported: Deno's fetch has no separate ${what} deadline. The response-head ` +
+      "deadline, read_timeout_s (or stream_timeouts.first_byte_timeout_s), covers connecting, " +
+      "sending the request and waiting for the answer; remove this key",
+  );
+}
+
 export const ProviderSchema = z.object({
   id: text(),
   base_url: baseUrl(),
@@ -118,9 +132,10 @@ export const ProviderSchema = z.object({
   models_method: upperEnum(["GET", "POST"]).default("GET"),
   models_path: endpointPath().default("/models"),
   models_endpoint: ModelsEndpointSchema.optional(),
-  connect_timeout_s: num({ gt: 0 }).default(5),
+  connect_timeout_s: unsupportedTimeout("connect"),
   read_timeout_s: num({ gt: 0 }).default(300),
-  write_timeout_s: num({ gt: 0 }).default(30),
+  write_timeout_s: unsupportedTimeout("write"),
+  // How long an upstream call waits for one of the max_connections slots.
   pool_timeout_s: num({ gt: 0 }).default(30),
   max_connections: num({ int: true, min: 1 }).default(32),
   max_keepalive: num({ int: true, min: 0 }).default(8),

@@ -18,10 +18,11 @@ import type { AttemptFailure, Bytes, ProxyDeps } from "./_attempt_types.ts";
 export const MAX_ERROR_BODY_BYTES = 1_048_576;
 export function exhausted(run: RequestRun, last: AttemptFailure, modelId: string): Response {
   const timedOut = last.failure.class === "timeout";
+  const busy = last.failure.class === "pool_timeout";
   const err = new ProxyError(
-    timedOut ? "upstream_timeout" : "upstream_error",
+    busy ? "no_capacity" : timedOut ? "upstream_timeout" : "upstream_error",
     `All eligible accounts attempted for model '${modelId}': ${last.message}`,
-    { status: timedOut ? 504 : 502 },
+    { status: busy ? 503 : timedOut ? 504 : 502 },
   );
   run.finish({
     status: "error",

@@ -47,6 +47,7 @@ import { relay } from "./stream_attempt.ts";
 import { joinUrl, upstreamHeaders } from "./upstream.ts";
 import type { UpstreamTarget } from "./upstream.ts";
 import { usageFromJson } from "./usage.ts";
+import { boundText, MAX_ID_CHARS } from "../stats/bounds.ts";
 import { withIncludeUsage } from "./include_usage.ts";
 import { encodingPlan, inflated } from "./encoding.ts";
 import { tooLarge } from "./_too_large.ts";
@@ -144,7 +145,7 @@ async function readIntake(
   run.facts.modelId = ref.modelId;
   const all = deps.catalog.entries(ref);
   if (all.length === 0) {
-    throw new ProxyError("not_found", `Model '${ref.modelId}' not found`, {
+    throw new ProxyError("not_found", `Model '${boundText(ref.modelId, MAX_ID_CHARS)}' not found`, {
       status: 404,
       param: "model",
     });
@@ -417,7 +418,16 @@ async function attempt(
     req.signal.removeEventListener("abort", onClient);
     deps.shutdown.removeEventListener("abort", onShutdown);
   };
-  const release = deps.pool.acquire(account.name, { estTokens: input.estTokens });
+  const leave = deps.pool.acquire(account.name, { estTokens: input.estTokens });
+  const slots = account.provider.slots;
+  let slotHeld = false;
+  const release = () => {
+    leave();
+    if (slotHeld) {
+      slotHeld = false;
+      slots!.release();
+    }
+  };
   const recordAttempt = (fields: AttemptFields) => {
     const now = deps.clock();
     run.attempts.push({
@@ -454,6 +464,25 @@ async function attempt(
     return { failure, message, deferred: { account, modelId, failure, signature: defer } };
   };
 
+  if (slots !== undefined) {
+    slotHeld = slots.tryTake() || await slots.wait(controller.signal) === true;
+    if (!slotHeld) {
+      if (cause === "client") return clientGone(run, release, detach, recordAttempt);
+      if (cause === "shutdown") throw shuttingDown(release, detach);
+      return fail(
+        {
+          class: "pool_timeout",
+          retryable: true,
+          cooldownMs: 0,
+          errorClass: "upstream_pool_timeout",
+        },
+        `All ${slots.max} connections to provider '${account.provider.id}' stayed busy for ` +
+          `${
+            slots.waitMs / 1000
+          } s; raise its max_connections or pool_timeout_s if this load is normal`,
+      );
+    }
+  }
   const headTimer = deps.deadlines.add(account.provider.headersTimeoutMs, () => abort("timeout"));
   let res: Response;
   try {

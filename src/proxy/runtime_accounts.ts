@@ -14,6 +14,7 @@ import {
 import type { Protocol } from "../core/protocol.ts";
 import type { AccountRuntime, ProviderRuntime } from "../accounts/account.ts";
 import { credentialFingerprint } from "../accounts/fingerprint.ts";
+import { UpstreamSlots } from "./slots.ts";
 import type { AccountRow, ProviderRow } from "../storage/accounts_repo.ts";
 
 function providerRuntime(loaded: LoadedConfig, p: ResolvedProviderConfig): ProviderRuntime {
@@ -29,7 +30,35 @@ function providerRuntime(loaded: LoadedConfig, p: ResolvedProviderConfig): Provi
     priority: p.routing_priority,
     headersTimeoutMs: (p.stream_timeouts.first_byte_timeout_s ?? p.read_timeout_s) * 1000,
     idleTimeoutMs: idle * 1000,
+    slots: new UpstreamSlots(p.max_connections, p.pool_timeout_s * 1000),
   };
+}
+
+/**
+ * The keep-alive pool settings of a provider's HTTP clients: `max_keepalive`
+ * idle connections per host, each closed after `keepalive_timeout_s` idle
+ * (0 keeps none).
+ */
+function poolOptions(p: ResolvedProviderConfig): Deno.CreateHttpClientOptions {
+  return p.keepalive_timeout_s > 0
+    ? { poolMaxIdlePerHost: p.max_keepalive, poolIdleTimeout: p.keepalive_timeout_s * 1000 }
+    : { poolMaxIdlePerHost: 0 };
+}
+
+/**
+ * One client shared by a provider's accounts that have no outbound proxy.
+ * Callers close every account's client, so closing it is made idempotent.
+ */
+function sharedClient(p: ResolvedProviderConfig): Deno.HttpClient {
+  const client = Deno.createHttpClient(poolOptions(p));
+  const close = client.close.bind(client);
+  let closed = false;
+  client.close = () => {
+    if (closed) return;
+    closed = true;
+    close();
+  };
+  return client;
 }
 
 /** Every configured account, enabled or not, in config order. Close their `client`s when done. */
@@ -37,6 +66,7 @@ export function buildAccounts(loaded: LoadedConfig): AccountRuntime[] {
   const out: AccountRuntime[] = [];
   for (const p of Object.values(loaded.config.providers)) {
     const provider = providerRuntime(loaded, p);
+    let shared: Deno.HttpClient | undefined;
     for (const a of p.accounts) {
       const proxyUrl = resolveAccountProxyUrl(loaded, p.id, a.name);
       out.push({
@@ -45,7 +75,9 @@ export function buildAccounts(loaded: LoadedConfig): AccountRuntime[] {
         enabled: a.enabled,
         weight: a.weight,
         key: resolveAccountKey(loaded, p.id, a.name),
-        client: proxyUrl ? Deno.createHttpClient({ proxy: { url: proxyUrl } }) : undefined,
+        client: proxyUrl
+          ? Deno.createHttpClient({ ...poolOptions(p), proxy: { url: proxyUrl } })
+          : (shared ??= sharedClient(p)),
       });
     }
   }

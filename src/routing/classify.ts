@@ -15,7 +15,9 @@ export type FailureClass =
   | "server_error"
   | "timeout"
   | "transport"
-  | "client_error";
+  | "client_error"
+  /** Every connection to the provider stayed busy for `pool_timeout_s`: nobody's fault. */
+  | "pool_timeout";
 
 /** The verdict on one failed attempt. */
 export interface Failure {

@@ -22,6 +22,10 @@ export interface MockState {
   readonly shutdown: AbortController;
   /** Numbers ids; never reset, so ids stay unique across `reset()`. */
   counter: number;
+  /** Requests received and not yet answered in full. */
+  active?: number;
+  /** Most requests open at once since start (or `reset()`). */
+  peakActive?: number;
 }
 
 /** Everything needed to answer one request. */

@@ -61,7 +61,11 @@ export interface MockUpstream extends AsyncDisposable {
   requestsFor(key: string | undefined): RecordedRequest[];
   /** Changes options for later requests (e.g. a new `reply`). */
   configure(patch: Partial<MockOptions>): void;
-  /** Forgets requests, faults and the prompt cache. */
+  /** Requests open right now (arrived, not yet answered in full). */
+  readonly active: number;
+  /** Most requests open at once since start or the last `reset()`. */
+  readonly peakActive: number;
+  /** Forgets requests, faults, the prompt cache and `peakActive`. */
   reset(): void;
   /** Ends in-flight streams, stops the server. Idempotent. */
   close(): Promise<void>;
@@ -109,7 +113,14 @@ export function startMockUpstream(options: MockOptions = {}): Promise<MockUpstre
     script: state.script,
     requestsFor: (key) => state.requests.filter((request) => request.key === key),
     configure: (patch) => Object.assign(state.options, patch),
+    get active() {
+      return state.active ?? 0;
+    },
+    get peakActive() {
+      return state.peakActive ?? 0;
+    },
     reset() {
+      state.peakActive = state.active ?? 0;
       state.requests.length = 0;
       state.script.clear();
       state.cache.clear();
@@ -206,6 +217,9 @@ async function readBody(record: RecordedRequest, request: Request): Promise<bool
 async function handle(state: MockState, request: Request): Promise<Response> {
   const url = new URL(request.url);
   const { record, settle } = recordArrival(state, request, url);
+  state.active = (state.active ?? 0) + 1;
+  state.peakActive = Math.max(state.peakActive ?? 0, state.active);
+  void record.done.then(() => state.active!--);
   if (!(await readBody(record, request))) {
     settle("aborted");
     return new Response(null, { status: 400 });
