@@ -85,7 +85,11 @@ Deno.test("init-config writes the example, refuses to overwrite, and --force ove
 
   const first = await runEggpool(["init-config", "deep/er/config.toml"], { cwd: tmp.path, env });
   assert.equal(first.code, 0, explain(first));
-  assert.equal(first.stdout, `Config written to ${target}\n`);
+  // The other commands would not find it there on their own, so the next step names it.
+  assert.equal(
+    first.stdout.split("\n")[0] + "\n" + first.stdout.split("\n").at(-2),
+    `Config written to ${target}\n  eggpool --config ${target} check-config`,
+  );
   assert.equal(await Deno.readTextFile(target), example);
   assert.equal((await Deno.stat(target)).mode! & 0o777, 0o600);
 
@@ -99,9 +103,59 @@ Deno.test("init-config writes the example, refuses to overwrite, and --force ove
   assert.equal(forced.code, 0, explain(forced));
   assert.equal(await Deno.readTextFile(target), example);
 
+  // With no config anywhere, the default is where every command looks first: the XDG path.
   const byDefault = await runEggpool(["init-config"], { cwd: tmp.path, env });
   assert.equal(byDefault.code, 0, explain(byDefault));
-  assert.equal(byDefault.stdout, `Config written to ${tmp.path}/config.toml\n`);
+  const xdg = `${env.XDG_CONFIG_HOME}/eggpool/config.toml`;
+  assert.match(byDefault.stdout, new RegExp(`^Config written to ${xdg}\n`));
+  assert.match(byDefault.stdout, /\n {2}eggpool check-config\n$/);
+  assert.equal(await Deno.readTextFile(xdg), example);
+  assert.equal((await Deno.stat(xdg)).mode! & 0o777, 0o600);
+  assert.equal((await Deno.stat(`${env.XDG_CONFIG_HOME}/eggpool`)).mode! & 0o777, 0o700);
+  // A ./config.toml that exists is the config in use, so it is the default target.
+  await Deno.remove(xdg);
+  await Deno.writeTextFile(`${tmp.path}/config.toml`, "# mine\n");
+  const inCwd = await runEggpool(["init-config"], { cwd: tmp.path, env });
+  assert.equal(inCwd.code, 1);
+  assert.match(inCwd.stderr, new RegExp(`"${tmp.path}/config.toml" already exists`));
+});
+
+Deno.test("init-config --minimal writes a short starter and a .env with a fresh local key that check-config accepts once the provider key is in", async () => {
+  await using tmp = await withTmpDir();
+  const env = isolatedEnv(tmp.path);
+  const dir = `${env.XDG_CONFIG_HOME}/eggpool`;
+  const init = await runEggpool(["init-config", "--minimal"], { cwd: tmp.path, env });
+  assert.equal(init.code, 0, explain(init));
+  assert.match(init.stdout, new RegExp(`^Config written to ${dir}/config.toml\n`));
+  assert.match(init.stdout, new RegExp(`written to ${dir}/\\.env\n`));
+  for (const f of ["config.toml", ".env"]) {
+    assert.equal((await Deno.stat(`${dir}/${f}`)).mode! & 0o777, 0o600, f);
+  }
+  const dotenv = await Deno.readTextFile(`${dir}/.env`);
+  const key = /^SERVER_API_KEY=(ep_[A-Za-z0-9_-]{43})$/m.exec(dotenv)?.[1];
+  assert.ok(key, dotenv);
+  const config = await Deno.readTextFile(`${dir}/config.toml`);
+  assert.ok(config.split("\n").length < 40, "a starter, not the full example");
+  assert.ok(!config.includes(key), "the key lives in .env, not in the config");
+
+  const unset = await runEggpool(["check-config"], { cwd: tmp.path, env });
+  assert.equal(unset.code, 1);
+  assert.match(unset.stderr, /GROQ_KEY_1/);
+  await Deno.writeTextFile(`${dir}/.env`, dotenv.replace("GROQ_KEY_1=", `GROQ_KEY_1=${GOOD_KEY}`));
+  const ok = await runEggpool(["check-config"], { cwd: tmp.path, env });
+  assert.equal(ok.code, 0, explain(ok));
+  assert.match(ok.stdout, /Server API key: env:SERVER_API_KEY \(set\)/);
+  assert.ok(!ok.stdout.includes(key) && !ok.stdout.includes(GOOD_KEY), "no key is printed");
+
+  // A second run changes nothing: neither file is overwritten, the key stays.
+  const again = await runEggpool(["init-config", "--minimal"], { cwd: tmp.path, env });
+  assert.equal(again.code, 1);
+  assert.match(again.stderr, /already exists; use --force/);
+  assert.ok((await Deno.readTextFile(`${dir}/.env`)).includes(key));
+  const second = await runEggpool(["init-config", "--minimal", "--force"], { cwd: tmp.path, env });
+  assert.equal(second.code, 0);
+  const newKey = /^SERVER_API_KEY=(\S+)$/m.exec(await Deno.readTextFile(`${dir}/.env`))?.[1];
+  assert.ok(newKey && newKey !== key, "--force generates a new key");
 });
 
 Deno.test("check-config passes on the example once its keys are set and names them when not", async () => {
