@@ -107,7 +107,7 @@ Deno.test("the Accounts page shows each account's requests, cached share and mov
   assert.equal(ok.res.status, 303);
   assert.equal(ok.res.headers.get("location"), "/accounts?period=1h");
   const setCookie = ok.res.headers.get("set-cookie") ?? "";
-  assert.match(setCookie, /^eggpool_session=v1\.\d+\.[A-Za-z0-9_-]+; /);
+  assert.match(setCookie, /^eggpool_session=v2\.[A-Za-z0-9_-]{24}\.\d+\.[A-Za-z0-9_-]+; /);
   for (const attr of ["HttpOnly", "SameSite=Strict", "Path=/"]) {
     assert.ok(setCookie.includes(attr), `${attr} in ${setCookie}`);
   }
