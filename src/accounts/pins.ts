@@ -2,6 +2,10 @@
  * Conversation pins for prompt-cache affinity (issue #5): conversation key →
  * the account that serves it, with an idle expiry, live-pin counts per
  * account (the placement penalty reads them) and a count of moves by reason.
+ * The book holds at most `maxPins`: every new conversation adds a pin, and a
+ * client that starts thousands an hour would otherwise grow the heap until
+ * the idle expiry caught up (issue #12); past the cap the least recently used
+ * pin goes, and is counted.
  * Pure: time comes from the injected clock, persistence through
  * {@linkcode PinStore}.
  */
@@ -34,6 +38,8 @@ export interface PinBookOptions {
   clock: () => number;
   /** `[routing].affinity_idle_s` in ms: a pin unused this long is forgotten. */
   idleMs: number;
+  /** `[routing].affinity_max_pins`; unlimited when absent. */
+  maxPins?: number;
   store?: PinStore;
 }
 
@@ -46,6 +52,7 @@ export interface PinTarget {
 
 /** The live pins and their per-account tallies. */
 export class PinBook {
+  /** In least-recently-used order: a pin is re-inserted whenever it is used. */
   readonly #pins = new Map<string, Pin>();
   readonly #live = new Map<string, number>();
   readonly #moves = new Map<string, Map<MoveReason, number>>();
@@ -53,11 +60,31 @@ export class PinBook {
   readonly #clock: () => number;
   readonly #idleMs: number;
   readonly #store?: PinStore;
+  readonly #maxPins: number;
+  #evictions = 0;
 
   constructor(options: PinBookOptions) {
     this.#clock = options.clock;
     this.#idleMs = options.idleMs;
+    this.#maxPins = options.maxPins ?? Infinity;
     this.#store = options.store;
+  }
+
+  /** Moves `pin` to the most recently used end. */
+  #use(pin: Pin): void {
+    this.#pins.delete(pin.key);
+    this.#pins.set(pin.key, pin);
+  }
+
+  /** Drops least recently used pins until the book is within its cap; a live one counts as evicted. */
+  #trim(): void {
+    if (this.#pins.size <= this.#maxPins) return;
+    const now = this.#clock();
+    for (const pin of this.#pins.values()) {
+      if (this.#pins.size <= this.#maxPins) break;
+      if (!this.#isExpired(pin, now)) this.#evictions++;
+      this.#drop(pin);
+    }
   }
 
   #isExpired(pin: Pin, now: number): boolean {
@@ -94,6 +121,7 @@ export class PinBook {
     this.#pins.set(key, pin);
     this.#count(pin.account, 1);
     this.#store?.save(pin);
+    this.#trim();
     return pin;
   }
 
@@ -102,6 +130,7 @@ export class PinBook {
     pin.lastUsedAt = this.#clock();
     pin.turns++;
     pin.modelId = modelId;
+    this.#use(pin);
     this.#store?.save(pin);
   }
 
@@ -120,6 +149,7 @@ export class PinBook {
     pin.providerId = target.providerId;
     pin.modelId = target.modelId;
     pin.lastUsedAt = this.#clock();
+    this.#use(pin);
     this.#store?.save(pin);
   }
 
@@ -165,17 +195,34 @@ export class PinBook {
     return [...this.#pins.values()].sort((a, b) => b.lastUsedAt - a.lastUsedAt);
   }
 
-  /** Restores pins loaded at startup (expired ones skipped, not written back). */
+  /**
+   * Restores pins loaded at startup (expired ones skipped, not written back).
+   * Over the cap (a smaller `affinity_max_pins` than last run), the least
+   * recently used are evicted and deleted from the store.
+   */
   restore(pins: Iterable<Pin>): void {
     const now = this.#clock();
-    for (const pin of pins) {
-      if (this.#isExpired(pin, now) || this.#pins.has(pin.key)) continue;
+    const live = [...pins].filter((p) => !this.#isExpired(p, now) && !this.#pins.has(p.key));
+    live.sort((a, b) => a.lastUsedAt - b.lastUsedAt);
+    for (const pin of live) {
+      if (this.#pins.has(pin.key)) continue;
       this.#pins.set(pin.key, { ...pin });
       this.#count(pin.account, 1);
     }
+    this.#trim();
   }
 
   get size(): number {
     return this.#pins.size;
+  }
+
+  /** Live pins dropped to keep the book within `maxPins`, since start. */
+  get evictions(): number {
+    return this.#evictions;
+  }
+
+  /** The cap (`Infinity` when unlimited). */
+  get maxPins(): number {
+    return this.#maxPins;
   }
 }

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { PinBook } from "./pins.ts";
 import type { Pin, PinStore } from "./pins.ts";
 
-function book(idleMs = 1_000) {
+function book(idleMs = 1_000, maxPins?: number) {
   let now = 10_000;
   const saved: string[] = [];
   const removed: string[] = [];
@@ -10,7 +10,7 @@ function book(idleMs = 1_000) {
     save: (p: Pin) => saved.push(`${p.key}@${p.account}#${p.turns}`),
     remove: (k: string) => removed.push(k),
   };
-  const pins = new PinBook({ clock: () => now, idleMs, store });
+  const pins = new PinBook({ clock: () => now, idleMs, maxPins, store });
   return { pins, saved, removed, advance: (ms: number) => (now += ms) };
 }
 
@@ -67,4 +67,58 @@ Deno.test("PinBook.restore() skips expired pins and counts the rest", () => {
   assert.equal(pins.size, 1);
   assert.equal(pins.get("live")?.turns, 4);
   assert.equal(pins.liveCount("a"), 1);
+});
+
+Deno.test("PinBook over its cap evicts the least recently used pin, counts it and deletes it from the store", () => {
+  const { pins, removed, advance } = book(60_000, 3);
+  pins.pin("k1", TARGET);
+  advance(1);
+  pins.pin("k2", TARGET);
+  advance(1);
+  pins.pin("k3", { ...TARGET, account: "b" });
+  advance(1);
+  // A later turn of k1 makes k2 the least recently used.
+  pins.touch(pins.get("k1")!, "m");
+  advance(1);
+  pins.pin("k4", TARGET);
+  assert.equal(pins.size, 3);
+  assert.equal(pins.evictions, 1);
+  assert.equal(pins.get("k2"), undefined);
+  assert.deepEqual(removed, ["k2"]);
+  assert.equal(pins.liveCount("a"), 2, "k1 and k4; the evicted k2 no longer counts as load");
+  // A move is a use too: k3 moved, so k1 is now the oldest.
+  advance(1);
+  pins.move(pins.get("k3")!, TARGET, "rate_limited");
+  advance(1);
+  pins.pin("k5", TARGET);
+  assert.deepEqual(pins.list().map((p) => p.key), ["k5", "k3", "k4"]);
+  assert.equal(pins.evictions, 2);
+  for (let i = 0; i < 1_000; i++) pins.pin(`flood${i}`, TARGET);
+  assert.equal(pins.size, 3);
+  assert.equal(pins.evictions, 1_002);
+  assert.equal(pins.liveCount("a"), 3);
+  assert.equal(pins.maxPins, 3);
+});
+
+Deno.test("PinBook drops an expired pin over the cap without counting an eviction", () => {
+  const { pins, advance } = book(1_000, 1);
+  pins.pin("k1", TARGET);
+  advance(2_000);
+  pins.pin("k2", TARGET);
+  assert.equal(pins.size, 1);
+  assert.equal(pins.evictions, 0);
+});
+
+Deno.test("PinBook.restore() keeps the most recently used pins within the cap", () => {
+  const { pins, removed } = book(1_000, 2);
+  const base = { ...TARGET, createdAt: 0, turns: 1 };
+  pins.restore([
+    { ...base, key: "newest", lastUsedAt: 9_900 },
+    { ...base, key: "oldest", lastUsedAt: 9_100 },
+    { ...base, key: "middle", lastUsedAt: 9_500 },
+  ]);
+  assert.deepEqual(pins.list().map((p) => p.key), ["newest", "middle"]);
+  assert.deepEqual(removed, ["oldest"]);
+  assert.equal(pins.evictions, 1);
+  assert.equal(pins.liveCount("a"), 2);
 });

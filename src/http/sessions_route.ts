@@ -1,6 +1,8 @@
 /**
  * `GET /api/sessions` (issue #5, always key-gated per 09-decisions): the live
  * conversation pins of prompt-cache affinity. Only key hashes are shown.
+ * Paged (`limit`, `offset`, with the `total`): the book holds up to
+ * `[routing].affinity_max_pins` pins, too many for one answer (issue #12).
  */
 import type { Hono } from "hono";
 import type { Pin } from "../accounts/pins.ts";
@@ -11,8 +13,34 @@ import type { HttpEnv } from "./server.ts";
 export interface SessionsRouteDeps {
   keys: KeyChecker;
   /** Undefined when `[routing].affinity = "off"`. */
-  pins?: { list(): Pin[]; movesByReason(): Record<string, number> };
+  pins?: {
+    list(): Pin[];
+    movesByReason(): Record<string, number>;
+    readonly evictions: number;
+    readonly maxPins: number;
+  };
   clock: () => number;
+}
+
+/** Sessions per page when `limit` is not given. */
+export const SESSIONS_DEFAULT_LIMIT = 100;
+/** Largest `limit` accepted. */
+export const SESSIONS_MAX_LIMIT = 1000;
+
+/** A query parameter as a whole number in `[min, max]`, or the reason it is not. */
+function intParam(
+  raw: string | undefined,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number | string {
+  if (raw === undefined) return fallback;
+  const n = /^\d{1,9}$/.test(raw) ? Number(raw) : NaN;
+  if (Number.isInteger(n) && n >= min && n <= max) return n;
+  return `Invalid '${name}': expected a whole number from ${min} to ${max}, got '${
+    raw.slice(0, 40)
+  }'`;
 }
 
 /** One pin in the `/api/sessions` shape. */
@@ -35,13 +63,29 @@ export function mountSessionsRoute(app: Hono<HttpEnv>, deps: SessionsRouteDeps):
     if (!deps.keys.isAuthorized(c.req.raw.headers)) {
       return c.json({ error: "Invalid or missing API key" }, 401);
     }
+    const limit = intParam(
+      c.req.query("limit"),
+      "limit",
+      SESSIONS_DEFAULT_LIMIT,
+      1,
+      SESSIONS_MAX_LIMIT,
+    );
+    if (typeof limit === "string") return c.json({ error: limit, param: "limit" }, 400);
+    const offset = intParam(c.req.query("offset"), "offset", 0, 0, 999_999_999);
+    if (typeof offset === "string") return c.json({ error: offset, param: "offset" }, 400);
     const now = deps.clock();
     const pins = deps.pins?.list() ?? [];
+    const maxPins = deps.pins?.maxPins;
     return c.json({
       affinity: deps.pins === undefined ? "off" : "on",
       now: new Date(now).toISOString(),
-      sessions: pins.map((p) => pinJson(p, now)),
+      total: pins.length,
+      limit,
+      offset,
+      sessions: pins.slice(offset, offset + limit).map((p) => pinJson(p, now)),
       moves: deps.pins?.movesByReason() ?? {},
+      max_pins: maxPins === undefined || maxPins === Infinity ? null : maxPins,
+      evictions: deps.pins?.evictions ?? 0,
     });
   });
 }
