@@ -186,7 +186,7 @@ export async function createApp(loaded: LoadedConfig, options: AppOptions = {}):
   const idleMs = c.routing.affinity_idle_s * 1000;
   const pinStore = createPinStore(db);
   const pins = c.routing.affinity === "on"
-    ? new PinBook({ clock, idleMs, store: pinStore })
+    ? new PinBook({ clock, idleMs, maxPins: c.routing.affinity_max_pins, store: pinStore })
     : undefined;
   pins?.restore(loadPins(db, clock() - idleMs));
   const scorer = scorerOptionsFromConfig(c);
