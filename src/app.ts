@@ -40,6 +40,7 @@ import { mountRuntimeRoute } from "./http/runtime_route.ts";
 import { mountDashboard } from "./dashboard/routes.ts";
 import { TaskBoard } from "./ops/tasks.ts";
 import { startRetention } from "./ops/retention_task.ts";
+import { watchDatabaseFile } from "./ops/db_file_watch.ts";
 import { LoopLagMonitor } from "./ops/loop_lag.ts";
 import { EGGPOOL_VERSION } from "./cli/version.ts";
 
@@ -48,6 +49,8 @@ import { EGGPOOL_VERSION } from "./cli/version.ts";
  * long (see `StatsRecorder`); `immediate` writes every one.
  */
 const PENDING_ROW_MIN_AGE_MS = 1_000;
+/** `write_mode = "balanced"` commits four times a second (docs/reliability.md). */
+const BALANCED_FLUSH_MS = 250;
 /** Stale-request finalizer cadence (09-decisions: every 60 s). */
 const STALE_SWEEP_INTERVAL_MS = 60_000;
 /** Margin past `upstream.read_timeout_s` before an open request counts as stale. */
@@ -111,7 +114,7 @@ function flushIntervalMs(config: ResolvedConfig): number {
     case "immediate":
       return 0;
     case "balanced":
-      return Math.min(config.metrics.flush_interval_s, 5) * 1000;
+      return BALANCED_FLUSH_MS;
     default:
       return config.metrics.flush_interval_s * 1000;
   }
@@ -257,9 +260,28 @@ export async function createApp(loaded: LoadedConfig, options: AppOptions = {}):
   Deno.unrefTimer(sweep);
 
   const stopRetention = startRetention({ config: c, db, tasks, clock, log });
+  const fileWatch = watchDatabaseFile({
+    db,
+    tasks,
+    intervalMs: c.maintenance.db_file_check_interval_s * 1000,
+    clock,
+    log,
+    resync: (fresh) => {
+      const again = syncConfigRows(fresh, rows.providers, rows.accounts, clock());
+      ids.clear();
+      for (const [name, id] of again) ids.set(name, id);
+    },
+  });
+  // Startup may wait out another process's lock; serving must not (issue #12):
+  // SQLite waits on the event loop, so writes now fail fast and are retried.
+  db.setBusyTimeout(c.maintenance.write_busy_timeout_ms);
 
   const readiness = (): Readiness => {
     if (!db.isOpen) return { ok: false, reason: "database not connected" };
+    const replaced = fileWatch.problem();
+    if (replaced !== undefined) return { ok: false, reason: replaced };
+    const writeProblem = recorder.writeProblem();
+    if (writeProblem !== undefined) return { ok: false, reason: writeProblem };
     if (accounts.length === 0) return { ok: false, reason: "no accounts configured" };
     if (!accounts.some((a) => a.enabled)) return { ok: false, reason: "no enabled accounts" };
     if (
@@ -361,6 +383,7 @@ export async function createApp(loaded: LoadedConfig, options: AppOptions = {}):
       clearInterval(sweep);
       clearInterval(pinTimer);
       stopRetention();
+      fileWatch.stop();
       try {
         flushPins();
       } catch (error) {

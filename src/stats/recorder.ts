@@ -179,6 +179,19 @@ export class StatsRecorder implements UsageSink {
     };
   }
 
+  /**
+   * Why stats are not reaching the database, while a run of failed writes
+   * lasts (issue #12 item 17: a full disk must not look healthy); undefined
+   * once a write succeeds.
+   */
+  writeProblem(): string | undefined {
+    const s = this.#stats;
+    if (s.failingSince === undefined) return undefined;
+    const buffered = this.#finished.length + this.#unwrittenStarts;
+    return `stats writes failing since ${new Date(s.failingSince).toISOString()} ` +
+      `(${buffered} records buffered, retrying): ${s.lastError ?? "unknown error"}`;
+  }
+
   #maybeFlushSoon(): void {
     // While writes fail, the retry timer flushes: never one attempt per request.
     if (this.#soon !== undefined || this.#closed || this.#retryTimer !== undefined) return;

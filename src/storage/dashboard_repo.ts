@@ -31,12 +31,12 @@ export interface ModelUsage extends UsageTotals {
   modelId: string;
 }
 
-const SUMS = `sum(r.request_count) AS requests,
-  sum(CASE WHEN r.status IN ('error', 'interrupted') THEN r.request_count ELSE 0 END) AS errors,
-  sum(r.input_tokens) AS fresh, sum(r.cache_read_tokens) AS cache_read,
-  sum(r.cache_write_tokens) AS cache_write, sum(r.output_tokens) AS output,
-  sum(r.reasoning_tokens) AS reasoning, sum(r.cost_microdollars) AS cost,
-  sum(r.latency_ms_sum) AS latency_sum, sum(r.latency_count) AS latency_count`;
+const SUMS = `total(r.request_count) AS requests,
+  total(CASE WHEN r.status IN ('error', 'interrupted') THEN r.request_count ELSE 0 END) AS errors,
+  total(r.input_tokens) AS fresh, total(r.cache_read_tokens) AS cache_read,
+  total(r.cache_write_tokens) AS cache_write, total(r.output_tokens) AS output,
+  total(r.reasoning_tokens) AS reasoning, total(r.cost_microdollars) AS cost,
+  total(r.latency_ms_sum) AS latency_sum, total(r.latency_count) AS latency_count`;
 
 /**
  * A bucket belongs to the period when it overlaps it: a request started after
@@ -53,7 +53,7 @@ const MODEL_USAGE = `SELECT r.model_id AS model, ${SUMS}
   GROUP BY r.model_id ORDER BY r.model_id`;
 
 function totals(row: Record<string, unknown>): UsageTotals {
-  // sum() over no rows is NULL: those become zeros.
+  // total() never overflows (it sums in floating point) and is 0.0 over no rows.
   const n = (v: unknown) => Number(v ?? 0);
   return {
     requests: n(row.requests),
@@ -97,10 +97,10 @@ export interface OverviewTotals extends UsageTotals {
 }
 
 const OVERVIEW_TOTALS = `SELECT ${SUMS},
-  sum(CASE WHEN r.status = 'completed' THEN r.request_count ELSE 0 END) AS completed,
-  sum(CASE WHEN r.streamed = 1 THEN r.request_count ELSE 0 END) AS streamed,
-  sum(CASE WHEN r.streamed = 1 THEN r.first_byte_ms_sum ELSE 0 END) AS ttft_sum,
-  sum(CASE WHEN r.streamed = 1 THEN r.first_byte_count ELSE 0 END) AS ttft_count
+  total(CASE WHEN r.status = 'completed' THEN r.request_count ELSE 0 END) AS completed,
+  total(CASE WHEN r.streamed = 1 THEN r.request_count ELSE 0 END) AS streamed,
+  total(CASE WHEN r.streamed = 1 THEN r.first_byte_ms_sum ELSE 0 END) AS ttft_sum,
+  total(CASE WHEN r.streamed = 1 THEN r.first_byte_count ELSE 0 END) AS ttft_count
   FROM usage_rollups r WHERE ${IN_PERIOD}`;
 
 /** Usage of every request started since `since` (ms); zeros when there is none. */
@@ -126,8 +126,8 @@ export interface RequestBucket {
 // Numbers are bound as REAL: the casts keep the division an integer floor.
 const REQUEST_BUCKETS =
   `SELECT (r.bucket_start / CAST(?1 AS INTEGER)) * CAST(?1 AS INTEGER) AS start,
-  sum(r.request_count) AS requests,
-  sum(CASE WHEN r.status IN ('error', 'interrupted') THEN r.request_count ELSE 0 END) AS errors
+  total(r.request_count) AS requests,
+  total(CASE WHEN r.status IN ('error', 'interrupted') THEN r.request_count ELSE 0 END) AS errors
   FROM usage_rollups r WHERE r.bucket_start + r.bucket_ms > ?2 GROUP BY 1 ORDER BY 1`;
 
 /** Requests and errors per `stepMs` since `since`, only for steps that have rollups. */
@@ -149,7 +149,7 @@ export interface PendingSummary {
 
 // The literal status lets SQLite use the partial index idx_requests_pending.
 const PENDING = `SELECT count(*) AS n, min(started_at) AS oldest,
-  sum(CASE WHEN started_at < ? THEN 1 ELSE 0 END) AS stale
+  total(CASE WHEN started_at < ? THEN 1 ELSE 0 END) AS stale
   FROM requests WHERE status = 'pending'`;
 
 /** Pending requests; `staleBefore` (ms) marks the ones started before it as stale. */

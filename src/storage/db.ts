@@ -78,7 +78,7 @@ export function openDatabase(options: OpenDatabaseOptions): Db {
     raw.close();
     throw error;
   }
-  return new Db(raw, { path: options.path, readOnly });
+  return new Db(raw, { path: options.path, readOnly, options });
 }
 
 function applyPragmas(raw: DatabaseSync, options: OpenDatabaseOptions, skipJournal: boolean) {
@@ -121,17 +121,70 @@ function isMemoryPath(path: string): boolean {
  * group writes with `transaction()`; `raw` is there for the backup API and tests.
  */
 export class Db {
-  readonly raw: DatabaseSync;
+  #raw: DatabaseSync;
   readonly path: string;
   readonly readOnly: boolean;
+  readonly #openOptions?: OpenDatabaseOptions;
   #statements = new Map<string, StatementSync>();
   #depth = 0;
   #savepoints = 0;
+  #identity: FileIdentity | undefined;
 
-  constructor(raw: DatabaseSync, options: { path: string; readOnly: boolean }) {
-    this.raw = raw;
+  constructor(
+    raw: DatabaseSync,
+    options: { path: string; readOnly: boolean; options?: OpenDatabaseOptions },
+  ) {
+    this.#raw = raw;
     this.path = options.path;
     this.readOnly = options.readOnly;
+    this.#openOptions = options.options;
+    this.#identity = fileIdentity(this.path);
+  }
+
+  /** The underlying connection (replaced by {@linkcode Db.reopen}). */
+  get raw(): DatabaseSync {
+    return this.#raw;
+  }
+
+  /**
+   * How long a write waits for another process's lock. The server lowers it
+   * once started: SQLite waits synchronously, so a long wait freezes every
+   * request on the event loop (issue #12 item 3); failed writes retry later.
+   */
+  setBusyTimeout(ms: number): void {
+    requireNonNegativeInteger("busyTimeoutMs", ms);
+    this.#raw.exec(`PRAGMA busy_timeout = ${ms}`);
+  }
+
+  /**
+   * Whether the file at `path` is no longer the one this connection has open
+   * (deleted, or replaced by another file). SQLite keeps writing to the
+   * unlinked file, so without this check history would vanish at the next
+   * restart (issue #12 item 6). Always false for `:memory:`.
+   */
+  isFileReplaced(): boolean {
+    if (this.#identity === undefined) return false;
+    const now = fileIdentity(this.path);
+    return now === undefined || now.dev !== this.#identity.dev || now.ino !== this.#identity.ino;
+  }
+
+  /**
+   * Closes the connection and opens `path` again with the same pragmas, so
+   * every holder of this `Db` writes to the file now at that path. The caller
+   * migrates it. Not allowed inside a transaction.
+   */
+  reopen(): void {
+    if (this.#depth > 0) throw new Error("Cannot reopen the database inside a transaction");
+    if (this.#openOptions === undefined) {
+      throw new Error("Cannot reopen the database: it was not opened by openDatabase()");
+    }
+    const next = openDatabase(this.#openOptions);
+    const busy = Number(this.#pragmaValue("busy_timeout"));
+    this.#statements.clear();
+    if (this.#raw.isOpen) this.#raw.close();
+    this.#raw = next.#raw;
+    this.#identity = next.#identity;
+    if (Number.isSafeInteger(busy)) this.setBusyTimeout(busy);
   }
 
   /** Whether the connection is still open. */
@@ -285,6 +338,23 @@ export class Db {
   #pragmaValue(name: string): unknown {
     const row = this.raw.prepare(`PRAGMA ${name}`).get();
     return row === undefined ? undefined : Object.values(row)[0];
+  }
+}
+
+/** A file's device and inode numbers, or undefined when it is missing (or in memory). */
+interface FileIdentity {
+  dev: number;
+  ino: number | null;
+}
+
+function fileIdentity(path: string): FileIdentity | undefined {
+  if (isMemoryPath(path)) return undefined;
+  try {
+    const info = Deno.statSync(path);
+    return { dev: info.dev, ino: info.ino };
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return undefined;
+    throw error;
   }
 }
 

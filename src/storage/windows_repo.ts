@@ -16,16 +16,18 @@ export interface WindowUsageRow {
 }
 
 /**
- * Usage per (account, bucket) since `sinceMs`, oldest first. Each finalized
+ * Usage per (account, bucket) since `sinceMs`, oldest first. Sums use
+ * `total()`, which adds in floating point: counters a buggy upstream pushed
+ * near 2^53 before issue #12 can no longer make this throw and stop startup. Each finalized
  * request is in exactly one rollup row (one bucket width), so rows of
  * different widths add up without double counting.
  */
 export function loadWindowUsage(db: Db, sinceMs: number): WindowUsageRow[] {
   const rows = db.stmt(
     `SELECT a.name AS account_name, r.bucket_start AS at,
-       sum(r.request_count) AS requests,
-       sum(r.input_tokens + r.output_tokens + r.cache_read_tokens + r.cache_write_tokens) AS tokens,
-       sum(r.cost_microdollars) AS cost
+       total(r.request_count) AS requests,
+       total(r.input_tokens + r.output_tokens + r.cache_read_tokens + r.cache_write_tokens) AS tokens,
+       total(r.cost_microdollars) AS cost
      FROM usage_rollups r JOIN accounts a ON a.id = r.account_id
      WHERE r.bucket_start >= ? AND r.account_id <> 0 AND r.status <> 'pending'
      GROUP BY a.name, r.bucket_start
