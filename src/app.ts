@@ -31,6 +31,7 @@ import { StatsRecorder } from "./stats/recorder.ts";
 import { createProxy } from "./proxy/handler.ts";
 import type { Price } from "./proxy/cost.ts";
 import { fetchModelList } from "./proxy/models_fetch.ts";
+import { CredentialProbe, scheduleReprobe } from "./proxy/credential_probe.ts";
 import { buildAccounts, configRows } from "./proxy/runtime_accounts.ts";
 import { Deadlines } from "./proxy/deadlines.ts";
 import { createKeyChecker } from "./http/auth.ts";
@@ -208,7 +209,16 @@ export async function createApp(loaded: LoadedConfig, options: AppOptions = {}):
   const cacheTally = new CacheTally();
   const shutdown = new AbortController();
   const deadlines = new Deadlines();
+  // A 401 parks an account only when its key also fails the models endpoint (issue #12).
+  const credentials = new CredentialProbe({
+    endpoint: (id) => c.providers[id]?.models_endpoint,
+    fetchList: fetchModelList,
+    clock,
+  });
+  const reprobeMs = c.upstream.credential_reprobe_s * 1000;
+  const stopReprobe = reprobeMs > 0 ? scheduleReprobe(credentials, pool, reprobeMs, log) : () => {};
   const proxy = createProxy({
+    credentials,
     deadlines,
     catalog,
     pool,
@@ -390,6 +400,7 @@ export async function createApp(loaded: LoadedConfig, options: AppOptions = {}):
         log(`Pin write-behind failed: ${error instanceof Error ? error.message : String(error)}`);
       }
       void refresher.stop();
+      stopReprobe();
       lag.stop();
       shutdown.abort();
       deadlines.close();

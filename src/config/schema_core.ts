@@ -43,6 +43,9 @@ export const UpstreamSchema = z.object({
   // Not in the Python spec (issue #12): a non-streamed upstream body, or a
   // stream's held head, larger than this is refused with a 502, not buffered.
   max_response_body_bytes: num({ int: true, gt: 0 }).default(67_108_864),
+  // Not in the Python spec (issue #12): how often accounts parked after a
+  // failed credential probe are probed again; 0 = never (until a restart).
+  credential_reprobe_s: num({ min: 0 }).default(300),
 });
 
 export const DatabaseSchema = z.object({

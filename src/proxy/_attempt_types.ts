@@ -7,6 +7,7 @@ import type { UsageSink } from "../stats/types.ts";
 import type { Failure } from "../routing/classify.ts";
 import type { Price } from "./cost.ts";
 import type { Deadlines } from "./deadlines.ts";
+import type { CredentialProbe } from "./credential_probe.ts";
 
 /** Bytes backed by a plain ArrayBuffer, as fetch and Response bodies want them. */
 export type Bytes = Uint8Array<ArrayBuffer>;
@@ -34,6 +35,8 @@ export interface ProxyDeps {
    * stream head held before its first content frame, kept in memory.
    */
   maxResponseBodyBytes: number;
+  /** Checks a key after a 401 before the account is parked; absent = park at once. */
+  credentials?: CredentialProbe;
 }
 
 /** A failed attempt that another account may retry. */

@@ -15,7 +15,13 @@ import { newRequestId } from "../core/ids.ts";
 import type { HeaderReader } from "../core/headers.ts";
 import type { PriorFailure } from "../accounts/affinity.ts";
 import { sessionKeyOf } from "../routing/session_key.ts";
-import { classifyResponse, classifyTransport, failureSignature } from "../routing/classify.ts";
+import {
+  classifyResponse,
+  classifyTransport,
+  failureSignature,
+  MODEL_UNAVAILABLE_COOLDOWN_MS,
+} from "../routing/classify.ts";
+import type { CredentialProbe } from "./credential_probe.ts";
 import { readBoundedBody } from "./body.ts";
 import { errorResponse, invalidRequest } from "./envelope.ts";
 import { RequestRun } from "./run.ts";
@@ -309,6 +315,26 @@ async function proxyRequest(
   return exhausted(run, last, intake.modelId);
 }
 
+/**
+ * A 401 parks the account only when its key also fails the models endpoint
+ * (issue #12). When the key works there, the refusal is about this request's
+ * model: that model rests on this account, the account keeps serving others.
+ */
+async function confirmAuthFailure(
+  probe: CredentialProbe,
+  account: AccountRuntime,
+  failure: Failure,
+): Promise<Failure> {
+  if (await probe.check(account) !== "valid") return failure;
+  return {
+    class: "model_unavailable",
+    retryable: true,
+    cooldownMs: MODEL_UNAVAILABLE_COOLDOWN_MS,
+    statusCode: failure.statusCode,
+    errorClass: "upstream_model_denied",
+  };
+}
+
 function applyDeferred(deps: ProxyDeps, d: DeferredFailure): void {
   applyFailure(deps, d.account, d.modelId, d.failure);
 }
@@ -519,10 +545,17 @@ async function attempt(
     if (cause === "client") return clientGone(run, release, detach, recordAttempt);
     if (cause === "shutdown") throw shuttingDown(release, detach);
     const parsed = parseJson(bytes);
-    const failure = classifyResponse(res.status, res.headers, parsed, {
+    let failure = classifyResponse(res.status, res.headers, parsed, {
       now: deps.clock(),
       quotaCooldownMs: deps.quotaCooldownMs,
     });
+    if (failure.class === "auth_failed" && deps.credentials !== undefined) {
+      failure = await confirmAuthFailure(deps.credentials, account, failure);
+      // The probe awaited: the client or the server may have gone meanwhile.
+      const why = cause as AbortCause | undefined;
+      if (why === "client") return clientGone(run, release, detach, recordAttempt);
+      if (why === "shutdown") throw shuttingDown(release, detach);
+    }
     const message = `Provider '${account.provider.id}' answered HTTP ${res.status}`;
     if (failure.retryable) {
       const failed = fail(failure, message, failureSignature(failure, parsed));
