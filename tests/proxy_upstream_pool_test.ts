@@ -125,3 +125,22 @@ Deno.test("check-config rejects connect_timeout_s and write_timeout_s and accept
   );
   assert.equal(ok.code, 0, ok.stdout + ok.stderr);
 });
+
+Deno.test("keepalive_timeout_s = 0 opens a new connection per call; the default reuses one", async () => {
+  await using tmp = await withTmpDir();
+  await using mock = await startMockUpstream();
+  const toml = providerToml(mock.url, "keepalive_timeout_s = 0", 1) +
+    providerToml(mock.url, "", 1).replaceAll("slow", "warm");
+  await using pool = await startEggPool({ dir: tmp.path, toml });
+  const portsOf = async (model: string) => {
+    mock.reset();
+    for (let i = 0; i < 3; i++) {
+      const res = await postChat(pool, { model, messages: [{ role: "user", content: `${i}` }] });
+      assert.equal(res.status, 200);
+      await res.text();
+    }
+    return new Set(mock.requests.map((r) => r.remotePort));
+  };
+  assert.equal((await portsOf("mock-small/slow")).size, 3, "no idle connection kept");
+  assert.equal((await portsOf("mock-small/warm")).size, 1, "one connection reused");
+});

@@ -160,6 +160,8 @@ export interface RecordedRequest {
   readonly key: string | undefined;
   /** `Date.now()` on arrival. */
   readonly receivedAt: number;
+  /** The client's TCP port: requests that share it came over one kept-alive connection. */
+  readonly remotePort?: number;
   /** Parsed JSON body; the raw text when it is not JSON; undefined when empty. */
   body: unknown;
   /** Raw body length in UTF-16 code units. */

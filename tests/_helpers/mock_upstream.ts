@@ -94,7 +94,7 @@ export function startMockUpstream(options: MockOptions = {}): Promise<MockUpstre
         headers: { "content-type": JSON_TYPE },
       });
     },
-  }, (request) => handle(state, request));
+  }, (request, info) => handle(state, request, (info.remoteAddr as Deno.NetAddr).port));
   const port = server.addr.port;
   const origin = `http://127.0.0.1:${port}`;
   let closing: Promise<void> | undefined;
@@ -170,7 +170,7 @@ function parseBody(text: string): unknown {
 }
 
 /** Creates the record (pushed at once, so order is arrival order) and its settle function. */
-function recordArrival(state: MockState, request: Request, url: URL) {
+function recordArrival(state: MockState, request: Request, url: URL, remotePort?: number) {
   const { promise, resolve } = Promise.withResolvers<MockOutcome>();
   const record: RecordedRequest = {
     seq: state.options.record === false ? -1 : state.requests.length,
@@ -181,6 +181,7 @@ function recordArrival(state: MockState, request: Request, url: URL) {
     headers: Object.fromEntries(request.headers),
     key: keyOf(request.headers),
     receivedAt: Date.now(),
+    remotePort,
     body: undefined,
     bodyChars: 0,
     model: undefined,
@@ -214,9 +215,9 @@ async function readBody(record: RecordedRequest, request: Request): Promise<bool
   return true;
 }
 
-async function handle(state: MockState, request: Request): Promise<Response> {
+async function handle(state: MockState, request: Request, remotePort?: number): Promise<Response> {
   const url = new URL(request.url);
-  const { record, settle } = recordArrival(state, request, url);
+  const { record, settle } = recordArrival(state, request, url, remotePort);
   state.active = (state.active ?? 0) + 1;
   state.peakActive = Math.max(state.peakActive ?? 0, state.active);
   void record.done.then(() => state.active!--);
