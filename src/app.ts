@@ -226,6 +226,7 @@ export async function createApp(loaded: LoadedConfig, options: AppOptions = {}):
     clock,
     price: priceBook(c),
     maxBodyBytes: c.server.max_request_body_bytes,
+    bodyTimeoutMs: c.server.body_timeout_s * 1000,
     maxResponseBodyBytes: c.upstream.max_response_body_bytes,
     maxAttempts: 1 + c.routing.max_retries_before_stream,
     quotaCooldownMs: c.routing.quota_exhausted_cooldown_seconds * 1000,

@@ -14,7 +14,14 @@ export const DEFAULT_PORT = 11300;
 export const LEGACY_BASE_URL = "https://opencode.ai/zen/go/v1";
 
 export const ServerSchema = z.object({
-  host: text().default("127.0.0.1"),
+  // A stray space passes a TOML string but fails at listen with an obscure
+  // error (issue #12), so check-config says it.
+  host: text()
+    .refine(
+      (v) => !/\s/.test(v),
+      "must be a bare host name or address, without spaces (check for a stray space inside the quotes)",
+    )
+    .default("127.0.0.1"),
   port: num({ int: true, min: 1, max: 65535 }).default(DEFAULT_PORT),
   api_key: z.string().optional(),
   api_key_env: envName().default("SERVER_API_KEY"),
@@ -27,6 +34,16 @@ export const ServerSchema = z.object({
   // may run on after SIGTERM/SIGINT before they are ended with an error event.
   // The systemd unit's TimeoutStopSec is derived from it, so keep it bounded.
   shutdown_grace_s: num({ min: 0, max: 600 }).default(10),
+  // Not in the Python spec (issue #12): the client connection edge
+  // (src/http/conn_guard.ts). A new connection must deliver a request head in
+  // header_timeout_s; a request body must arrive within body_timeout_s (408
+  // otherwise); a keep-alive connection idle for idle_timeout_s is closed.
+  header_timeout_s: num({ gt: 0, max: 3600 }).default(15),
+  body_timeout_s: num({ gt: 0, max: 3600 }).default(60),
+  idle_timeout_s: num({ gt: 0, max: 86_400 }).default(60),
+  // Open client connections past this are answered 503 and closed. Unset:
+  // derived from the open-file limit (src/ops/rlimit.ts), at most 4096.
+  max_connections: num({ int: true, min: 1, max: 1_000_000 }).optional(),
 });
 
 export const UpstreamSchema = z.object({

@@ -6,6 +6,8 @@
 import type { LoadedConfig } from "../config/types.ts";
 import { createApp } from "../app.ts";
 import type { App, AppOptions } from "../app.ts";
+import { type GuardedServer, serveGuarded } from "./conn_guard.ts";
+import { defaultMaxConnections, raiseFileLimit } from "../ops/rlimit.ts";
 
 /**
  * After the grace, how long the server waits for connections to take the
@@ -67,11 +69,23 @@ export async function runServer(
   const app = await createApp(loaded, { ...options, log });
   const c = loaded.config.server;
   const signals = options.stop ? undefined : stopSignals();
-  let server: Deno.HttpServer<Deno.NetAddr>;
+  let server: GuardedServer;
   try {
-    server = Deno.serve({
+    const fd = raiseFileLimit();
+    const maxConnections = c.max_connections ?? defaultMaxConnections(fd.after);
+    if (fd.after && fd.after.soft < maxConnections * 2) {
+      log(
+        `[server].max_connections = ${maxConnections} needs about ${maxConnections * 2} file ` +
+          `descriptors but the open-file limit is ${fd.after.soft}: raise LimitNOFILE or lower the cap`,
+      );
+    }
+    server = serveGuarded({
       hostname: c.host,
       port: options.port ?? c.port,
+      headerTimeoutMs: c.header_timeout_s * 1000,
+      idleTimeoutMs: c.idle_timeout_s * 1000,
+      maxConnections,
+      log,
       onListen: (addr) => {
         log(`Listening on http://${addr.hostname}:${addr.port} (pid ${Deno.pid})`);
         options.onListen?.(addr, app);
@@ -83,7 +97,8 @@ export async function runServer(
           headers: { "content-type": "application/json" },
         });
       },
-    }, (req, info) => app.handler(req, info.remoteAddr.hostname));
+      handler: app.handler,
+    });
   } catch (error) {
     signals?.dispose();
     app.close();

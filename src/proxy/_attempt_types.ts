@@ -20,6 +20,8 @@ export interface ProxyDeps {
   clock: () => number;
   price(providerId: string, modelId: string): Price | undefined;
   maxBodyBytes: number;
+  /** `[server].body_timeout_s` in ms: a body slower than this gets a 408. */
+  bodyTimeoutMs?: number;
   /** 1 + `[routing].max_retries_before_stream`. */
   maxAttempts: number;
   quotaCooldownMs: number;

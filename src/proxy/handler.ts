@@ -22,7 +22,7 @@ import {
   MODEL_UNAVAILABLE_COOLDOWN_MS,
 } from "../routing/classify.ts";
 import type { CredentialProbe } from "./credential_probe.ts";
-import { readBoundedBody } from "./body.ts";
+import { CLIENT_CLOSED_STATUS, readBoundedBody } from "./body.ts";
 import { errorResponse, invalidRequest } from "./envelope.ts";
 import { RequestRun } from "./run.ts";
 import type {
@@ -94,10 +94,15 @@ export function createProxy(deps: ProxyDeps): Proxy {
           ? error
           : new ProxyError("internal", "Internal proxy error", { status: 500, cause: error });
         if (!(error instanceof ProxyError)) deps.log(`Internal error: ${describe(error)}`);
+        const gone = err.status === CLIENT_CLOSED_STATUS; // the client cut its own upload
         run.finish({
-          status: err.status < 500 ? "client_error" : "error",
+          status: gone ? "cancelled" : err.status < 500 ? "client_error" : "error",
           statusCode: err.status,
-          errorClass: err.status < 500 ? "local_validation" : "local_error",
+          errorClass: gone
+            ? "client_disconnected"
+            : err.status < 500
+            ? "local_validation"
+            : "local_error",
           errorMessage: err.message,
         });
         return errorResponse(protocol, err, {
@@ -129,7 +134,13 @@ async function readIntake(
   headers: HeaderReader,
 ): Promise<Intake> {
   const protocol = run.start.clientProtocol;
-  const bytes = await readBoundedBody(req, deps.maxBodyBytes, headers);
+  const bytes = await readBoundedBody(
+    req,
+    deps.maxBodyBytes,
+    headers,
+    deps.deadlines,
+    deps.bodyTimeoutMs,
+  );
   run.start.bytesIn = bytes.byteLength;
   const body = parseJson(bytes); // undefined only when it is not JSON
   if (body === undefined) {
