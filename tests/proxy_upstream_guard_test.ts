@@ -64,7 +64,9 @@ Deno.test("a malformed messages field is a 400 in the client's envelope, before 
   assert.equal(completions(mock).length, 0, "no upstream call for a malformed request");
   const rows = pool.query(`SELECT status, status_code FROM requests`);
   assert.equal(rows.length, cases.length);
-  for (const row of rows) assert.deepEqual({ ...row }, { status: "client_error", status_code: 400 });
+  for (const row of rows) {
+    assert.deepEqual({ ...row }, { status: "client_error", status_code: 400 });
+  }
 });
 
 Deno.test("a request every account answers with the same 500 stops after two accounts and rests none", async () => {
