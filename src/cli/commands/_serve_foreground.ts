@@ -18,6 +18,7 @@ export async function serveForeground(ctx: CliContext, flags: { asRoot?: boolean
   warnWithoutAccounts(ctx, loaded);
   const { host, port } = loaded.config.server;
   const log = serverLog(ctx);
+  checkListen(host, port);
   const claim = await claimPidFile(ctx.env, { host, port });
   for (const path of claim.staleCleared) log(`Removed stale PID file ${path}`);
   try {
@@ -30,6 +31,42 @@ export async function serveForeground(ctx: CliContext, flags: { asRoot?: boolean
   } finally {
     claim.release();
   }
+}
+
+/**
+ * Binds the address once and lets go before anything else starts, so a port
+ * the server can never use fails in one line that says why, before the
+ * database is opened or a PID file written.
+ */
+function checkListen(host: string, port: number): void {
+  let listener: Deno.Listener;
+  try {
+    listener = Deno.listen({ hostname: host, port });
+  } catch (error) {
+    throw listenProblem(error, host, port);
+  }
+  listener.close();
+}
+
+/** The operator's one line for an address the server cannot listen on. */
+export function listenProblem(error: unknown, host: string, port: number): CliError {
+  const where = `cannot listen on ${host}:${port}`;
+  if (error instanceof Deno.errors.PermissionDenied && port < 1024) {
+    return new CliError(
+      `${where}: ports below 1024 need root or CAP_NET_BIND_SERVICE; ` +
+        "set [server] port to 1024 or above (the default is 11300)",
+    );
+  }
+  if (error instanceof Deno.errors.AddrInUse) {
+    return new CliError(`${where}: the address is already in use`);
+  }
+  if (error instanceof Deno.errors.AddrNotAvailable) {
+    return new CliError(
+      `${where}: this machine has no address ${host}; set [server] host to 127.0.0.1, 0.0.0.0 ` +
+        "or one of its own addresses",
+    );
+  }
+  return new CliError(`${where}: ${error instanceof Error ? error.message : error}`);
 }
 
 /** Server log lines on stderr; timestamped when stderr is a file (daemon, systemd without a TTY). */

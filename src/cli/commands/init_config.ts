@@ -139,7 +139,16 @@ function minimalEnv(localKey: string): string {
 }
 
 async function writePrivate(path: string, text: string, force: boolean): Promise<void> {
-  await Deno.mkdir(dirName(path), { recursive: true, mode: 0o700 });
+  try {
+    await Deno.mkdir(dirName(path), { recursive: true, mode: 0o700 });
+  } catch (error) {
+    const why = error instanceof Deno.errors.PermissionDenied
+      ? "permission denied"
+      : error instanceof Error
+      ? error.message
+      : String(error);
+    throw new CliError(`cannot create the folder ${dirName(path)} for the config: ${why}`);
+  }
   try {
     await Deno.writeTextFile(path, text, { mode: 0o600, createNew: !force });
   } catch (error) {
