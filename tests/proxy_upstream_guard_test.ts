@@ -88,7 +88,7 @@ Deno.test("a request every account answers with the same 500 stops after two acc
   assert.equal(completions(mock).length, 6, "two accounts tried per request, no more");
   assert.deepEqual(backoffRows(pool), []);
   const row = lastRequest(pool);
-  assert.equal(row.status, "client_error");
+  assert.equal(row.status, "error");
   assert.equal(row.error_class, "upstream_rejected_request");
 
   // The pool still serves good requests on every account (distinct conversations, so no pinning).

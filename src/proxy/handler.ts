@@ -361,12 +361,16 @@ function lastReply(run: RequestRun, last: AttemptFailure, reply: UpstreamReply):
   return respond(run, reply.status, reply.headers, reply.bytes);
 }
 
-/** The same request failed the same way on two accounts: its answer goes back, no account rests. */
+/**
+ * The same request failed the same way on two accounts: its answer goes back,
+ * no account rests. Still an error in the stats: a provider-wide outage looks
+ * the same from here, and the client did get a failure.
+ */
 function rejectedRequest(run: RequestRun, last: AttemptFailure): Response {
   const reply = last.reply!;
   run.facts.bytesOut = reply.bytes.byteLength;
   run.finish({
-    status: "client_error",
+    status: "error",
     statusCode: reply.status,
     errorClass: "upstream_rejected_request",
     errorMessage: `${last.message} on two accounts alike: the request itself is the likely cause`,
