@@ -8,6 +8,9 @@
 import { CliError } from "../../core/errors.ts";
 import { runServer } from "../../http/serve.ts";
 import { checkRoot, claimPidFile } from "../../ops/guard.ts";
+import { serverOrigin } from "../../ops/health.ts";
+import { resolveServerApiKey } from "../../config/credentials.ts";
+import type { LoadedConfig } from "../../config/types.ts";
 import type { CliContext } from "../context.ts";
 import { loadValidConfig, warnWithoutAccounts } from "./_lifecycle.ts";
 
@@ -18,11 +21,17 @@ export async function serveForeground(ctx: CliContext, flags: { asRoot?: boolean
   warnWithoutAccounts(ctx, loaded);
   const { host, port } = loaded.config.server;
   const log = serverLog(ctx);
-  checkListen(host, port);
+  // The guard first: a server of ours on the port is "already running", not "address in use".
   const claim = await claimPidFile(ctx.env, { host, port });
   for (const path of claim.staleCleared) log(`Removed stale PID file ${path}`);
   try {
-    await runServer(loaded, { log });
+    checkListen(host, port);
+    await runServer(loaded, {
+      log,
+      onListen: (addr, app) => {
+        for (const line of readyLines(loaded, addr.port, app.catalog.size)) log(line);
+      },
+    });
   } catch (error) {
     if (error instanceof Deno.errors.AddrInUse) {
       throw new CliError(`Cannot listen on ${host}:${port}: the address is already in use`);
@@ -31,6 +40,29 @@ export async function serveForeground(ctx: CliContext, flags: { asRoot?: boolean
   } finally {
     claim.release();
   }
+}
+
+/**
+ * What an operator wants to see once the server listens: what is ready, where
+ * the dashboard is, and whether the API is open to every local program.
+ */
+export function readyLines(loaded: LoadedConfig, port: number, models: number): string[] {
+  const { config } = loaded;
+  const providers = Object.values(config.providers);
+  const accounts = providers.reduce((n, p) => n + p.accounts.filter((a) => a.enabled).length, 0);
+  const plural = (n: number, what: string) => `${n} ${what}${n === 1 ? "" : "s"}`;
+  const lines = [
+    `Ready: ${plural(providers.length, "provider")}, ${plural(accounts, "account")}, ` +
+    `${plural(models, "model")}` +
+    (config.dashboard.enabled ? `; dashboard ${serverOrigin(config.server.host, port)}/` : ""),
+  ];
+  if (resolveServerApiKey(loaded) === undefined) {
+    lines.push(
+      "No local API key is set: every program on this machine can use the API. " +
+        "Set one with [server] api_key_env and the variable in the .env beside the config.",
+    );
+  }
+  return lines;
 }
 
 /**
