@@ -72,12 +72,15 @@ export interface RecorderStats {
   duplicateFinishes: number;
   droppedRecords: number;
   /** Records the database refused on their own, set aside as `stats_record_rejected` events. */
-  rejectedRecords: number;
+  rejectedRecords?: number;
   /** Start of the current run of failed writes; undefined while writes succeed. */
   failingSince?: number;
   /** Most records buffered during the current run of failures. */
-  peakBuffered: number;
+  peakBuffered?: number;
 }
+
+/** The recorder's own counters: every figure present. */
+type Counters = RecorderStats & { rejectedRecords: number; peakBuffered: number };
 
 interface OpenRequest {
   start: RequestStart;
@@ -119,7 +122,7 @@ export class StatsRecorder implements UsageSink {
   #timer?: ReturnType<typeof setInterval>;
   #soon?: ReturnType<typeof setTimeout>;
   #closed = false;
-  readonly #stats: RecorderStats = {
+  readonly #stats: Counters = {
     pendingWrites: 0,
     inFlight: 0,
     writeFailures: 0,
