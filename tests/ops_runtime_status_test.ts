@@ -50,6 +50,7 @@ Deno.test("runtime-status summarises a live server, --json prints the raw object
   assert.deepEqual(snap.backgroundTasks.map((t: { name: string }) => t.name), [
     "stale_finalizer",
     "retention_cleanup",
+    "database_file_check",
     "stats_writer",
   ]);
   assert.ok(snap.database.dbBytes > 0, "the migrated database has a size");
