@@ -172,18 +172,36 @@ export async function createApp(loaded: LoadedConfig, options: AppOptions = {}):
     log,
     unrefTimer: Deno.unrefTimer,
   });
-  const { stale } = await refresher.startup();
+  const { stale, summary } = await refresher.startup();
+  // Each failed fetch is named with its cause, so a wrong key or a dead host
+  // shows in the first lines of the log instead of as a later "not found".
+  for (const p of summary?.providers ?? []) {
+    for (const error of p.errors) {
+      log(`warning: cannot fetch the model list of provider '${p.providerId}': ${error}`);
+    }
+  }
   if (stale.length > 0) {
-    const what = `the model catalog of ${
-      stale.join(", ")
-    } is older than ${c.models.stale_after_s} s`;
+    const saved = stale.filter((id) => refresher.hasSavedList(id));
+    const never = stale.filter((id) => !refresher.hasSavedList(id));
+    const whats = [
+      ...(saved.length > 0
+        ? [`the model catalog of ${saved.join(", ")} is older than ${c.models.stale_after_s} s`]
+        : []),
+      ...(never.length > 0 ? [`no model list of ${never.join(", ")} was ever fetched`] : []),
+    ];
     if (!c.models.allow_stale_catalog) {
       recorder.close();
       for (const a of accounts) a.client?.close();
       db.close();
-      throw new Error(`Cannot start: ${what} and allow_stale_catalog is false`);
+      throw new Error(`Cannot start: ${whats.join(" and ")}, and allow_stale_catalog is false`);
     }
-    log(`warning: ${what}; serving the last saved list`);
+    if (saved.length > 0) log(`warning: ${whats[0]}; serving the last saved list`);
+    if (never.length > 0) {
+      log(
+        `warning: no model list of ${never.join(", ")} was ever fetched; ` +
+          "only their configured static models are served until a refresh succeeds",
+      );
+    }
   }
   refresher.start();
   // Prompt-cache affinity (issue #5): pins restored from the last run.
@@ -300,7 +318,10 @@ export async function createApp(loaded: LoadedConfig, options: AppOptions = {}):
     ) {
       return { ok: false, reason: "no loaded credentials" };
     }
-    if (catalog.size === 0) return { ok: false, reason: "no usable model catalog" };
+    if (catalog.size === 0) {
+      const why = catalog.providerProblems().map((p) => p.reason).join("; ");
+      return { ok: false, reason: `no usable model catalog${why === "" ? "" : `: ${why}`}` };
+    }
     return { ok: true };
   };
   const startedAt = clock();
@@ -340,6 +361,7 @@ export async function createApp(loaded: LoadedConfig, options: AppOptions = {}):
           moves: pins?.movesFrom(name) ?? {},
           cacheShare: cacheTally.share(name),
         }),
+        catalog: (name) => refresher.accountState(name),
       });
       mountSessionsRoute(app, { keys, pins, clock });
       // `[dashboard] enabled = false` drops the dashboard and its stats views; the

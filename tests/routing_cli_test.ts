@@ -93,7 +93,10 @@ Deno.test("eggpool models refresh fails when every models endpoint fails", async
     env: { ...isolatedEnv(tmp.path), MOCK_KEY: "sk-env-key-000000" },
   });
   assert.equal(r.code, 1);
-  assert.match(r.stdout, /mock: 0 models \(failed: mock-inline: HTTP 401; mock-env: HTTP 401\)/);
+  assert.match(
+    r.stdout,
+    /mock: 0 models \(failed: mock-inline: HTTP 401, the provider rejected the key; mock-env: HTTP 401, the provider rejected the key\)/,
+  );
   assert.match(r.stderr, /every provider's models endpoint failed/);
 });
 

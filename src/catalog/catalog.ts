@@ -48,6 +48,19 @@ export interface ModelRef {
   providerId?: string;
 }
 
+/** Why a provider's model list is missing, and the model ids it is expected to serve. */
+interface ProviderProblem {
+  reason: string;
+  /** Ids the config names for this provider (overrides): a request for one is the provider's outage, not a typo. */
+  expected: ReadonlySet<string>;
+}
+
+/** A provider that would serve a requested model were its list loaded. */
+export interface UnavailableProvider {
+  providerId: string;
+  reason: string;
+}
+
 /** The catalog with fast lookups by model id. */
 export class ModelCatalog {
   #byModel = new Map<string, ModelEntry[]>();
@@ -55,6 +68,7 @@ export class ModelCatalog {
   /** Provider id → static model ids (always routable). */
   #static = new Map<string, Set<string>>();
   readonly #support = new Map<string, AccountSupport>();
+  readonly #problems = new Map<string, ProviderProblem>();
   readonly #providerIds: ReadonlySet<string>;
   readonly #freshnessMs?: number;
 
@@ -152,6 +166,35 @@ export class ModelCatalog {
   /** Every entry, grouped by nothing: for `/v1/models`. */
   all(): ModelEntry[] {
     return [...this.#byProvider.values()].flat();
+  }
+
+  /**
+   * Records (or, with `undefined`, clears) why a provider's model list could
+   * not be fetched. `expected` are the ids the config names for it, so a
+   * request for one of them can be answered with the outage instead of a 404.
+   */
+  setProviderProblem(
+    providerId: string,
+    reason: string | undefined,
+    expected: Iterable<string> = [],
+  ): void {
+    if (reason === undefined) this.#problems.delete(providerId);
+    else this.#problems.set(providerId, { reason, expected: new Set(expected) });
+  }
+
+  /** Every provider whose list could not be fetched, with the reason. */
+  providerProblems(): UnavailableProvider[] {
+    return [...this.#problems].map(([providerId, p]) => ({ providerId, reason: p.reason }));
+  }
+
+  /** Providers with a failed list that the config says serve the requested model. */
+  unavailable(ref: ModelRef): UnavailableProvider[] {
+    const out: UnavailableProvider[] = [];
+    for (const [providerId, p] of this.#problems) {
+      if (ref.providerId !== undefined && ref.providerId !== providerId) continue;
+      if (p.expected.has(ref.modelId)) out.push({ providerId, reason: p.reason });
+    }
+    return out;
   }
 
   /** Number of distinct models known. */

@@ -159,6 +159,14 @@ export class CatalogRefresher {
     return out;
   }
 
+  /** Whether any account of the provider ever fetched a list (now or in a saved run). */
+  hasSavedList(providerId: string): boolean {
+    for (const st of this.#state.values()) {
+      if (st.providerId === providerId && st.lastSuccessAt !== undefined) return true;
+    }
+    return false;
+  }
+
   #usable(a: AccountRuntime): boolean {
     return a.enabled && hasCredentials(a);
   }
@@ -261,6 +269,12 @@ export class CatalogRefresher {
       pings,
     });
     const outcome = failures === 0 ? "ok" : failures === fetched.length ? "failed" : "partial";
+    // Only a provider none of whose accounts answered is down; one good account serves the list.
+    this.#o.catalog.setProviderProblem(
+      p.id,
+      outcome === "failed" ? errors.join("; ") : undefined,
+      [...Object.keys(this.#o.config.model_overrides), ...Object.keys(p.model_overrides)],
+    );
     return { providerId: p.id, models: entries.length, outcome, errors };
   }
 

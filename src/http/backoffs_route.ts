@@ -21,6 +21,15 @@ export interface RoutingRoutesDeps {
   clock: () => number;
   /** Prompt-cache affinity per account: live pins, moves by reason, cache share. */
   affinity?: (account: string) => AccountAffinity;
+  /** The account's last models-endpoint fetch, so a rejected key shows before any request fails. */
+  catalog?: (account: string) => AccountCatalogState | undefined;
+}
+
+/** What one account's models endpoint last did (times in epoch ms). */
+export interface AccountCatalogState {
+  lastAttemptAt?: number;
+  lastSuccessAt?: number;
+  lastError?: string;
 }
 
 /** One account's prompt-cache affinity figures (issue #5). */
@@ -114,6 +123,14 @@ export function mountRoutingRoutes(app: Hono<HttpEnv>, deps: RoutingRoutesDeps):
           live_pins: a.livePins,
           moves: a.moves,
           cache_share: a.cacheShare ?? null,
+        };
+      }
+      const cat = deps.catalog?.(s.name);
+      if (cat !== undefined) {
+        json.catalog = {
+          last_attempt_at: iso(cat.lastAttemptAt),
+          last_success_at: iso(cat.lastSuccessAt),
+          last_error: cat.lastError ?? null,
         };
       }
       return json;

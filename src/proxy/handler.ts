@@ -162,6 +162,16 @@ async function readIntake(
   run.facts.modelId = ref.modelId;
   const all = deps.catalog.entries(ref);
   if (all.length === 0) {
+    // A model the config names for a provider whose list failed is an outage, not a typo.
+    const down = deps.catalog.unavailable(ref);
+    if (down.length > 0) {
+      const why = down.map((d) => `provider '${d.providerId}' has no model list (${d.reason})`);
+      throw new ProxyError(
+        "no_capacity",
+        `Model '${boundText(ref.modelId, MAX_ID_CHARS)}' is unavailable: ${why.join("; ")}`,
+        { status: 503, provider: down[0].providerId },
+      );
+    }
     throw new ProxyError("not_found", `Model '${boundText(ref.modelId, MAX_ID_CHARS)}' not found`, {
       status: 404,
       param: "model",

@@ -36,7 +36,7 @@ export async function fetchModelList(
     const text = await res.text();
     const latencyMs = options.clock() - started;
     if (!res.ok) {
-      return { ok: false, statusCode: res.status, latencyMs, error: `HTTP ${res.status}` };
+      return { ok: false, statusCode: res.status, latencyMs, error: describeStatus(res.status) };
     }
     let body: unknown;
     try {
@@ -50,7 +50,49 @@ export async function fetchModelList(
     }
     return { ok: true, models, statusCode: res.status, latencyMs };
   } catch (error) {
-    const message = error instanceof Error ? error.message.split("\n")[0] : String(error);
-    return { ok: false, latencyMs: options.clock() - started, error: message };
+    return {
+      ok: false,
+      latencyMs: options.clock() - started,
+      error: describeNetworkError(error, options.timeoutMs),
+    };
   }
+}
+
+/**
+ * A models-endpoint status in words an operator can act on: these strings
+ * reach the startup log, readiness and `accounts status`, where a bare
+ * "HTTP 401" leaves the reader to guess that the key is the problem.
+ */
+export function describeStatus(status: number): string {
+  if (status === 401 || status === 403) return `HTTP ${status}, the provider rejected the key`;
+  if (status === 404) return `HTTP ${status}, the provider has no models endpoint at this path`;
+  if (status === 429) return `HTTP ${status}, the provider is rate limiting this key`;
+  if (status >= 500) return `HTTP ${status}, the provider is failing`;
+  return `HTTP ${status}`;
+}
+
+/**
+ * A failed fetch in a few words. Deno's message embeds the whole URL and a
+ * chain of layers ("client error (Connect): tcp connect error: ..."), so the
+ * common causes are named and anything else keeps its first line.
+ */
+export function describeNetworkError(error: unknown, timeoutMs: number): string {
+  if (error instanceof DOMException && error.name === "TimeoutError") {
+    return `no answer within ${Math.round(timeoutMs / 1000)} s`;
+  }
+  // Deno's own fetch says only "fetch failed" and keeps the cause underneath.
+  const chain: string[] = [];
+  for (let e: unknown = error; e !== undefined && chain.length < 5;) {
+    chain.push(e instanceof Error ? e.message : String(e));
+    e = e instanceof Error ? e.cause : undefined;
+  }
+  const all = chain.join(": ");
+  if (/connection refused/i.test(all)) return "connection refused";
+  if (/dns error|failed to lookup|name or service not known/i.test(all)) {
+    return "host name not found";
+  }
+  if (/connection reset/i.test(all)) return "connection reset by the provider";
+  const text = (chain.at(-1) ?? "").split("\n")[0];
+  if (/certificate|invalid peer|tls/i.test(all)) return `TLS failure: ${text}`;
+  return text;
 }

@@ -78,6 +78,12 @@ interface LiveAccount {
   last_error: { at: string; error_class: string; status_code: number | null } | null;
   /** Prompt-cache affinity (issue #5); absent from older servers. */
   affinity?: { live_pins: number; moves: Record<string, number>; cache_share: number | null };
+  /** The last models-endpoint fetch; absent from older servers. */
+  catalog?: {
+    last_attempt_at: string | null;
+    last_success_at: string | null;
+    last_error: string | null;
+  };
 }
 
 async function fetchLive(
@@ -128,6 +134,13 @@ function renderLive(a: LiveAccount): string[] {
     const until = b.backoff_until === null ? "until the key changes" : `until ${b.backoff_until}`;
     const code = b.status_code === null ? "" : `, HTTP ${b.status_code}`;
     lines.push(`    backoff: ${b.reason}${scope} ${until}${code}`);
+  }
+  if (a.catalog?.last_error != null) {
+    const when = a.catalog.last_attempt_at === null ? "" : ` at ${a.catalog.last_attempt_at}`;
+    const last = a.catalog.last_success_at === null
+      ? "never fetched"
+      : `last good list ${a.catalog.last_success_at}`;
+    lines.push(`    catalog error${when}: ${a.catalog.last_error} (${last})`);
   }
   if (a.last_error !== null) {
     const code = a.last_error.status_code === null ? "" : ` (HTTP ${a.last_error.status_code})`;
