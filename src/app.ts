@@ -25,6 +25,8 @@ import { ModelCatalog } from "./catalog/catalog.ts";
 import { listModels } from "./catalog/listing.ts";
 import { openMigratedDatabase } from "./cli/_store.ts";
 import type { Db } from "./storage/db.ts";
+import { waitUntilWritable } from "./storage/db.ts";
+import { CliError } from "./core/errors.ts";
 import { syncConfigRows } from "./storage/accounts_repo.ts";
 import { insertOperationalEvent, interruptPending } from "./storage/requests_repo.ts";
 import { StatsRecorder } from "./stats/recorder.ts";
@@ -52,6 +54,8 @@ import { EGGPOOL_VERSION } from "./cli/version.ts";
 const PENDING_ROW_MIN_AGE_MS = 1_000;
 /** `write_mode = "balanced"` commits four times a second (docs/reliability.md). */
 const BALANCED_FLUSH_MS = 250;
+/** How long a start waits for another process's lock on the database before giving up. */
+const STARTUP_LOCK_WAIT_MS = 60_000;
 /** Stale-request finalizer cadence (09-decisions: every 60 s). */
 const STALE_SWEEP_INTERVAL_MS = 60_000;
 /** Margin past `upstream.read_timeout_s` before an open request counts as stale. */
@@ -126,6 +130,18 @@ export async function createApp(loaded: LoadedConfig, options: AppOptions = {}):
   const clock = options.clock ?? Date.now;
   const log = options.log ?? ((m: string) => console.error(`[eggpool] ${m}`));
   const c = loaded.config;
+  const lockFree = await waitUntilWritable(c.database.path, {
+    maxWaitMs: STARTUP_LOCK_WAIT_MS,
+    onWait: () => log(`The database ${c.database.path} is locked by another process; waiting`),
+  });
+  if (!lockFree) {
+    throw new CliError(
+      `the database ${c.database.path} stayed locked by another process for ` +
+        `${
+          STARTUP_LOCK_WAIT_MS / 1000
+        } s; end that process (a backup, a sqlite3 shell) and start again`,
+    );
+  }
   const { db } = openMigratedDatabase(c);
   const check = db.quickCheck();
   if (check !== "ok") {

@@ -193,3 +193,39 @@ Deno.test("a database file deleted under a running server is noticed, reported a
   const rows = pool.query("SELECT count(*) AS n FROM requests WHERE status = 'completed'");
   assert.equal(Number(rows[0].n), 1, "requests after the deletion land in the fresh file");
 });
+
+Deno.test("a server started while another process holds the database lock waits for it instead of failing", async () => {
+  await using tmp = await withTmpDir();
+  await using upstream = startUsageUpstream(() => ({ prompt_tokens: 5, completion_tokens: 2 }));
+  const toml = providerToml(upstream.url);
+  // A first run creates and migrates the file.
+  await (await startEggPool({ dir: tmp.path, toml })).stop();
+  const locker = new DatabaseSync(`${tmp.path}/usage.sqlite3`);
+  locker.exec("BEGIN EXCLUSIVE");
+  // Released by a timer, so the server's start meets the lock and then sees it go.
+  const release = setTimeout(() => {
+    locker.exec("ROLLBACK");
+    locker.close();
+  }, 1_500);
+  try {
+    // busy_timeout_ms far below the lock's life: the old start failed with "database is locked".
+    await using pool = await startEggPool({
+      dir: tmp.path,
+      toml,
+      database: "busy_timeout_ms = 100",
+    });
+    assert.ok(
+      pool.logs.some((l) => /is locked by another process; waiting/.test(l)),
+      pool.logs.join("\n"),
+    );
+    const res = await postChat(pool, { model: "m1", messages: [{ role: "user", content: "x" }] });
+    assert.equal(res.status, 200);
+    await res.body?.cancel();
+    assert.equal(pool.query("SELECT count(*) AS n FROM requests")[0].n, 1);
+  } finally {
+    clearTimeout(release);
+    try {
+      locker.close();
+    } catch { /* released already */ }
+  }
+});

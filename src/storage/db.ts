@@ -24,6 +24,50 @@ export interface OpenDatabaseOptions {
   readOnly?: boolean;
 }
 
+/**
+ * Waits, without blocking the event loop, until no other process holds a
+ * write lock on the database at `path`, checking every `pollMs`. A server
+ * started while a backup or a `sqlite3` shell holds the lock would otherwise
+ * fail its first write after `busy_timeout_ms` and exit. Resolves true once
+ * the lock is free (or the file does not exist yet), false after `maxWaitMs`;
+ * `onWait` is called once, when the first check finds it locked.
+ */
+export async function waitUntilWritable(
+  path: string,
+  options: { maxWaitMs: number; pollMs?: number; onWait?: () => void },
+): Promise<boolean> {
+  if (path === ":memory:") return true;
+  try {
+    Deno.statSync(path);
+  } catch {
+    return true; // nothing to lock yet: opening creates it
+  }
+  const deadline = Date.now() + options.maxWaitMs;
+  let waited = false;
+  for (;;) {
+    let probe: DatabaseSync | undefined;
+    try {
+      probe = new DatabaseSync(path);
+      probe.exec("PRAGMA busy_timeout = 0");
+      probe.exec("BEGIN IMMEDIATE");
+      probe.exec("ROLLBACK");
+      return true;
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      // Anything but a lock is for the real open to report, with its own message.
+      if (!/database (table |schema )?is locked|database is busy/.test(message)) return true;
+    } finally {
+      try {
+        probe?.close();
+      } catch { /* closing after a failed open */ }
+    }
+    if (Date.now() >= deadline) return false;
+    if (!waited) options.onWait?.();
+    waited = true;
+    await new Promise((r) => setTimeout(r, options.pollMs ?? 250));
+  }
+}
+
 /** Result of `PRAGMA wal_checkpoint`; `walFrames` is -1 when the database is not in WAL mode. */
 export interface CheckpointResult {
   /** True when a reader or writer kept the checkpoint from finishing. */

@@ -49,6 +49,8 @@ export interface StartEggPoolOptions {
   server?: string;
   /** Extra `key = value` lines for the `[upstream]` table. */
   upstream?: string;
+  /** Extra `key = value` lines for the `[database]` table. */
+  database?: string;
   graceMs?: number;
   env?: Record<string, string>;
   /** Starts without a local key (keyless loopback mode). */
@@ -90,6 +92,7 @@ export async function startEggPool(options: StartEggPoolOptions): Promise<TestEg
       options.upstream ?? "",
       "[database]",
       `path = "${dbPath}"`,
+      options.database ?? "",
       "[metrics]",
       'write_mode = "immediate"',
       options.toml,
