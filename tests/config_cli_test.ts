@@ -452,7 +452,7 @@ Deno.test("check-config reports all three problems of one config", async () => {
   assert.match(r.stderr, /providers\.p\.openai_path \(line 10\)/);
 });
 
-Deno.test("check-config warns about an unknown key and still passes", async () => {
+Deno.test("check-config rejects an unknown key and suggests the one meant", async () => {
   await using tmp = await withTmpDir();
   const path = await write(
     `${tmp.path}/config.toml`,
@@ -460,7 +460,9 @@ Deno.test("check-config warns about an unknown key and still passes", async () =
   );
   const env = { ...isolatedEnv(tmp.path), P_KEY: GOOD_KEY };
   const r = await runEggpool(["--config", path, "check-config"], { cwd: tmp.path, env });
-  assert.equal(r.code, 0, explain(r));
-  assert.match(r.stdout, /^ {2}warning: server\.prot \(line 3\): unknown key/m);
-  assert.match(r.stdout, /^ {2}1 warning$/m);
+  assert.equal(r.code, 1, explain(r));
+  assert.ok(
+    r.stderr.includes("\n  - server.prot (line 3): unknown key; did you mean port?\n"),
+    explain(r),
+  );
 });

@@ -137,11 +137,33 @@ function parseToml(text: string, path: string): unknown {
       throw new ConfigError([{
         path: "",
         line: error.line,
-        message: `TOML syntax error at line ${error.line}, column ${error.column}: ${what}`,
+        message: unterminatedString(text, error.line, error.column, what) ??
+          `TOML syntax error at line ${error.line}, column ${error.column}: ${what}`,
       }], path);
     }
     throw error;
   }
+}
+
+/**
+ * smol-toml reports a string left open as "control characters are not
+ * allowed" (it reaches the line's newline inside the string) or "unfinished
+ * string" (a multi-line string reaches the end of the file); both hide the
+ * real mistake, a missing closing quote.
+ */
+function unterminatedString(
+  text: string,
+  line: number,
+  column: number,
+  what: string,
+): string | undefined {
+  if (/unfinished string/i.test(what)) {
+    return `unterminated string at line ${line}: a multi-line string opened here is never closed`;
+  }
+  if (!/control characters are not allowed in strings/i.test(what)) return undefined;
+  const at = text.split("\n")[line - 1]?.[column - 1];
+  if (at !== undefined && at !== "\r") return undefined;
+  return `unterminated string at line ${line}: add the closing quote before the end of the line`;
 }
 
 async function readDotEnv(

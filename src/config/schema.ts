@@ -9,7 +9,7 @@
 import { z } from "zod";
 import type { KeyedIssue, PathSegment } from "./_key_path.ts";
 import { valueAt } from "./_key_path.ts";
-import { findUnknownKeys } from "./_unknown_keys.ts";
+import { findUnknownKeys, suggestKey, type UnknownKey } from "./_unknown_keys.ts";
 import {
   DashboardSchema,
   DatabaseSchema,
@@ -105,14 +105,12 @@ export type ConfigResolution =
 
 /** Validates parsed TOML data and fills every default; never throws for bad input. */
 export function resolveConfig(raw: unknown, options: ResolveConfigOptions): ConfigResolution {
-  const warnings: KeyedIssue[] = findUnknownKeys(ConfigSchema, raw).map((segments) => ({
-    segments,
-    message: "unknown key, ignored (check the spelling)",
-  }));
+  const warnings: KeyedIssue[] = [];
   const rules = checkConfigRules(raw);
   warnings.push(...rules.warnings);
   const parsed = ConfigSchema.safeParse(raw);
-  const errors = parsed.success ? [] : parsed.error.issues.map((i) => zodIssue(i, raw));
+  const errors = findUnknownKeys(ConfigSchema, raw).map((u) => unknownKeyIssue(u, raw));
+  if (!parsed.success) errors.push(...parsed.error.issues.map((i) => zodIssue(i, raw)));
   errors.push(...rules.errors);
   if (!parsed.success || errors.length > 0) {
     return { ok: false, errors: dedupe(errors), warnings };
@@ -214,6 +212,27 @@ const EXPECTED: Readonly<Record<string, string>> = {
   object: "a table",
   record: "a table",
 };
+
+/** An unknown key as an error, with the likely intended key when there is one. */
+function unknownKeyIssue(u: UnknownKey, raw: unknown): KeyedIssue {
+  const key = String(u.segments.at(-1));
+  const guess = suggestKey(key, u.known);
+  const value = (raw as Record<string, unknown>)[key];
+  if (u.segments.length === 1 && typeof value === "object" && value !== null) {
+    return {
+      segments: u.segments,
+      message: guess === undefined
+        ? `unknown table [${key}]; remove it or check the spelling`
+        : `unknown table [${key}]; did you mean [${guess}]?`,
+    };
+  }
+  return {
+    segments: u.segments,
+    message: guess === undefined
+      ? "unknown key; remove it or check the spelling"
+      : `unknown key; did you mean ${guess}?`,
+  };
+}
 
 function zodIssue(issue: z.core.$ZodIssue, raw: unknown): KeyedIssue {
   const segments: PathSegment[] = issue.path.map((p) => typeof p === "number" ? p : String(p));
