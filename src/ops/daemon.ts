@@ -7,9 +7,8 @@ import type { PathEnv } from "../config/paths.ts";
 import { CliError } from "../core/errors.ts";
 import type { BindAddress } from "./guard.ts";
 import { assertNoOtherServer } from "./guard.ts";
-import { isHealthy, serverOrigin } from "./health.ts";
-import { tailLines } from "./log_tail.ts";
-import { removePidFileIfOwned } from "./pid_file.ts";
+import { serverOrigin } from "./health.ts";
+import { awaitHealthy } from "./ready_wait.ts";
 import { startDetachedServer } from "./start.ts";
 
 /**
@@ -18,8 +17,6 @@ import { startDetachedServer } from "./start.ts";
  * several seconds on a Pi.
  */
 export const DAEMON_READY_TIMEOUT_MS = 20_000;
-const READY_POLL_MS = 100;
-const LOG_TAIL_LINES = 20;
 
 /** Options for {@linkcode startDaemon}. */
 export interface DaemonOptions {
@@ -58,35 +55,11 @@ export async function startDaemon(options: DaemonOptions): Promise<StartedDaemon
     );
   }
   const origin = serverOrigin(bind.host, bind.port);
-  let exited: Deno.CommandStatus | undefined;
-  result.status.then((s) => (exited = s), () => {});
-  const timeoutMs = options.readyTimeoutMs ?? DAEMON_READY_TIMEOUT_MS;
-  const deadline = Date.now() + timeoutMs;
-  while (exited === undefined && Date.now() < deadline) {
-    if (await isHealthy(origin, 1000)) {
-      return { pid: result.pid, pidFile: result.pidFile, logFile: result.logFile, origin };
-    }
-    await new Promise((r) => setTimeout(r, READY_POLL_MS));
-  }
-  const tail = describeTail(result.logFile);
-  if (exited !== undefined) {
-    removePidFileIfOwned(result.pidFile, result.pid);
-    const how = exited.signal ? `signal ${exited.signal}` : `code ${exited.code}`;
-    throw new CliError(
-      `the server exited with ${how} before it answered ${origin}/v1/healthz\n${tail}`,
-    );
-  }
-  throw new CliError(
-    `the server (PID ${result.pid}) did not answer ${origin}/v1/healthz within ` +
-      `${Math.round(timeoutMs / 1000)} s; it may still be starting\n${tail}`,
+  const failure = await awaitHealthy(
+    result,
+    origin,
+    options.readyTimeoutMs ?? DAEMON_READY_TIMEOUT_MS,
   );
-}
-
-function describeTail(logFile: string): string {
-  if (logFile === "/dev/null") {
-    return "Its output was discarded (--quiet); run 'eggpool serve' to see it.";
-  }
-  const lines = tailLines(logFile, LOG_TAIL_LINES);
-  if (lines.length === 0) return `The log ${logFile} is empty.`;
-  return [`Last lines of ${logFile}:`, ...lines.map((l) => `  ${l}`)].join("\n");
+  if (failure !== undefined) throw new CliError(failure);
+  return { pid: result.pid, pidFile: result.pidFile, logFile: result.logFile, origin };
 }

@@ -11,6 +11,8 @@ import type { FastInvocation } from "./argv.ts";
 import { DISK_PROBE, inContainer, isFile, processPathEnv } from "./env.ts";
 import { findServer } from "./pid_file.ts";
 import { startDetachedServer } from "./start.ts";
+import { serverOrigin } from "./health.ts";
+import { awaitHealthy } from "./ready_wait.ts";
 import { EXIT_USAGE, reportFailure } from "../cli/report.ts";
 
 /** Where fast commands write; the real process or a test capture. */
@@ -99,6 +101,13 @@ async function ensureRunning(inv: FastInvocation, io: FastIo, env: PathEnv): Pro
       logFile: flags.logFile,
     });
     if (result.kind === "started") {
+      // Cron mails what this prints: "Started" must mean the server answers.
+      const origin = await configuredOrigin(config);
+      const failure = await awaitHealthy(result, origin, ENSURE_READY_TIMEOUT_MS);
+      if (failure !== undefined) {
+        io.err(`Error: cannot start the server: ${failure}\n`);
+        return 1;
+      }
       io.out(
         `${new Date().toISOString()} Started eggpool server (PID ${result.pid}); ` +
           `log: ${result.logFile}\n`,
@@ -110,6 +119,34 @@ async function ensureRunning(inv: FastInvocation, io: FastIo, env: PathEnv): Pro
     io.err(`Error: cannot start the server: ${message}\n`);
     return 1;
   }
+}
+
+/** As `serve --daemon` waits: startup may fetch every provider's model list. */
+const ENSURE_READY_TIMEOUT_MS = 20_000;
+/** `[server]` defaults (spec 02 §1), repeated here so the fast path needs no schema. */
+const DEFAULT_HOST = "127.0.0.1";
+const DEFAULT_PORT = 11300;
+
+/**
+ * Where the started server will listen, read from the config's `[server]`
+ * table with the TOML parser alone. A config that cannot be read gives the
+ * defaults: the child then fails on it, and its log says why.
+ */
+async function configuredOrigin(configPath: string): Promise<string> {
+  let host = DEFAULT_HOST;
+  let port = DEFAULT_PORT;
+  try {
+    const { parse } = await import("smol-toml");
+    const server = (parse(await Deno.readTextFile(configPath)) as Record<string, unknown>).server;
+    if (typeof server === "object" && server !== null) {
+      const s = server as Record<string, unknown>;
+      if (typeof s.host === "string") host = s.host;
+      if (typeof s.port === "number" && Number.isInteger(s.port)) port = s.port;
+    }
+  } catch {
+    // The child reports the broken config in its log.
+  }
+  return serverOrigin(host, port);
 }
 
 function usage(io: FastIo, command: string, token: string): number {
