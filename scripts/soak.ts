@@ -538,18 +538,23 @@ async function main(): Promise<number> {
 
   const lost = seen.filter((s) => !rows.has(s.id));
   // Each lost request against the first kill after it began: in flight at that
-  // kill, finished within the window before it, or finished earlier (a real loss).
+  // kill (a loss only when it began before the window: a younger one has had no
+  // commit yet to carry its pending row), finished within the window before it,
+  // or finished earlier (a real loss).
   const killAfter = (t: number) => kills.find((k) => k >= t);
   let lostInFlight = 0;
+  let lostYoung = 0;
   let lostInWindow = 0;
   let worstS = 0;
   for (const s of lost) {
     const k = killAfter(s.startedAt);
-    if (k !== undefined && s.endedAt >= k) lostInFlight++;
-    else if (k !== undefined && k - s.endedAt <= O.windowMs) lostInWindow++;
+    if (k !== undefined && s.endedAt >= k) {
+      if (k - s.startedAt <= O.windowMs) lostYoung++;
+      else lostInFlight++;
+    } else if (k !== undefined && k - s.endedAt <= O.windowMs) lostInWindow++;
     if (k !== undefined && s.endedAt < k) worstS = Math.max(worstS, (k - s.endedAt) / 1000);
   }
-  const lostBeyond = lost.length - lostInFlight - lostInWindow;
+  const lostBeyond = lost.length - lostInFlight - lostYoung - lostInWindow;
   const pending = statusCounts.find((s) => s.status === "pending")?.n ?? 0;
   const crashes = server.exits.filter((e) => !e.expected).length;
   const lagMax = Math.max(0, ...samples.map((s) => s.lagMaxMs ?? 0));
@@ -566,11 +571,12 @@ async function main(): Promise<number> {
     `- rows recorded: ${rows.size} (${statusCounts.map((s) => `${s.status} ${s.n}`).join(", ")})`,
   );
   lines.push(
-    `- rows lost: ${lost.length} (in flight at a kill: ${lostInFlight}; finished within the ${
-      O.windowMs / 1000
-    } s window before a kill: ${lostInWindow}; beyond it: ${lostBeyond}); the oldest finished ${
-      worstS.toFixed(1)
-    } s before its kill`,
+    `- rows lost: ${lost.length} (in flight at a kill, begun within the window: ${lostYoung}; ` +
+      `begun earlier: ${lostInFlight}; finished within the ${
+        O.windowMs / 1000
+      } s window before a kill: ${lostInWindow}; beyond it: ${lostBeyond}); the oldest finished ${
+        worstS.toFixed(1)
+      } s before its kill`,
   );
   lines.push(`- rows left pending after the final stop: ${pending}`);
   lines.push(
@@ -610,7 +616,9 @@ async function main(): Promise<number> {
   const missed: string[] = [];
   if (crashes > 0) missed.push(`${crashes} crash(es)`);
   if (lostBeyond > 0) missed.push(`${lostBeyond} row(s) lost beyond the window`);
-  if (lostInFlight > 0) missed.push(`${lostInFlight} request(s) in flight at a kill left no row`);
+  if (lostInFlight > 0) {
+    missed.push(`${lostInFlight} request(s) in flight for longer than the window left no row`);
+  }
   if (pending > 0) missed.push(`${pending} row(s) left pending`);
   if (stopCode !== 0) missed.push(`the final SIGTERM exited ${stopCode}`);
   lines.push(
