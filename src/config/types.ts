@@ -12,7 +12,7 @@ export interface LoadedConfig {
   path: string;
   /** SHA-256 (hex) of the file bytes, as `rehash` compares it. */
   digest: string;
-  /** Problems that do not stop EggPool: unknown keys, notices. */
+  /** Problems that do not stop EggPool: notices such as a wildcard `cors_origins` (unknown keys are errors). */
   warnings: ConfigIssue[];
   /** The `.env` file beside the config, when one was read. */
   envFile?: string;
