@@ -28,12 +28,14 @@ import { parseArgs } from "node:util";
 import { startMockUpstream } from "../tests/_helpers/mock_upstream.ts";
 import type { MockFault } from "../tests/_helpers/mock_upstream.ts";
 import { freePort } from "../tests/_helpers/ops.ts";
+import { mockProvidersToml } from "../tests/_helpers/eggpool.ts";
 import { SERVER_V8_FLAG } from "../src/ops/v8_flags.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const LOCAL_KEY = "ep_soak_local_key_0123456789";
 const ACCOUNTS_PER_PROVIDER = 3;
-const PROVIDERS = [["mockoai", "openai"], ["mockant", "anthropic"]] as const;
+/** The providers `mockProvidersToml` writes: one OpenAI, one Anthropic. */
+const PROVIDER_IDS = ["mockoai", "mockant"] as const;
 
 const { values: flags } = parseArgs({
   args: Deno.args,
@@ -301,7 +303,7 @@ const floods: { at: number; opened: number; healthDuring: string; healthAfter: s
 let faultsQueued = 0;
 
 function accountKeys(): string[] {
-  return PROVIDERS.flatMap(([id]) =>
+  return PROVIDER_IDS.flatMap((id) =>
     Array.from({ length: ACCOUNTS_PER_PROVIDER }, (_, i) => `sk-${id}-key-${i + 1}`)
   );
 }
@@ -429,21 +431,6 @@ async function main(): Promise<number> {
   });
   const port = freePort();
   const configPath = `${dir}/config.toml`;
-  const providers: string[] = [];
-  for (const [id, protocol] of PROVIDERS) {
-    providers.push(`[providers.${id}]`, `id = "${id}"`, `base_url = "${mock.url}"`);
-    providers.push(`protocols = ["${protocol}"]`);
-    if (protocol === "anthropic") {
-      providers.push(`[providers.${id}.auth]`, `mode = "api_key"`, `header = "x-api-key"`);
-    }
-    for (let i = 1; i <= ACCOUNTS_PER_PROVIDER; i++) {
-      providers.push(
-        `[[providers.${id}.accounts]]`,
-        `name = "${id}-${i}"`,
-        `api_key = "sk-${id}-key-${i}"`,
-      );
-    }
-  }
   await Deno.writeTextFile(
     configPath,
     [
@@ -458,7 +445,7 @@ async function main(): Promise<number> {
       "[database]",
       `path = "${dbPath}"`,
       ...(flags["write-mode"] ? ["[metrics]", `write_mode = "${flags["write-mode"]}"`] : []),
-      ...providers,
+      mockProvidersToml(mock.url, ACCOUNTS_PER_PROVIDER),
     ].join("\n") + "\n",
   );
   const server = new Server(port, configPath, dir, `${dir}/server.log`);
