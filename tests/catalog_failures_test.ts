@@ -125,5 +125,9 @@ Deno.test("a rejected key and a closed port are named in the log, readyz, runtim
   );
   const unknown = await chat("no-such-model");
   assert.equal(unknown.status, 404);
-  await unknown.body?.cancel();
+  const missing = (await unknown.json()).error.message as string;
+  assert.ok(missing.startsWith("Model 'no-such-model' not found; the model lists of "), missing);
+  assert.ok(missing.includes(`provider 'groq' (groq-1: ${REJECTED})`), missing);
+  assert.ok(missing.includes("provider 'local' (local-1: connection refused)"), missing);
+  assert.ok(missing.endsWith("could not be fetched, so it may be one of theirs"), missing);
 });

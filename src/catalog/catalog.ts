@@ -197,6 +197,11 @@ export class ModelCatalog {
     return out;
   }
 
+  /** Every provider whose model list could not be loaded, with why. */
+  failing(): UnavailableProvider[] {
+    return [...this.#problems].map(([providerId, p]) => ({ providerId, reason: p.reason }));
+  }
+
   /** Number of distinct models known. */
   get size(): number {
     return this.#byModel.size;

@@ -172,10 +172,19 @@ async function readIntake(
         { status: 503, provider: down[0].providerId },
       );
     }
-    throw new ProxyError("not_found", `Model '${boundText(ref.modelId, MAX_ID_CHARS)}' not found`, {
-      status: 404,
-      param: "model",
-    });
+    // A model nobody configured: still a 404, but when some provider's list is
+    // missing the model may be one of its, and the client should hear why.
+    const failing = deps.catalog.failing();
+    const hint = failing.length === 0
+      ? ""
+      : `; the model lists of ${
+        failing.map((f) => `provider '${f.providerId}' (${f.reason})`).join(", ")
+      } could not be fetched, so it may be one of theirs`;
+    throw new ProxyError(
+      "not_found",
+      `Model '${boundText(ref.modelId, MAX_ID_CHARS)}' not found${hint}`,
+      { status: 404, param: "model" },
+    );
   }
   const entries = all.filter((e) => e.protocol === protocol);
   if (entries.length === 0) {
