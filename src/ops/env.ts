@@ -45,6 +45,10 @@ export function isFile(path: string): boolean {
   }
 }
 
+/** What a root start inside a container prints instead of refusing. */
+export const CONTAINER_ROOT_NOTICE =
+  "Running as root inside a container (pass --as-root to silence this notice)";
+
 /**
  * True inside a container, where running as root is the norm: Docker leaves
  * `/.dockerenv`; podman, LXC and systemd-nspawn set `container` in the environment.

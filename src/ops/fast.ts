@@ -8,7 +8,7 @@
 import { pidFileCandidates, resolveConfigPath } from "../config/paths.ts";
 import type { PathEnv } from "../config/paths.ts";
 import type { FastInvocation } from "./argv.ts";
-import { DISK_PROBE, inContainer, isFile, processPathEnv } from "./env.ts";
+import { CONTAINER_ROOT_NOTICE, DISK_PROBE, inContainer, isFile, processPathEnv } from "./env.ts";
 import { findServer } from "./pid_file.ts";
 import { startDetachedServer } from "./start.ts";
 import { serverOrigin } from "./health.ts";
@@ -90,7 +90,7 @@ async function ensureRunning(inv: FastInvocation, io: FastIo, env: PathEnv): Pro
       );
       return 1;
     }
-    io.err("Running as root inside a container (pass --as-root to silence this notice)\n");
+    io.err(`${CONTAINER_ROOT_NOTICE}\n`);
   }
   const config = resolveConfigPath(env, { flag: inv.config, exists: isFile }).path;
   try {

@@ -6,7 +6,7 @@
 import type { PathEnv } from "../config/paths.ts";
 import { lockFilePath, pidFileCandidates } from "../config/paths.ts";
 import { CliError } from "../core/errors.ts";
-import { DISK_PROBE, inContainer } from "./env.ts";
+import { CONTAINER_ROOT_NOTICE, DISK_PROBE, inContainer } from "./env.ts";
 import { isHealthy, serverOrigin } from "./health.ts";
 import { acquireStartLock } from "./lock.ts";
 import { clearStalePidFiles, findServer, removePidFileIfOwned, writePidFile } from "./pid_file.ts";
@@ -74,9 +74,7 @@ export function assertNotRoot(
   container = false,
 ): string | undefined {
   if (uid !== 0 || asRoot === true) return undefined;
-  if (container) {
-    return "Running as root inside a container (pass --as-root to silence this notice)";
-  }
+  if (container) return CONTAINER_ROOT_NOTICE;
   throw new CliError(
     "refusing to run as root for personal deployment; run as a normal user, " +
       "or pass --as-root if you really mean it",

@@ -33,9 +33,8 @@ export async function serveForeground(ctx: CliContext, flags: { asRoot?: boolean
       },
     });
   } catch (error) {
-    if (error instanceof Deno.errors.AddrInUse) {
-      throw new CliError(`Cannot listen on ${host}:${port}: the address is already in use`);
-    }
+    // Taken between the check and the real listen.
+    if (error instanceof Deno.errors.AddrInUse) throw listenProblem(error, host, port);
     throw error;
   } finally {
     claim.release();

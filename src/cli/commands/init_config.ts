@@ -8,6 +8,7 @@ import {
   resolveConfigPath,
 } from "../../config/paths.ts";
 import type { CliContext } from "../context.ts";
+import { isFile } from "../../ops/env.ts";
 import exampleConfig from "../../../config.example.toml" with { type: "text" };
 
 /** The bundled example config, embedded so a compiled binary can write it. */
@@ -75,14 +76,6 @@ function defaultTarget(ctx: CliContext): string {
 function configFlag(ctx: CliContext, path: string): string {
   const resolved = resolveConfigPath(ctx.env, { exists: (p) => p === path || isFile(p) });
   return resolved.path === path ? "" : ` --config ${path}`;
-}
-
-function isFile(path: string): boolean {
-  try {
-    return Deno.statSync(path).isFile;
-  } catch {
-    return false;
-  }
 }
 
 async function exists(path: string): Promise<boolean> {
