@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { runEggpool } from "./_helpers/cli.ts";
 import { startMockUpstream } from "./_helpers/mock_upstream.ts";
 import { withTmpDir } from "./_helpers/tmp.ts";
-import { freePort, OPS_KEY, opsEnv, serverScope } from "./_helpers/ops.ts";
+import { freePort, OPS_KEY, opsEnv, serverScope, serverTomlLines } from "./_helpers/ops.ts";
 
 const REJECTED = "HTTP 401, the provider rejected the key";
 
@@ -18,12 +18,7 @@ async function writeConfig(dir: string, port: number, mockUrl: string, closedPor
   await Deno.writeTextFile(
     path,
     [
-      "[server]",
-      'host = "127.0.0.1"',
-      `port = ${port}`,
-      `api_key = "${OPS_KEY}"`,
-      "[database]",
-      `path = "${dir}/usage.sqlite3"`,
+      ...serverTomlLines(dir, port),
       "[models]",
       "startup_refresh = true",
       "[providers.groq]",

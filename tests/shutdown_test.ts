@@ -13,7 +13,7 @@ import type { MockUpstream } from "./_helpers/mock_upstream.ts";
 import { LOCAL_KEY, mockProvidersToml } from "./_helpers/eggpool.ts";
 import { isolatedEnv, runEggpool } from "./_helpers/cli.ts";
 import { withTmpDir } from "./_helpers/tmp.ts";
-import { freePort } from "./_helpers/ops.ts";
+import { freePort, serverTomlLines } from "./_helpers/ops.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const DENO_JSON = new URL("../deno.json", import.meta.url).pathname;
@@ -47,13 +47,7 @@ async function writeConfig(dir: string, port: number, mockUrl: string, graceS: n
   await Deno.writeTextFile(
     path,
     [
-      "[server]",
-      'host = "127.0.0.1"',
-      `port = ${port}`,
-      `api_key = "${LOCAL_KEY}"`,
-      `shutdown_grace_s = ${graceS}`,
-      "[database]",
-      `path = "${dir}/usage.sqlite3"`,
+      ...serverTomlLines(dir, port, [`shutdown_grace_s = ${graceS}`]),
       "[metrics]",
       'write_mode = "immediate"',
       mockProvidersToml(mockUrl, 1),

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import { freePort, OPS_KEY, opsEnv, waitFor } from "./_helpers/ops.ts";
+import { freePort, OPS_KEY, opsEnv, serverTomlLines, waitFor } from "./_helpers/ops.ts";
 import { withTmpDir } from "./_helpers/tmp.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
@@ -80,12 +80,7 @@ Deno.test("kill -9 under the default write mode keeps finished requests and rows
   await Deno.writeTextFile(
     configPath,
     [
-      "[server]",
-      'host = "127.0.0.1"',
-      `port = ${port}`,
-      `api_key = "${OPS_KEY}"`,
-      "[database]",
-      `path = "${dbPath}"`,
+      ...serverTomlLines(tmp.path, port),
       "[providers.up]",
       'id = "up"',
       `base_url = "${upstream.url}"`,

@@ -16,6 +16,23 @@ export function freePort(): number {
   return port;
 }
 
+/**
+ * The `[server]` and `[database]` tables every subprocess test config starts
+ * with: loopback, the test key, `port`, a database in `dir`; `server` adds keys
+ * to `[server]`.
+ */
+export function serverTomlLines(dir: string, port: number, server: string[] = []): string[] {
+  return [
+    "[server]",
+    'host = "127.0.0.1"',
+    `port = ${port}`,
+    `api_key = "${OPS_KEY}"`,
+    ...server,
+    "[database]",
+    `path = "${dir}/usage.sqlite3"`,
+  ];
+}
+
 /** Options for {@linkcode writeServerConfig}. */
 export interface ServerConfigOptions {
   /** Extra TOML appended at the end (new tables only). */
@@ -33,12 +50,7 @@ export async function writeServerConfig(
   await Deno.writeTextFile(
     path,
     [
-      "[server]",
-      'host = "127.0.0.1"',
-      `port = ${port}`,
-      `api_key = "${OPS_KEY}"`,
-      "[database]",
-      `path = "${dir}/usage.sqlite3"`,
+      ...serverTomlLines(dir, port),
       "[models]",
       "startup_refresh = false",
       "[providers.p]",
