@@ -5,6 +5,7 @@ import { HeaderSnapshot } from "../core/headers.ts";
 import type { HeaderReader } from "../core/headers.ts";
 import { ProxyError } from "../core/errors.ts";
 import { errorResponse, unauthorized } from "../proxy/envelope.ts";
+import { CREDENTIAL_HEADERS } from "../proxy/upstream.ts";
 import type { KeyChecker } from "./auth.ts";
 import { AuthThrottle } from "./auth_throttle.ts";
 import { createGuard } from "./guard.ts";
@@ -127,9 +128,12 @@ export function createHttpHandler(
   const trusted = security && security.trusted_proxies.length > 0
     ? new Set(security.trusted_proxies.map((p) => p.trim()))
     : undefined;
-  const redact = security && security.redact_headers.length > 0
-    ? [...new Set(security.redact_headers.map((h) => h.trim().toLowerCase()))]
-    : undefined;
+  // Names no response of ours carries (the default list is just these) need
+  // no look at every answer: that would cost the hot path a promise per request.
+  const redactNames = security === undefined ? [] : [
+    ...new Set(security.redact_headers.map((h) => h.trim().toLowerCase())),
+  ].filter((name) => !CREDENTIAL_HEADERS.includes(name));
+  const redact = redactNames.length > 0 ? redactNames : undefined;
   const accessLog = deps.accessLog === true;
   // Whether answers need a look before they leave; false keeps the hot path to one promise.
   const touchesAnswers = redact !== undefined || accessLog || guard !== undefined;

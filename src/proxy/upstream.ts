@@ -42,13 +42,18 @@ const HOP_BY_HOP = new Set([
 ]);
 
 /**
+ * Request credential headers. They are dropped from every upstream answer
+ * below and no route of ours sets them, so no response of EggPool's carries them.
+ */
+export const CREDENTIAL_HEADERS: readonly string[] = ["authorization", "x-api-key"];
+
+/**
  * Upstream response headers that carry the account's credentials or the
  * provider's session state: never shown to our clients (issue #12). An
  * upstream auth challenge is about our key, not theirs.
  */
 const UPSTREAM_PRIVATE = new Set([
-  "authorization",
-  "x-api-key",
+  ...CREDENTIAL_HEADERS,
   "set-cookie",
   "set-cookie2",
   "www-authenticate",
