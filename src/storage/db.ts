@@ -4,6 +4,7 @@
  * and its siblings are the only places that import `node:sqlite`.
  */
 import { DatabaseSync, type StatementSync } from "node:sqlite";
+import { isBusyError } from "./sqlite_errors.ts";
 
 /** Values of `PRAGMA synchronous`; NORMAL is durable enough in WAL mode. */
 export type SynchronousMode = "OFF" | "NORMAL" | "FULL" | "EXTRA";
@@ -53,9 +54,8 @@ export async function waitUntilWritable(
       probe.exec("ROLLBACK");
       return true;
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
       // Anything but a lock is for the real open to report, with its own message.
-      if (!/database (table |schema )?is locked|database is busy/.test(message)) return true;
+      if (!isBusyError(error)) return true;
     } finally {
       try {
         probe?.close();
