@@ -46,6 +46,10 @@ import { startRetention } from "./ops/retention_task.ts";
 import { watchDatabaseFile } from "./ops/db_file_watch.ts";
 import { LoopLagMonitor } from "./ops/loop_lag.ts";
 import { EGGPOOL_VERSION } from "./cli/version.ts";
+import { ProxyMetrics } from "./metrics/proxy_metrics.ts";
+import { withMetrics } from "./metrics/sink.ts";
+import { renderMetrics } from "./metrics/exposition.ts";
+import { mountMetricsRoute } from "./http/metrics_route.ts";
 
 /**
  * Batched stats modes write a pending row only for requests in flight this
@@ -241,6 +245,11 @@ export async function createApp(loaded: LoadedConfig, options: AppOptions = {}):
     },
   });
   const cacheTally = new CacheTally();
+  // GET /metrics counters (issue #14): bumped once per finalized request.
+  const metrics = c.metrics.enabled
+    ? new ProxyMetrics({ knownModel: (id) => catalog.entries({ modelId: id }).length > 0 })
+    : undefined;
+  const tallied = withCacheTally(withUsageObserver(recorder, pool), cacheTally);
   const shutdown = new AbortController();
   const deadlines = new Deadlines();
   // A 401 parks an account only when its key also fails the models endpoint (issue #12).
@@ -256,7 +265,7 @@ export async function createApp(loaded: LoadedConfig, options: AppOptions = {}):
     deadlines,
     catalog,
     pool,
-    sink: withCacheTally(withUsageObserver(recorder, pool), cacheTally),
+    sink: metrics === undefined ? tallied : withMetrics(tallied, metrics),
     clock,
     price: priceBook(c),
     maxBodyBytes: c.server.max_request_body_bytes,
@@ -287,6 +296,7 @@ export async function createApp(loaded: LoadedConfig, options: AppOptions = {}):
     intervalMs: STALE_SWEEP_INTERVAL_MS,
   });
   const lag = new LoopLagMonitor();
+  const startedAt = clock();
   const sweep = setInterval(() =>
     tasks.run("stale_finalizer", () => {
       const cutoff = clock() - staleAfterMs;
@@ -340,7 +350,6 @@ export async function createApp(loaded: LoadedConfig, options: AppOptions = {}):
     }
     return { ok: true };
   };
-  const startedAt = clock();
   const keys = createKeyChecker(resolveServerApiKey(loaded));
   const handler = createHttpHandler({
     keys,
@@ -403,6 +412,19 @@ export async function createApp(loaded: LoadedConfig, options: AppOptions = {}):
         pins,
         log,
       });
+      if (metrics !== undefined) {
+        mountMetricsRoute(app, keys, () =>
+          renderMetrics({
+            clock,
+            version: EGGPOOL_VERSION,
+            startedAt,
+            proxy: metrics,
+            accounts: (now) => pool.status(now),
+            capacities: { requests: scorer.requestCapacity, tokens: scorer.tokenCapacity },
+            recorder: () => recorder.stats(),
+            lag: () => lag.stats(),
+          }));
+      }
       mountRuntimeRoute(app, keys, {
         clock,
         startedAt,

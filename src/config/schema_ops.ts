@@ -22,6 +22,8 @@ export const SecuritySchema = z.object({
 });
 
 export const MetricsSchema = z.object({
+  // Not in the Python spec (issue #14): serve GET /metrics (Prometheus text, key-gated).
+  enabled: z.boolean().default(true),
   write_mode: z.enum(["immediate", "balanced", "low_wear"]).default("low_wear"),
   // Issue #12: low_wear flushes this often. WAL with synchronous = NORMAL does
   // not fsync a commit, so 1 s costs little wear and a crash loses at most

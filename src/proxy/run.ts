@@ -94,6 +94,8 @@ export class RequestRun {
       upstreamRequestId: f.upstreamRequestId,
       attempts: this.attempts,
       decisions: this.decisions,
+      clientProtocol: this.start.clientProtocol,
+      streamed: this.start.streamed,
     };
     this.#sink.finish(this.start.requestId, outcome);
   }

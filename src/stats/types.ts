@@ -91,6 +91,9 @@ export interface RequestOutcome extends TokenCounts {
   attempts: readonly AttemptRecord[];
   /** The routing decision behind each attempt (`requests.routing_json`). */
   decisions?: readonly AttemptDecision[];
+  /** The endpoint's protocol and stream flag, copied from the start for in-memory counters. */
+  clientProtocol?: Protocol;
+  streamed?: boolean;
 }
 
 /** Where the data plane reports requests; the recorder implements it. */

@@ -51,6 +51,8 @@ export interface StartEggPoolOptions {
   upstream?: string;
   /** Extra `key = value` lines for the `[database]` table. */
   database?: string;
+  /** Extra `key = value` lines for the `[metrics]` table. */
+  metrics?: string;
   graceMs?: number;
   env?: Record<string, string>;
   /** Starts without a local key (keyless loopback mode). */
@@ -95,6 +97,7 @@ export async function startEggPool(options: StartEggPoolOptions): Promise<TestEg
       options.database ?? "",
       "[metrics]",
       'write_mode = "immediate"',
+      options.metrics ?? "",
       options.toml,
     ].join("\n"),
   );
