@@ -50,6 +50,8 @@ import { ProxyMetrics } from "./metrics/proxy_metrics.ts";
 import { withMetrics } from "./metrics/sink.ts";
 import { renderMetrics } from "./metrics/exposition.ts";
 import { mountMetricsRoute } from "./http/metrics_route.ts";
+import { insertAccountEvent } from "./storage/account_events_repo.ts";
+import type { AccountEvent } from "./accounts/health.ts";
 
 /**
  * Batched stats modes write a pending row only for requests in flight this
@@ -232,7 +234,20 @@ export async function createApp(loaded: LoadedConfig, options: AppOptions = {}):
     : undefined;
   pins?.restore(loadPins(db, clock() - idleMs));
   const scorer = scorerOptionsFromConfig(c);
+  // Account state changes (issue #14): one event and one log line each, never per request.
+  const accountEvent = (e: AccountEvent) => {
+    const d = e.details;
+    const code = typeof d.status_code === "number" ? ` (HTTP ${d.status_code})` : "";
+    const until = typeof d.until === "string" ? ` until ${d.until}` : "";
+    log(`Account '${e.account}': ${e.type}${code}${until}`);
+    try {
+      insertAccountEvent(db, e);
+    } catch (error) {
+      log(`Cannot record account event: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  };
   const pool = new AccountPool(accounts, {
+    events: accountEvent,
     clock,
     windows,
     backoffs,

@@ -123,6 +123,13 @@ function isActive(e: BackoffEntry, now: number): boolean {
   return e.untilMs === undefined || e.untilMs > now;
 }
 
+/** Active, or lapsed recently enough that the next failure continues its streak. */
+function streakOpen(e: BackoffEntry, now: number): boolean {
+  return e.untilMs === undefined || now - e.untilMs < MAX_COOLDOWN_MS;
+}
+
+const NOTHING_CLEARED: readonly BackoffEntry[] = [];
+
 /** The tighter of two blocking entries: terminal beats timed, later beats sooner. */
 function tighter(a: BackoffEntry | undefined, b: BackoffEntry): BackoffEntry {
   if (a === undefined) return b;
@@ -198,8 +205,7 @@ export class BackoffBook {
     const slot = this.#slot(accountName, scope);
     const prior = slot.get(reason);
     // A row long past its deadline no longer counts as a streak.
-    const continues = prior !== undefined &&
-      (prior.untilMs === undefined || now - prior.untilMs < MAX_COOLDOWN_MS);
+    const continues = prior !== undefined && streakOpen(prior, now);
     const consecutive = continues ? prior.consecutiveFailures + 1 : 1;
     const delay = backoffDelayMs(reason, { baseMs: failure.cooldownMs, consecutive });
     const entry: BackoffEntry = {
@@ -218,14 +224,20 @@ export class BackoffBook {
     return entry;
   }
 
-  /** A success clears the account's non-auth rows that are account-wide or for `modelId`. */
-  clearOnSuccess(accountName: string, modelId: string): void {
+  /**
+   * A success clears the account's non-auth rows that are account-wide or for
+   * `modelId`. Returns the account-wide rows it cleared (lapsed ones included:
+   * their streak ends here), so the caller can tell a recovery.
+   */
+  clearOnSuccess(accountName: string, modelId: string): readonly BackoffEntry[] {
     const acc = this.#accounts.get(accountName);
-    if (acc === undefined) return;
+    if (acc === undefined) return NOTHING_CLEARED;
     let cleared = false;
-    for (const reason of [...acc.wide.keys()]) {
+    const wide: BackoffEntry[] = [];
+    for (const [reason, entry] of [...acc.wide]) {
       if (reason === "authentication_failed") continue;
       acc.wide.delete(reason);
+      wide.push(entry);
       cleared = true;
     }
     const m = acc.byModel.get(modelId);
@@ -240,14 +252,31 @@ export class BackoffBook {
     if (acc.wide.size === 0 && acc.byModel.size === 0) this.#accounts.delete(accountName);
     // Only touch the disk when something was there: successes are the common case.
     if (cleared) this.#persist("clear backoffs", (s) => s.clearOnSuccess(accountName, modelId));
+    return wide;
   }
 
-  /** The credential changed: the account may try again. */
-  clearAuth(accountName: string): void {
+  /** The credential changed: the account may try again. Returns the lifted row, if any. */
+  clearAuth(accountName: string): BackoffEntry | undefined {
     const acc = this.#accounts.get(accountName);
-    if (acc?.wide.delete("authentication_failed")) {
+    const entry = acc?.wide.get("authentication_failed");
+    if (entry !== undefined && acc!.wide.delete("authentication_failed")) {
       this.#persist("clear an auth backoff", (s) => s.clearAuth(accountName));
     }
+    return entry;
+  }
+
+  /**
+   * The account's account-wide rows that no success has cleared yet and whose
+   * streak is still open (active, or lapsed less than 30 minutes ago): what
+   * the account's health shows, since a lapsed 429 still says how the
+   * upstream last answered.
+   */
+  unresolved(accountName: string, now: number = this.#clock()): BackoffEntry[] {
+    const acc = this.#accounts.get(accountName);
+    if (acc === undefined) return [];
+    const out: BackoffEntry[] = [];
+    for (const e of acc.wide.values()) if (streakOpen(e, now)) out.push(e);
+    return out;
   }
 
   /** The entry keeping the account from serving `modelId` now, if any (the tightest one). */

@@ -20,6 +20,8 @@ import { accountStatus } from "./status.ts";
 import { CIRCUIT_CLASSES, EXCLUSION_OF_BACKOFF, legacyFailure } from "./_failures.ts";
 import type { CoolDownOptions } from "./_failures.ts";
 import type { AccountStatus, LastError } from "./status.ts";
+import { eventOfReason } from "./health.ts";
+import type { AccountEventSink, AccountEventType } from "./health.ts";
 
 // Re-exported so modules that imported these from pool.ts keep compiling.
 export type { AccountRuntime, ProviderRuntime } from "./account.ts";
@@ -50,6 +52,12 @@ export interface AccountPoolOptions {
    * the score added per pin, so new conversations avoid crowded accounts.
    */
   pinnedLoad?: PinnedLoad;
+  /**
+   * Told once per change of an account's state (issue #14): a new streak of
+   * rate limits, quota, auth or transient failures, a circuit opening or
+   * closing, a recovery. Never per request.
+   */
+  events?: AccountEventSink;
 }
 
 /** The placement hook of prompt-cache affinity: live pins per account and their weight. */
@@ -90,6 +98,7 @@ export class AccountPool {
   readonly #random: () => number;
   readonly #circuitOptions?: CircuitOptions;
   readonly #pinned?: PinnedLoad;
+  readonly #events?: AccountEventSink;
   /** Per-account routing state, in account-name order (the ranking tie-break order). */
   readonly #slots: Slot[];
   readonly #byName = new Map<string, Slot>();
@@ -125,6 +134,16 @@ export class AccountPool {
     }
     this.#circuitOptions = options.circuit;
     this.#pinned = options.pinnedLoad;
+    this.#events = options.events;
+  }
+
+  #emit(account: string, type: AccountEventType, at: number, details: Record<string, unknown>) {
+    if (this.#events === undefined) return;
+    try {
+      this.#events({ account, type, at, details });
+    } catch {
+      // The sink logs its own failures; routing never depends on them.
+    }
   }
 
   /** The account's state; names unknown to the pool get a detached one on first use. */
@@ -290,9 +309,33 @@ export class AccountPool {
     // Neither says anything about the account.
     if (failure.class === "client_error" || failure.class === "pool_timeout") return;
     const now = this.#clock();
-    this.backoffs.record(account, failure, modelId);
+    const entry = this.backoffs.record(account, failure, modelId);
+    // A new streak is a change of state; its later failures are not.
+    const type = entry?.modelId === undefined && entry?.consecutiveFailures === 1
+      ? eventOfReason(entry.reason)
+      : undefined;
+    if (type !== undefined) {
+      this.#emit(account, type, now, {
+        reason: entry!.reason,
+        status_code: entry!.statusCode ?? null,
+        error_class: entry!.errorClass ?? null,
+        until: entry!.untilMs === undefined ? null : new Date(entry!.untilMs).toISOString(),
+      });
+    }
     const slot = this.#slot(account);
-    if (CIRCUIT_CLASSES.has(failure.class)) slot.circuit.recordFailure(now);
+    if (CIRCUIT_CLASSES.has(failure.class)) {
+      const before = slot.circuit.state;
+      slot.circuit.recordFailure(now);
+      if (before === "closed" && slot.circuit.state === "open") {
+        const reopens = slot.circuit.reopensAt();
+        this.#emit(account, "circuit_open", now, {
+          consecutive_failures: slot.circuit.consecutiveFailures,
+          error_class: failure.errorClass,
+          status_code: failure.statusCode ?? null,
+          probe_at: reopens === undefined ? null : new Date(reopens).toISOString(),
+        });
+      }
+    }
     slot.lastError = {
       at: now,
       class: failure.class,
@@ -312,14 +355,38 @@ export class AccountPool {
 
   /** A success clears the account's temporary backoffs (never an auth failure) and closes its circuit. */
   clearOnSuccess(account: string, modelId: string): void {
-    this.backoffs.clearOnSuccess(account, modelId);
-    this.#byName.get(account)?.circuit.recordSuccess();
+    const cleared = this.backoffs.clearOnSuccess(account, modelId);
+    const circuit = this.#byName.get(account)?.circuit;
+    const wasOpen = circuit !== undefined && circuit.state !== "closed";
+    circuit?.recordSuccess();
+    if (cleared.length === 0 && !wasOpen) return;
+    const now = this.#clock();
+    if (wasOpen) this.#emit(account, "circuit_closed", now, { by: "success", model: modelId });
+    if (cleared.length > 0) {
+      this.#emit(account, "recovered", now, {
+        by: "success",
+        cleared: cleared.map((e) => e.reason),
+        failures: Math.max(...cleared.map((e) => e.consecutiveFailures)),
+        since: new Date(Math.min(...cleared.map((e) => e.firstFailureAt))).toISOString(),
+      });
+    }
   }
 
-  /** The operator changed the account's credential: lift its auth backoff. */
+  /** The operator changed the account's credential (or a re-probe accepted it): lift its auth backoff. */
   credentialChanged(account: string): void {
-    this.backoffs.clearAuth(account);
-    this.#byName.get(account)?.circuit.recordSuccess();
+    const lifted = this.backoffs.clearAuth(account);
+    const circuit = this.#byName.get(account)?.circuit;
+    const wasOpen = circuit !== undefined && circuit.state !== "closed";
+    circuit?.recordSuccess();
+    const now = this.#clock();
+    if (wasOpen) this.#emit(account, "circuit_closed", now, { by: "credential" });
+    if (lifted !== undefined) {
+      this.#emit(account, "recovered", now, {
+        by: "credential",
+        cleared: [lifted.reason],
+        since: new Date(lifted.firstFailureAt).toISOString(),
+      });
+    }
   }
 
   /**
@@ -400,6 +467,7 @@ export class AccountPool {
         inFlight: slot.inFlight,
         circuit: slot.circuit.snapshot(now),
         backoffs: this.backoffs.list(now, a.name),
+        unresolved: this.backoffs.unresolved(a.name, now),
         usage: this.windows.usage(a.name, now),
         caps: this.#scorer.spendCapMicros,
         offsets: slot.offsets,

@@ -10,6 +10,8 @@ import type { AccountRuntime } from "./account.ts";
 import { hasCredentials } from "./account.ts";
 import type { BackoffEntry } from "./backoffs.ts";
 import type { CircuitSnapshot } from "./circuit.ts";
+import { healthOf } from "./health.ts";
+import type { AccountHealth } from "./health.ts";
 
 /** The most recent failed attempt on an account. */
 export interface LastError {
@@ -43,6 +45,8 @@ export interface AccountStatus {
   backoffs: BackoffEntry[];
   windows: Record<WindowName, WindowStatus>;
   lastError?: LastError;
+  /** The live state the badge, the CLI and `/metrics` show. */
+  health: AccountHealth;
 }
 
 /** Inputs gathered by the pool for {@linkcode accountStatus}. */
@@ -51,6 +55,8 @@ export interface StatusFacts {
   inFlight: number;
   circuit: CircuitSnapshot;
   backoffs: BackoffEntry[];
+  /** Account-wide backoffs no success has cleared, lapsed ones included (`BackoffBook.unresolved`). */
+  unresolved?: readonly BackoffEntry[];
   usage: WindowUsage;
   caps?: PerWindow;
   offsets?: PerWindow;
@@ -83,5 +89,12 @@ export function accountStatus(a: AccountRuntime, facts: StatusFacts): AccountSta
     backoffs: facts.backoffs,
     windows,
     lastError: facts.lastError,
+    health: healthOf({
+      enabled: a.enabled,
+      hasKey: hasCredentials(a),
+      circuit: facts.circuit,
+      now: facts.now,
+      unresolved: facts.unresolved ?? facts.backoffs.filter((b) => b.modelId === undefined),
+    }),
   };
 }

@@ -7,7 +7,9 @@ import type { AccountStatus } from "../accounts/status.ts";
 import type { Db } from "../storage/db.ts";
 import { accountUsage, modelUsage } from "../storage/dashboard_repo.ts";
 import type { UsageTotals } from "../storage/dashboard_repo.ts";
-import type { AccountRow, HealthState, ModelCacheRow } from "./views/types.ts";
+import { failedAttemptsByAccount } from "../storage/account_events_repo.ts";
+import type { AccountRow, ModelCacheRow } from "./views/types.ts";
+import { formatTime } from "./views/_format.ts";
 
 /** Where the page's data comes from. */
 export interface AccountsSource {
@@ -51,19 +53,6 @@ function shareOf(u: UsageTotals): number | undefined {
   return input === 0 ? undefined : u.cacheReadTokens / input;
 }
 
-/** The badge state: operator and credential problems first, then backoffs, then the breaker. */
-export function healthOf(s: AccountStatus): HealthState {
-  if (!s.enabled) return "disabled";
-  if (!s.hasKey) return "no_key";
-  const wide = s.backoffs.filter((b) => b.modelId === undefined).map((b) => b.reason);
-  if (wide.includes("authentication_failed")) return "auth_failed";
-  if (wide.includes("quota_exhausted")) return "quota_exhausted";
-  if (wide.includes("rate_limited")) return "rate_limited";
-  if (s.circuit.state === "open") return "circuit_open";
-  if (wide.length > 0 || s.circuit.state === "half_open") return "cooldown_active";
-  return "healthy";
-}
-
 function usageFields(u: UsageTotals) {
   const latencyS = u.latencyMsSum / 1000;
   return {
@@ -80,7 +69,17 @@ function usageFields(u: UsageTotals) {
   };
 }
 
-function statusFields(s: AccountStatus) {
+/** Beside the badge: until when the state holds, or since when a lapsed backoff went unanswered. */
+function healthNote(s: AccountStatus, now: number): string | undefined {
+  const h = s.health;
+  if (h.untilMs === null) return "until the key changes";
+  if (h.untilMs === undefined) return undefined;
+  if (h.untilMs > now) return `until ${formatTime(h.untilMs)}`;
+  const last = h.lastFailureAt === undefined ? "" : `; last failure ${formatTime(h.lastFailureAt)}`;
+  return `backoff over, no success since${last}`;
+}
+
+function statusFields(s: AccountStatus, now: number) {
   // An account-wide backoff says more than a model-scoped one.
   const backoff = s.backoffs.find((b) => b.modelId === undefined) ?? s.backoffs[0];
   const failures = Math.max(
@@ -88,7 +87,8 @@ function statusFields(s: AccountStatus) {
     ...s.backoffs.map((b) => b.consecutiveFailures),
   );
   return {
-    health: healthOf(s),
+    health: s.health.state,
+    healthNote: healthNote(s, now),
     utilization: [
       s.windows["5h"]?.spendRatio,
       s.windows["7d"]?.spendRatio,
@@ -108,6 +108,7 @@ function statusFields(s: AccountStatus) {
 export function loadAccountsData(source: AccountsSource, since: number, now: number): AccountsData {
   source.flush();
   const usage = new Map(accountUsage(source.db, since).map((u) => [u.account, u]));
+  const failed = failedAttemptsByAccount(source.db, since);
   const pins = source.pins;
   const affinity = (name: string) => ({
     livePins: pins?.liveCount(name) ?? 0,
@@ -119,7 +120,8 @@ export function loadAccountsData(source: AccountsSource, since: number, now: num
     enabled: s.enabled,
     configured: true,
     ...usageFields(usage.get(s.name) ?? EMPTY),
-    ...statusFields(s),
+    failedAttempts: failed.get(s.name) ?? 0,
+    ...statusFields(s, now),
     ...affinity(s.name),
   }));
   const known = new Set(accounts.map((a) => a.name));
@@ -132,6 +134,7 @@ export function loadAccountsData(source: AccountsSource, since: number, now: num
       configured: false,
       health: "disabled",
       ...usageFields(u),
+      failedAttempts: failed.get(u.account) ?? 0,
       utilization: [undefined, undefined, undefined],
       failures: 0,
       ...affinity(u.account),

@@ -83,6 +83,18 @@ export function accountStatusJson(s: AccountStatus) {
       retry_in_ms: s.circuit.retryInMs ?? null,
     },
     backoffs: s.backoffs.map(backoffJson),
+    health: {
+      state: s.health.state,
+      reason: s.health.reason ?? null,
+      // null = until the key changes; absent = nothing to wait for.
+      until: s.health.untilMs === undefined
+        ? undefined
+        : s.health.untilMs === null
+        ? null
+        : iso(s.health.untilMs),
+      last_failure_at: iso(s.health.lastFailureAt),
+      status_code: s.health.statusCode ?? null,
+    },
     windows,
     last_error: s.lastError === undefined ? null : {
       at: iso(s.lastError.at),

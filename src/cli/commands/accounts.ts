@@ -58,6 +58,14 @@ interface LiveAccount {
   weight: number;
   in_flight: number;
   circuit: { state: string; consecutive_failures: number };
+  /** The badge state (issue #14); absent from older servers. */
+  health?: {
+    state: string;
+    reason: string | null;
+    until?: string | null;
+    last_failure_at: string | null;
+    status_code: number | null;
+  };
   backoffs: Array<
     {
       reason: string;
@@ -111,11 +119,28 @@ function dollars(micros: number): string {
   return `$${(micros / 1_000_000).toFixed(2)}`;
 }
 
+/** The health state with what it rests on, as the dashboard's badge and note say it. */
+function healthLine(h: NonNullable<LiveAccount["health"]>): string {
+  const parts = [`    health: ${h.state}`];
+  if (h.reason !== null && h.reason !== h.state) parts.push(` (${h.reason})`);
+  if (h.until === null) parts.push(" until the key changes");
+  else if (h.until !== undefined) {
+    parts.push(
+      Date.parse(h.until) > Date.now() ? ` until ${h.until}` : `, backoff over at ${h.until}`,
+    );
+  }
+  if (h.status_code !== null) parts.push(`, HTTP ${h.status_code}`);
+  if (h.last_failure_at !== null) parts.push(`, last failure ${h.last_failure_at}`);
+  return parts.join("");
+}
+
 function renderLive(a: LiveAccount): string[] {
   const lines = [
     `  ${a.name}: provider=${a.provider_id}, priority=${a.priority}, enabled=${a.enabled}, ` +
-    `weight=${a.weight}, in_flight=${a.in_flight}, circuit=${a.circuit.state}`,
+    `weight=${a.weight}, in_flight=${a.in_flight}, circuit=${a.circuit.state}` +
+    (a.health === undefined ? "" : `, health=${a.health.state}`),
   ];
+  if (a.health !== undefined && a.health.state !== "healthy") lines.push(healthLine(a.health));
   const windows = Object.entries(a.windows).map(([name, w]) => {
     const limit = w.limit_microdollars === null ? "" : ` of ${dollars(w.limit_microdollars)}`;
     return `${name} ${w.requests} req, ${w.tokens} tok, ${dollars(w.cost_microdollars)}${limit}`;

@@ -22,6 +22,7 @@ const ROW: AccountRow = {
   health: "auth_failed",
   requests: 4,
   errors: 1,
+  failedAttempts: 5,
   inputTokens: 1000,
   outputTokens: 10,
   cacheReadTokens: 250,

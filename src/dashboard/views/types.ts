@@ -48,8 +48,12 @@ export interface AccountRow {
   /** False for an account that has history but is no longer in the config. */
   configured: boolean;
   health: HealthState;
+  /** What the health rests on, e.g. "until 2026-01-01 12:00:00 UTC"; shown beside the badge. */
+  healthNote?: string;
   requests: number;
   errors: number;
+  /** Failed upstream attempts on the account, including those another account then served. */
+  failedAttempts: number;
   /** Fresh input + cache read + cache write. */
   inputTokens: number;
   outputTokens: number;

@@ -36,8 +36,36 @@ const COLUMNS: readonly Column[] = [
   { label: "Enabled", priority: 1, cell: enabledText },
   { label: "Requests", priority: 1, numeric: true, cell: (r) => formatCount(r.requests) },
   { label: "Cost", priority: 1, numeric: true, cell: (r) => formatCost(r.costMicros) },
-  { label: "Health", priority: 2, cell: (r) => <StatusBadge state={r.health} /> },
-  { label: "Errors", priority: 2, numeric: true, cell: (r) => formatCount(r.errors) },
+  {
+    label: "Health",
+    priority: 2,
+    cell: (r) => (
+      <>
+        <StatusBadge state={r.health} />
+        {r.healthNote === undefined ? null : (
+          <>
+            {" "}
+            <small class="health-note">{r.healthNote}</small>
+          </>
+        )}
+      </>
+    ),
+  },
+  {
+    label: "Errors",
+    priority: 2,
+    numeric: true,
+    tip: "Requests that ended in an error on this account",
+    cell: (r) => formatCount(r.errors),
+  },
+  {
+    label: "Failed attempts",
+    priority: 2,
+    numeric: true,
+    tip:
+      "Upstream attempts that failed on this account, including those another account then served",
+    cell: (r) => formatCount(r.failedAttempts),
+  },
   {
     label: "Input tokens",
     priority: 2,
