@@ -179,6 +179,10 @@ Deno.test("/metrics counts mixed traffic like the stats database and passes prom
   assert.equal(sum(s, "eggpool_account_in_flight"), 0);
   assert.equal(sum(s, "eggpool_account_backoffs", { reason: "upstream_server_error" }), 1);
   assert.equal(sum(s, "eggpool_account_backoffs", { reason: "rate_limited" }), 0);
+  // One health state per account: the one that failed over is cooling down.
+  assert.equal(sum(s, "eggpool_account_health"), 4);
+  assert.equal(sum(s, "eggpool_account_health", { state: "cooldown_active" }), 1);
+  assert.equal(sum(s, "eggpool_account_health", { state: "healthy" }), 3);
   assert.equal(s.filter((x) => x.name === "eggpool_account_circuit_open").length, 4);
   // 6 requests ended on an openai account, against 2 500 per account (weight 1).
   const util = sum(s, "eggpool_account_window_utilization_ratio", {

@@ -6,6 +6,7 @@
  */
 import type { AccountStatus } from "../accounts/status.ts";
 import type { BackoffReason } from "../accounts/backoffs.ts";
+import type { HealthState } from "../accounts/health.ts";
 import { BACKOFF_REASONS } from "../accounts/backoffs.ts";
 import type { PerWindow } from "../routing/scorer.ts";
 import { WINDOWS } from "../routing/windows.ts";
@@ -36,7 +37,32 @@ function accountLabels(a: AccountStatus) {
   return { provider: a.providerId, account: a.name };
 }
 
+/** Every badge state, so each account has one series per state (1 for the current one). */
+const HEALTH_STATES: readonly HealthState[] = [
+  "healthy",
+  "disabled",
+  "no_key",
+  "auth_failed",
+  "quota_exhausted",
+  "rate_limited",
+  "circuit_open",
+  "cooldown_active",
+];
+
 function writeAccounts(w: ExpositionWriter, source: MetricsSource, accounts: AccountStatus[]) {
+  w.family(
+    "eggpool_account_health",
+    "gauge",
+    "1 for the account's live health state (the dashboard badge), 0 for the others.",
+  );
+  for (const a of accounts) {
+    for (const state of HEALTH_STATES) {
+      w.sample("eggpool_account_health", a.health.state === state ? 1 : 0, {
+        ...accountLabels(a),
+        state,
+      });
+    }
+  }
   w.family(
     "eggpool_account_in_flight",
     "gauge",
