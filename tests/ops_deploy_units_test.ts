@@ -161,7 +161,7 @@ Deno.test("deploy systemd --install refuses an invalid config and root without -
   }
 });
 
-Deno.test("deploy systemd --production prints deploy/eggpool.service, which systemd accepts", async () => {
+Deno.test("deploy systemd --production prints deploy/eggpool.service running this program, which systemd accepts", async () => {
   await using tmp = await withTmpDir();
   const config = await writeServerConfig(tmp.path, freePort());
   const res = await runEggpool(["--config", config, "deploy", "systemd", "--production"], {
@@ -170,15 +170,27 @@ Deno.test("deploy systemd --production prints deploy/eggpool.service, which syst
   });
   assert.equal(res.code, 0, res.stderr);
   const shipped = await Deno.readTextFile(`${DEPLOY}eggpool.service`);
-  assert.ok(
-    res.stdout.includes(
-      `sudo tee /etc/systemd/system/eggpool.service > /dev/null << 'EGGPOOL_EOF'\n${shipped}EGGPOOL_EOF`,
-    ),
+  const printed = res.stdout.split("<< 'EGGPOOL_EOF'\n")[1].split("EGGPOOL_EOF")[0];
+  // The program line names the program that ran deploy (here Deno and the checkout's main.ts),
+  // not the shipped file's /usr/local/bin/eggpool; every other line is the shipped file's.
+  const exec = printed.match(/^ExecStart=(.*)$/m)?.[1] ?? "";
+  assert.match(
+    exec,
+    new RegExp(`^${Deno.execPath()} .*/main\\.ts --config /etc/eggpool/config\\.toml serve$`),
+  );
+  assert.equal(
+    printed.replace(exec, "/usr/local/bin/eggpool --config /etc/eggpool/config.toml serve"),
+    shipped,
+  );
+  assert.match(
+    shipped,
+    /^ExecStart=\/usr\/local\/bin\/eggpool --config \/etc\/eggpool\/config\.toml serve$/m,
   );
   assert.match(shipped, /^User=eggpool$/m);
   assert.match(shipped, /^WorkingDirectory=\/var\/lib\/eggpool$/m);
   assert.match(shipped, /^NoNewPrivileges=yes$/m);
   assert.match(shipped, /^WantedBy=multi-user\.target$/m);
+  await checkUnit(printed, tmp.path);
   await checkUnit(shipped, tmp.path, "/usr/local/bin/eggpool");
   const manual = await Deno.readTextFile(`${DEPLOY}eggpool-user.service`);
   await Deno.mkdir(`${tmp.path}/manual`);

@@ -2,6 +2,8 @@
 import { CliError } from "../../core/errors.ts";
 import { PRODUCTION, PRODUCTION_UNIT } from "../../ops/deploy_files.ts";
 import { isFile } from "../../ops/env.ts";
+import { launcherArgv, shellLine } from "../../ops/launcher.ts";
+import { productionExec, withProductionExec } from "../../ops/production_exec.ts";
 import { lookupUser } from "../../ops/users.ts";
 import type { UserInfo } from "../../ops/users.ts";
 import type { CliContext } from "../context.ts";
@@ -13,14 +15,15 @@ const SYSTEM_USER = "eggpool";
 
 /** Prints the production unit with the steps around it. */
 export async function printProductionUnit(ctx: CliContext): Promise<void> {
+  const exec = productionExec(launcherArgv(), PRODUCTION.config);
+  for (const p of exec.problems) ctx.io.err(`warning: ${p}; ${REACH_HINT}\n`);
   printFileSnippet(ctx, {
     title: "systemd system unit (dedicated user eggpool)",
     path: PRODUCTION.unitPath,
-    content: await productionUnit(ctx),
+    content: await productionUnit(ctx, exec),
     sudo: true,
     steps: [
       "sudo useradd --system --user-group --home-dir /var/lib/eggpool --shell /usr/sbin/nologin eggpool",
-      `sudo install -m 0755 eggpool ${PRODUCTION.binary}`,
       "sudo install -d -o eggpool -g eggpool -m 0750 /var/lib/eggpool /var/log/eggpool /var/backups/eggpool",
       `sudo install -d -m 0755 /etc/eggpool    # then put config.toml and env there (root:eggpool, 0640)`,
       "sudo systemctl daemon-reload",
@@ -64,10 +67,20 @@ async function ensureSystemUser(ctx: CliContext): Promise<UserInfo> {
   return created;
 }
 
-/** deploy/eggpool.service with a `TimeoutStopSec` long enough for /etc/eggpool/config.toml's grace. */
-async function productionUnit(ctx: CliContext): Promise<string> {
+/** What to do when the service user cannot reach the program. */
+const REACH_HINT =
+  `copy the program somewhere it can (sudo install -m 0755 "$(command -v eggpool)" ${PRODUCTION.binary}) and run that copy's deploy`;
+
+/**
+ * deploy/eggpool.service running this very program, with a `TimeoutStopSec`
+ * long enough for /etc/eggpool/config.toml's grace.
+ */
+async function productionUnit(
+  ctx: CliContext,
+  exec: ReturnType<typeof productionExec>,
+): Promise<string> {
   return withStopTimeout(
-    PRODUCTION_UNIT,
+    withProductionExec(PRODUCTION_UNIT, exec),
     await configuredGraceS(PRODUCTION.config, (n) => ctx.env.get(n)),
   );
 }
@@ -75,6 +88,10 @@ async function productionUnit(ctx: CliContext): Promise<string> {
 /** Creates the user, folders and seed files, writes the unit and enables it (root only). */
 export async function installProductionUnit(ctx: CliContext): Promise<void> {
   if (ctx.env.uid !== 0) throw new CliError("the production layout needs root: run it with sudo");
+  const exec = productionExec(launcherArgv(), PRODUCTION.config);
+  if (exec.problems.length > 0) {
+    throw new CliError(`${exec.problems.join("; ")}: ${REACH_HINT}; nothing was installed`);
+  }
   const user = await ensureSystemUser(ctx);
   ownedDir("/var/lib/eggpool", 0o750, user);
   ownedDir("/var/lib/eggpool/state", 0o700, user);
@@ -86,19 +103,14 @@ export async function installProductionUnit(ctx: CliContext): Promise<void> {
   if (seedFile("/etc/eggpool/env", "# KEY=value lines for the service (api keys)\n", user)) {
     ctx.io.out("Created /etc/eggpool/env\n");
   }
-  writeOwnedFile(PRODUCTION.unitPath, await productionUnit(ctx), { mode: 0o644 });
-  ctx.io.out(`Wrote ${PRODUCTION.unitPath}\n`);
-  if (!isFile(PRODUCTION.binary)) {
-    ctx.io.err(
-      `warning: ${PRODUCTION.binary} does not exist yet; install the eggpool binary there\n`,
-    );
-  }
+  writeOwnedFile(PRODUCTION.unitPath, await productionUnit(ctx, exec), { mode: 0o644 });
+  ctx.io.out(`Wrote ${PRODUCTION.unitPath}; it runs ${exec.execStart}\n`);
   await runSteps(ctx, [["systemctl", "daemon-reload"], ["systemctl", "enable", "eggpool.service"]]);
   ctx.io.out(
     [
       "Next:",
       `  1. Edit ${PRODUCTION.config} and /etc/eggpool/env (keys).`,
-      `  2. sudo -u eggpool ${PRODUCTION.binary} --config ${PRODUCTION.config} check-config`,
+      `  2. sudo -u eggpool ${shellLine([...exec.argv, "check-config"])}`,
       "  3. sudo systemctl start eggpool && systemctl status eggpool",
       "",
     ].join("\n"),
