@@ -6,7 +6,7 @@
  * as a real `eggpool serve` subprocess so its CPU time and peak RSS can be read
  * from /proc. Every figure is printed next to the baseline it is compared with.
  */
-import { startMockUpstream } from "../tests/_helpers/mock_upstream.ts";
+import { startMockUpstream } from "../src/sim/mock_upstream.ts";
 import { mockProvidersToml } from "../tests/_helpers/eggpool.ts";
 import { freePort } from "../tests/_helpers/ops.ts";
 import { measureDecisionCost } from "../src/accounts/_bench_fixture.ts";

@@ -25,8 +25,8 @@
  */
 import { DatabaseSync } from "node:sqlite";
 import { parseArgs } from "node:util";
-import { startMockUpstream } from "../tests/_helpers/mock_upstream.ts";
-import type { MockFault } from "../tests/_helpers/mock_upstream.ts";
+import { startMockUpstream } from "../src/sim/mock_upstream.ts";
+import type { MockFault } from "../src/sim/mock_upstream.ts";
 import { freePort } from "../tests/_helpers/ops.ts";
 import { mockProvidersToml } from "../tests/_helpers/eggpool.ts";
 import { SERVER_V8_FLAG } from "../src/ops/v8_flags.ts";

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { runEggpool } from "./_helpers/cli.ts";
-import { startMockUpstream } from "./_helpers/mock_upstream.ts";
+import { startMockUpstream } from "../src/sim/mock_upstream.ts";
 import { withTmpDir } from "./_helpers/tmp.ts";
 import { freePort, OPS_KEY, opsEnv, serverScope, serverTomlLines } from "./_helpers/ops.ts";
 

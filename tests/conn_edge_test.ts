@@ -6,7 +6,7 @@
  * its upload is recorded as cancelled, once.
  */
 import assert from "node:assert/strict";
-import { startMockUpstream } from "./_helpers/mock_upstream.ts";
+import { startMockUpstream } from "../src/sim/mock_upstream.ts";
 import { LOCAL_KEY, mockProvidersToml, startEggPool } from "./_helpers/eggpool.ts";
 import { isolatedEnv, runEggpool } from "./_helpers/cli.ts";
 import { withTmpDir } from "./_helpers/tmp.ts";

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { launchBrowser } from "./_helpers/browser.ts";
 import type { Page } from "./_helpers/browser.ts";
-import { startMockUpstream } from "./_helpers/mock_upstream.ts";
+import { startMockUpstream } from "../src/sim/mock_upstream.ts";
 import { LOCAL_KEY, startEggPool } from "./_helpers/eggpool.ts";
 import { withTmpDir } from "./_helpers/tmp.ts";
 import { conversationTurn, poolToml, SCRIPT_NAME } from "./dashboard_fixtures.ts";

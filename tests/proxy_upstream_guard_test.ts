@@ -5,8 +5,8 @@
  * the client readable, and the upstream's private headers never do.
  */
 import assert from "node:assert/strict";
-import { startMockUpstream } from "./_helpers/mock_upstream.ts";
-import type { MockUpstream, RecordedRequest } from "./_helpers/mock_upstream.ts";
+import { startMockUpstream } from "../src/sim/mock_upstream.ts";
+import type { MockUpstream, RecordedRequest } from "../src/sim/mock_upstream.ts";
 import { LOCAL_KEY, mockProvidersToml, postChat, startEggPool } from "./_helpers/eggpool.ts";
 import type { TestEggPool } from "./_helpers/eggpool.ts";
 import { withTmpDir } from "./_helpers/tmp.ts";

@@ -5,7 +5,7 @@
  * fetch cannot honour are refused by check-config instead of ignored.
  */
 import assert from "node:assert/strict";
-import { startMockUpstream } from "./_helpers/mock_upstream.ts";
+import { startMockUpstream } from "../src/sim/mock_upstream.ts";
 import { postChat, startEggPool } from "./_helpers/eggpool.ts";
 import { withTmpDir } from "./_helpers/tmp.ts";
 import { isolatedEnv, runEggpool } from "./_helpers/cli.ts";

@@ -4,7 +4,7 @@
  * and a restart with the network down still serving the saved catalog.
  */
 import assert from "node:assert/strict";
-import { startMockUpstream } from "./_helpers/mock_upstream.ts";
+import { startMockUpstream } from "../src/sim/mock_upstream.ts";
 import { withTmpDir } from "./_helpers/tmp.ts";
 import { openDatabase } from "../src/storage/db.ts";
 import type { Db } from "../src/storage/db.ts";

@@ -7,7 +7,7 @@ import { DatabaseSync } from "node:sqlite";
 import { Hono } from "hono";
 import { isolatedEnv, runEggpool } from "./_helpers/cli.ts";
 import { withTmpDir } from "./_helpers/tmp.ts";
-import { startMockUpstream } from "./_helpers/mock_upstream.ts";
+import { startMockUpstream } from "../src/sim/mock_upstream.ts";
 import { mountRoutingRoutes } from "../src/http/backoffs_route.ts";
 import { createKeyChecker } from "../src/http/auth.ts";
 import type { HttpEnv } from "../src/http/server.ts";

@@ -4,8 +4,8 @@
  * mocks' own request logs, not from EggPool's stats.
  */
 import assert from "node:assert/strict";
-import { startMockUpstream } from "./_helpers/mock_upstream.ts";
-import type { MockUpstream } from "./_helpers/mock_upstream.ts";
+import { startMockUpstream } from "../src/sim/mock_upstream.ts";
+import type { MockUpstream } from "../src/sim/mock_upstream.ts";
 import { LOCAL_KEY, postChat, startEggPool } from "./_helpers/eggpool.ts";
 import type { TestEggPool } from "./_helpers/eggpool.ts";
 import { withTmpDir } from "./_helpers/tmp.ts";

@@ -4,8 +4,8 @@
  * key throttle, keyless-mode protections and the `[security]` keys.
  */
 import assert from "node:assert/strict";
-import { ANY_KEY, startMockUpstream } from "./_helpers/mock_upstream.ts";
-import type { MockUpstream } from "./_helpers/mock_upstream.ts";
+import { ANY_KEY, startMockUpstream } from "../src/sim/mock_upstream.ts";
+import type { MockUpstream } from "../src/sim/mock_upstream.ts";
 import { LOCAL_KEY, mockProvidersToml, startEggPool } from "./_helpers/eggpool.ts";
 import type { StartEggPoolOptions, TestEggPool } from "./_helpers/eggpool.ts";
 import { withTmpDir } from "./_helpers/tmp.ts";

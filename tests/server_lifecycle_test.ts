@@ -1,7 +1,7 @@
 /** The real `eggpool serve` process: crash recovery after kill -9, and a graceful SIGTERM drain. */
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import { startMockUpstream } from "./_helpers/mock_upstream.ts";
+import { startMockUpstream } from "../src/sim/mock_upstream.ts";
 import { LOCAL_KEY, mockProvidersToml } from "./_helpers/eggpool.ts";
 import { isolatedEnv } from "./_helpers/cli.ts";
 import { withTmpDir } from "./_helpers/tmp.ts";

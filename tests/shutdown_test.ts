@@ -8,8 +8,8 @@
  */
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import { startMockUpstream } from "./_helpers/mock_upstream.ts";
-import type { MockUpstream } from "./_helpers/mock_upstream.ts";
+import { startMockUpstream } from "../src/sim/mock_upstream.ts";
+import type { MockUpstream } from "../src/sim/mock_upstream.ts";
 import { LOCAL_KEY, mockProvidersToml } from "./_helpers/eggpool.ts";
 import { isolatedEnv, runEggpool } from "./_helpers/cli.ts";
 import { withTmpDir } from "./_helpers/tmp.ts";

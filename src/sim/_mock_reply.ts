@@ -2,7 +2,7 @@
  * Dialect-neutral part of a mock completion: what to answer (text or tool call)
  * and how many tokens to report, including the simulated prompt cache.
  */
-import { hash64 } from "../../src/core/hash64.ts";
+import { hash64 } from "../core/hash64.ts";
 import type { MockDialect, MockOptions, RecordedRequest } from "./_mock_types.ts";
 
 type Json = Record<string, unknown>;
