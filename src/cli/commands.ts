@@ -15,6 +15,7 @@ import { croncheckCommand } from "./commands/croncheck.ts";
 import { ensureRunningCommand } from "./commands/ensure_running.ts";
 import { runtimeStatusCommand } from "./commands/runtime_status.ts";
 import { deployCommand } from "./commands/deploy.ts";
+import { demoCommand } from "./commands/demo.ts";
 
 /** Every top-level command, in the order `eggpool help` lists them. */
 export const COMMANDS: ReadonlyArray<(ctx: CliContext) => Command> = [
@@ -33,4 +34,5 @@ export const COMMANDS: ReadonlyArray<(ctx: CliContext) => Command> = [
   ensureRunningCommand,
   runtimeStatusCommand,
   deployCommand,
+  demoCommand,
 ];

@@ -32,6 +32,11 @@ export interface ReplyPlan {
 }
 
 const ECHO_MAX_CHARS = 80;
+/**
+ * Prefixes remembered per key: plenty for any test, and a bound for `eggpool
+ * demo`, which may run for days (a real provider's cache forgets too).
+ */
+const MAX_PREFIXES_PER_KEY = 4096;
 const TOOL_TEXT_MAX_CHARS = 40;
 const TOOL_PHRASE = "use the tool";
 
@@ -242,7 +247,15 @@ export class PromptCache {
         break;
       }
     }
-    for (const prefix of prefixes) seen.set(prefix.hash, prefix.tokens);
+    // Re-inserted so the map's order is least recently seen first, the end a cap trims from.
+    for (const prefix of prefixes) {
+      seen.delete(prefix.hash);
+      seen.set(prefix.hash, prefix.tokens);
+    }
+    for (const oldest of seen.keys()) {
+      if (seen.size <= MAX_PREFIXES_PER_KEY) break;
+      seen.delete(oldest);
+    }
     const prefixTokens = candidates.at(-1)?.tokens ?? 0;
     return { cachedTokens, prefixTokens };
   }
