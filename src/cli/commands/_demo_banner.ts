@@ -67,10 +67,11 @@ export function demoBanner(info: DemoBannerInfo): string {
     "              protocol, so Claude Code and the Anthropic SDK use the sim-claude models)",
     "",
     "--- curl ---",
-    `curl -s ${origin}/v1/chat/completions -H 'Authorization: Bearer ${key}' \\`,
+    `curl -s -w '\\n' ${origin}/v1/chat/completions -H 'Authorization: Bearer ${key}' \\`,
     "  -H 'content-type: application/json' \\",
     `  -d '{"model": "${openaiModel}", "messages": [{"role": "user", "content": "Hello"}]}'`,
-    `curl -s ${origin}/v1/messages -H 'x-api-key: ${key}' -H 'anthropic-version: 2023-06-01' \\`,
+    `curl -s -w '\\n' ${origin}/v1/messages -H 'x-api-key: ${key}' \\`,
+    "  -H 'anthropic-version: 2023-06-01' \\",
     "  -H 'content-type: application/json' \\",
     `  -d '{"model": "${anthropicModel}", "max_tokens": 256, ` +
     `"messages": [{"role": "user", "content": "Hello"}]}'`,
