@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { isolatedEnv, runEggpool } from "./_helpers/cli.ts";
 import { withTmpDir } from "./_helpers/tmp.ts";
 import { freePort, opsEnv, pidFromFile, serverScope, writeServerConfig } from "./_helpers/ops.ts";
+import { isListening, startDemo } from "./_helpers/demo.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 
@@ -17,7 +18,7 @@ async function bundleInto(dir: string): Promise<string> {
   return dir;
 }
 
-Deno.test("the bundle runs version, init-config, check-config, croncheck and a daemon with no source tree around it", async () => {
+Deno.test("the bundle runs version, init-config, check-config, croncheck, a daemon and the demo with no source tree around it", async () => {
   await using build = await withTmpDir();
   await using empty = await withTmpDir();
   const bundled = await bundleInto(`${build.path}/bundle`);
@@ -68,7 +69,31 @@ Deno.test("the bundle runs version, init-config, check-config, croncheck and a d
   assert.match(migrate.stdout, /0001_init/);
 
   await checkLifecycle(empty.path, script);
+  await checkDemo(empty.path, script);
 });
+
+/** `eggpool demo` from the bundle: it starts, answers one request, exits 0 on SIGINT. */
+async function checkDemo(dir: string, script: string): Promise<void> {
+  const env = { ...isolatedEnv(dir), TMPDIR: `${dir}/demo-tmp` };
+  await Deno.mkdir(env.TMPDIR);
+  await using demo = await startDemo(["--traffic", "none", "--port", "0"], {
+    cwd: dir,
+    env,
+    script,
+  });
+  const { origin, localKey } = demo.settings;
+  const res = await fetch(`${origin}/v1/chat/completions`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${localKey}`, "content-type": "application/json" },
+    body: JSON.stringify({ model: "sim-gpt-large", messages: [{ role: "user", content: "hi" }] }),
+  });
+  assert.equal(res.status, 200);
+  assert.equal((await res.json()).choices[0].message.content, "echo: hi");
+  const stopped = await demo.stop("SIGINT");
+  assert.equal(stopped.code, 0, stopped.stderr);
+  assert.equal(await isListening(origin), false);
+  assert.deepEqual([...Deno.readDirSync(env.TMPDIR)], []);
+}
 
 /** The fast path and a daemon started from the bundle (the child must re-run the bundle). */
 async function checkLifecycle(dir: string, script: string): Promise<void> {
