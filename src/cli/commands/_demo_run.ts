@@ -14,8 +14,9 @@ import {
 } from "../../sim/demo_world.ts";
 import type { DemoWorld } from "../../sim/demo_world.ts";
 import { startTraffic, type Traffic, type TrafficLevel } from "../../sim/traffic.ts";
+import type { LoadedConfig } from "../../config/types.ts";
 import type { CliContext } from "../context.ts";
-import { demoBanner } from "./_demo_banner.ts";
+import { demoBanner, type DemoBannerInfo } from "./_demo_banner.ts";
 
 /** The spec's port: the demo takes it when it is free, so printed settings stay the same. */
 export const DEMO_PREFERRED_PORT = 11300;
@@ -81,7 +82,6 @@ export async function runDemo(ctx: CliContext, options: DemoOptions): Promise<vo
   const signal = stopSignal();
   let tempDir: string | undefined;
   let world: DemoWorld | undefined;
-  let traffic: Traffic | undefined;
   let farewell = "";
   try {
     tempDir = await Deno.makeTempDir({ prefix: "eggpool-demo-" });
@@ -98,40 +98,17 @@ export async function runDemo(ctx: CliContext, options: DemoOptions): Promise<vo
     await Deno.writeTextFile(configPath, toml, { mode: 0o600 });
     // The user's environment has no say: the demo's config names every value itself.
     const loaded = await loadConfig(configPath, { env: () => undefined });
-    const log = (m: string) => ctx.io.err(`[eggpool] ${m}\n`);
-    const models = demoModels();
-    const stop = signal.stopped.then(async (why) => {
-      await traffic?.stop();
-      return why;
-    });
-    await runServer(loaded, {
+    const sent = await serveDemo(ctx, loaded, {
       port,
-      stop,
-      log,
-      onListen: (addr) => {
-        const origin = `http://${HOST}:${addr.port}`;
-        ctx.io.out(demoBanner({
-          origin,
-          localKey,
-          dbPath,
-          dbKept: options.db !== undefined,
-          tempDir: tempDir!,
-          traffic: options.traffic,
-          providers: DEMO_PROVIDERS,
-          models,
-        }));
-        traffic = startTraffic({ origin, localKey, level: options.traffic, models });
-      },
-    }).catch((error) => {
-      throw error instanceof Deno.errors.AddrInUse ? portTaken(port) : error;
+      stopped: signal.stopped,
+      banner: { localKey, dbPath, dbKept: options.db !== undefined, tempDir },
+      traffic: options.traffic,
     });
-    const sent = traffic?.counts.sent ?? 0;
     farewell = "Demo stopped" +
       (sent > 0 ? `; the simulated agents sent ${sent} requests` : "") +
       (options.db ? `; the database stays in ${dbPath}` : "") +
       "; temporary files removed.\n";
   } finally {
-    await traffic?.stop();
     await world?.close();
     if (tempDir !== undefined) {
       await Deno.remove(tempDir, { recursive: true }).catch((error) => {
@@ -142,6 +119,56 @@ export async function runDemo(ctx: CliContext, options: DemoOptions): Promise<vo
     signal.dispose();
   }
   ctx.io.out(farewell);
+}
+
+/** What {@linkcode serveDemo} needs besides the config. */
+interface ServeDemoOptions {
+  port: number;
+  stopped: Promise<string>;
+  banner: Pick<DemoBannerInfo, "localKey" | "dbPath" | "dbKept" | "tempDir">;
+  traffic: TrafficLevel;
+}
+
+/**
+ * The real server until the stop signal, the banner once it listens, then the
+ * agents; the agents stop before the server drains. Returns how many requests
+ * they sent.
+ */
+async function serveDemo(
+  ctx: CliContext,
+  loaded: LoadedConfig,
+  options: ServeDemoOptions,
+): Promise<number> {
+  const models = demoModels();
+  let traffic: Traffic | undefined;
+  const stop = options.stopped.then(async (why) => {
+    await traffic?.stop();
+    return why;
+  });
+  try {
+    await runServer(loaded, {
+      port: options.port,
+      stop,
+      log: (m) => ctx.io.err(`[eggpool] ${m}\n`),
+      onListen: (addr) => {
+        const origin = `http://${HOST}:${addr.port}`;
+        const { localKey } = options.banner;
+        ctx.io.out(demoBanner({
+          ...options.banner,
+          origin,
+          traffic: options.traffic,
+          providers: DEMO_PROVIDERS,
+          models,
+        }));
+        traffic = startTraffic({ origin, localKey, level: options.traffic, models });
+      },
+    });
+  } catch (error) {
+    throw error instanceof Deno.errors.AddrInUse ? portTaken(options.port) : error;
+  } finally {
+    await traffic?.stop();
+  }
+  return traffic?.counts.sent ?? 0;
 }
 
 function portTaken(port: number): CliError {
