@@ -6,7 +6,7 @@
  * status` show the same live state.
  */
 import assert from "node:assert/strict";
-import { ANY_KEY, startMockUpstream } from "./_helpers/mock_upstream.ts";
+import { ANY_KEY, startMockUpstream } from "../src/sim/mock_upstream.ts";
 import { LOCAL_KEY, mockProvidersToml, postChat, startEggPool } from "./_helpers/eggpool.ts";
 import type { TestEggPool } from "./_helpers/eggpool.ts";
 import { withTmpDir } from "./_helpers/tmp.ts";

@@ -5,7 +5,7 @@
  * output when promtool is installed (`.ci/run` installs Debian's prometheus).
  */
 import assert from "node:assert/strict";
-import { ANY_KEY, startMockUpstream } from "./_helpers/mock_upstream.ts";
+import { ANY_KEY, startMockUpstream } from "../src/sim/mock_upstream.ts";
 import { LOCAL_KEY, mockProvidersToml, postChat, startEggPool } from "./_helpers/eggpool.ts";
 import { withTmpDir } from "./_helpers/tmp.ts";
 import { escapeLabelValue, ExpositionWriter } from "../src/metrics/text_format.ts";
