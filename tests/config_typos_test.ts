@@ -39,7 +39,20 @@ const CASES: TypoCase[] = [
   {
     name: "[[provider.x.accounts]] instead of providers",
     toml: `${PROVIDER}\n[[provider.p.accounts]]\nname = "p-1"\napi_key_env = "P_KEY"\n`,
-    lines: ["  - provider (line 5): unknown table [provider]; did you mean [providers]?"],
+    lines: [
+      "  - providers.p (line 1): has no accounts: add a [[providers.p.accounts]] table (name and " +
+      "api_key_env), or set enabled = false to keep the provider switched off",
+      "  - provider (line 5): unknown table [provider]; did you mean [providers]?",
+    ],
+  },
+  {
+    name: "a provider with no accounts",
+    toml:
+      `${PROVIDER}\n[providers.q]\nid = "q"\nbase_url = "https://q.example/v1"\nenabled = false\n`,
+    lines: [
+      "  - providers.p (line 1): has no accounts: add a [[providers.p.accounts]] table (name and " +
+      "api_key_env), or set enabled = false to keep the provider switched off",
+    ],
   },
   {
     name: "an unknown key in [server]",

@@ -20,12 +20,14 @@ const CONFIG = config({
       id: "alpha",
       base_url: "https://alpha.example/v1",
       routing_priority: 2,
+      accounts: [{ name: "alpha-1", api_key_env: "ALPHA_KEY" }],
       // Provider-scoped output limit wins over the global one; context stays global.
       model_overrides: { big: { max_output_tokens: 4_000 } },
     },
     beta: {
       id: "beta",
       base_url: "https://beta.example/v1",
+      accounts: [{ name: "beta-1", api_key_env: "BETA_KEY" }],
       model_overrides: { big: { max_context_tokens: 64_000 } },
     },
   },

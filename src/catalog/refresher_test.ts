@@ -17,8 +17,14 @@ function config(models: Record<string, unknown> = {}): ResolvedConfig {
         id: "p",
         base_url: "https://p.example/v1",
         static_models: [{ id: "pinned", max_context_tokens: 1_000 }],
+        accounts: [{ name: "p1", api_key_env: "P_KEY" }, { name: "p2", api_key_env: "P_KEY" }],
       },
-      q: { id: "q", base_url: "https://q.example/v1", models_endpoint: { method: "DISABLED" } },
+      q: {
+        id: "q",
+        base_url: "https://q.example/v1",
+        models_endpoint: { method: "DISABLED" },
+        accounts: [{ name: "q1", api_key_env: "Q_KEY" }],
+      },
     },
   }, { defaultDatabasePath: ":memory:" });
   if (!r.ok) throw new Error(JSON.stringify(r.errors));

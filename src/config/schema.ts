@@ -117,8 +117,10 @@ export function resolveConfig(raw: unknown, options: ResolveConfigOptions): Conf
   }
   const data = parsed.data;
   const providers: Record<string, ProviderDraft> = {};
-  for (const [id, p] of Object.entries(data.providers)) providers[id] = finishProvider(p);
-  const legacyAccounts = Object.keys(providers).length === 0 && data.accounts.length > 0;
+  for (const [id, p] of Object.entries(data.providers)) {
+    if (p.enabled) providers[id] = finishProvider(p);
+  }
+  const legacyAccounts = Object.keys(data.providers).length === 0 && data.accounts.length > 0;
   if (legacyAccounts) {
     providers[LEGACY_PROVIDER_ID] = finishProvider(ProviderSchema.parse({
       id: LEGACY_PROVIDER_ID,

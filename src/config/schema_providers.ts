@@ -120,6 +120,9 @@ export function unsupportedTimeout(what: string) {
 
 export const ProviderSchema = z.object({
   id: text(),
+  // Not in the Python EggPool: false keeps a provider's table (and its accounts) in the file
+  // while EggPool ignores it, which is also how a provider may have no accounts yet.
+  enabled: z.boolean().default(true),
   base_url: baseUrl(),
   protocols: z
     .array(ProtocolSchema)

@@ -107,6 +107,14 @@ function checkProvider(p: Table, key: string, st: RuleState): void {
   checkStaticModels(p.static_models, [...at, "static_models"], st.out);
   checkOverrides(asTable(p.model_overrides), [...at, "model_overrides"], st.out);
   if (Array.isArray(p.accounts)) checkAccounts(p.accounts, [...at, "accounts"], mode, st);
+  const none = !Array.isArray(p.accounts) || p.accounts.length === 0;
+  if (none && p.enabled !== false) {
+    errors.push({
+      segments: at,
+      message: `has no accounts: add a [[providers.${key}.accounts]] table (name and ` +
+        "api_key_env), or set enabled = false to keep the provider switched off",
+    });
+  }
 }
 
 function checkAccounts(

@@ -14,7 +14,12 @@ function errorsOf(raw: unknown): string[] {
 function provider(extra: Record<string, unknown>): Record<string, unknown> {
   return {
     providers: {
-      p: { id: "p", base_url: "https://example.com/v1", ...extra },
+      p: {
+        id: "p",
+        base_url: "https://example.com/v1",
+        accounts: [{ name: "p1", api_key_env: "P_KEY" }],
+        ...extra,
+      },
     },
   };
 }
@@ -57,7 +62,12 @@ Deno.test("resolveConfig() guards against a repeated /v1 segment", () => {
   assert.deepEqual(
     errorsOf({
       providers: {
-        q: { id: "q", base_url: "https://x.example/compatible-mode/v1/", models_path: "v1/models" },
+        q: {
+          id: "q",
+          base_url: "https://x.example/compatible-mode/v1/",
+          models_path: "v1/models",
+          enabled: false,
+        },
       },
     }).length,
     1,
@@ -112,13 +122,32 @@ Deno.test("resolveConfig() checks limits, keepalive, proxies and readiness", () 
 });
 
 Deno.test("resolveConfig() requires the provider table name to equal its id", () => {
-  assert.deepEqual(errorsOf({ providers: { p: { id: "q", base_url: "https://e.com" } } }), [
-    'providers.p.id: must equal the table name "p"',
-  ]);
+  assert.deepEqual(
+    errorsOf({ providers: { p: { id: "q", base_url: "https://e.com", enabled: false } } }),
+    ['providers.p.id: must equal the table name "p"'],
+  );
   assert.match(
     errorsOf({ providers: { "-p": { id: "-p", base_url: "https://e.com" } } })[0],
     /^providers\.-p: provider id must be/,
   );
+});
+
+Deno.test("resolveConfig() refuses a provider with no accounts unless it is switched off", () => {
+  const bare = { id: "p", base_url: "https://e.com/v1" };
+  assert.deepEqual(errorsOf({ providers: { p: bare } }), [
+    "providers.p: has no accounts: add a [[providers.p.accounts]] table (name and api_key_env), " +
+    "or set enabled = false to keep the provider switched off",
+  ]);
+  assert.deepEqual(errorsOf({ providers: { p: { ...bare, accounts: [] } } }).length, 1);
+  const off = resolve({
+    providers: {
+      p: { ...bare, enabled: false },
+      q: { id: "q", base_url: "https://q.example/v1", accounts: [{ name: "q1", api_key: "k" }] },
+    },
+  });
+  assert.ok(off.ok);
+  // A switched-off provider is not served at all: no catalog, no accounts.
+  assert.deepEqual(Object.keys(off.config.providers), ["q"]);
 });
 
 Deno.test("resolveConfig() accepts the fields added for affinity and stream idle timeouts", () => {
