@@ -45,7 +45,7 @@ export async function deployLogrotate(ctx: CliContext, flags: DeployLogrotateFla
   }
   if (flags.file === undefined && ctx.env.uid !== 0) {
     throw new CliError(
-      `writing ${LOGROTATE_PATH} needs root: run 'sudo eggpool deploy logrotate --install', ` +
+      `writing ${LOGROTATE_PATH} needs root: run 'sudo "$(command -v eggpool)" deploy logrotate --install', ` +
         "or 'eggpool deploy logrotate' to print the snippet",
     );
   }
