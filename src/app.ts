@@ -296,11 +296,20 @@ export async function createApp(loaded: LoadedConfig, options: AppOptions = {}):
     pins?.sweep();
     pinStore.flush();
   };
+  let pinsFailing = false;
   const pinTimer = setInterval(() => {
+    // Both retry on this timer what a locked or full database refused earlier.
+    backoffs.retryUnsaved();
     try {
       flushPins();
+      if (pinsFailing) log("Pin write-behind works again");
+      pinsFailing = false;
     } catch (error) {
-      log(`Pin write-behind failed: ${error instanceof Error ? error.message : String(error)}`);
+      if (!pinsFailing) {
+        const why = error instanceof Error ? error.message : String(error);
+        log(`Pin write-behind failed: ${why}; keeping the changes to retry`);
+      }
+      pinsFailing = true;
     }
   }, PIN_FLUSH_INTERVAL_MS);
   Deno.unrefTimer(pinTimer);

@@ -229,3 +229,72 @@ Deno.test("a server started while another process holds the database lock waits 
     } catch { /* released already */ }
   }
 });
+
+Deno.test("pins and backoffs changed while another process holds the lock are written once it is released", async () => {
+  await using tmp = await withTmpDir();
+  // up-1's key is rate-limited for ten minutes; up-2 answers.
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
+    if (new URL(req.url).pathname.endsWith("/models")) {
+      return Response.json({ object: "list", data: [{ id: "m1", object: "model" }] });
+    }
+    await req.body?.cancel();
+    if (req.headers.get("authorization") === "Bearer sk-up-key-1") {
+      return Response.json({ error: { message: "slow down" } }, {
+        status: 429,
+        headers: { "retry-after": "600" },
+      });
+    }
+    return Response.json({
+      id: "chatcmpl-1",
+      object: "chat.completion",
+      model: "m1",
+      choices: [{ index: 0, message: { role: "assistant", content: "hi" }, finish_reason: "stop" }],
+      usage: { prompt_tokens: 3, completion_tokens: 1 },
+    });
+  });
+  await using _upstream = { [Symbol.asyncDispose]: () => server.shutdown() };
+  const toml = providerToml(`http://127.0.0.1:${server.addr.port}/v1`) +
+    '[[providers.up.accounts]]\nname = "up-2"\napi_key = "sk-up-key-2"\n';
+  await using pool = await startEggPool({ dir: tmp.path, toml });
+  const count = (sql: string) => {
+    const ro = new DatabaseSync(pool.dbPath, { readOnly: true });
+    try {
+      return Number(ro.prepare(sql).get()!.n);
+    } finally {
+      ro.close();
+    }
+  };
+  const locker = new DatabaseSync(pool.dbPath);
+  locker.exec("PRAGMA busy_timeout = 10000");
+  locker.exec("BEGIN EXCLUSIVE");
+  try {
+    for (let i = 0; i < 4; i++) {
+      const res = await postChat(
+        pool,
+        { model: "m1", messages: [{ role: "user", content: `conversation ${i}` }] },
+        { "x-session-id": `conversation-${i}` },
+      );
+      assert.equal(res.status, 200);
+      await res.body?.cancel();
+    }
+    // Two flush periods pass with the lock held: the writes fail and are kept.
+    await new Promise((r) => setTimeout(r, 4_500));
+  } finally {
+    locker.exec("ROLLBACK");
+    locker.close();
+  }
+  const deadline = Date.now() + 20_000;
+  let pins = 0;
+  let backoffs = 0;
+  while (Date.now() < deadline) {
+    pins = count("SELECT count(*) AS n FROM session_pins");
+    backoffs = count(
+      "SELECT count(*) AS n FROM account_backoffs b JOIN accounts a ON a.id = b.account_id " +
+        "WHERE a.name = 'up-1' AND b.reason = 'rate_limited'",
+    );
+    if (pins === 4 && backoffs === 1) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  assert.equal(pins, 4, "every conversation's pin reached session_pins after the lock");
+  assert.equal(backoffs, 1, "up-1's rate limit reached account_backoffs after the lock");
+});

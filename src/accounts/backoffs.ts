@@ -130,6 +130,9 @@ function streakOpen(e: BackoffEntry, now: number): boolean {
 
 const NOTHING_CLEARED: readonly BackoffEntry[] = [];
 
+/** Failed backoff writes kept for retry; past this the oldest go (the state in memory stays). */
+const MAX_UNSAVED = 1_000;
+
 /** The tighter of two blocking entries: terminal beats timed, later beats sooner. */
 function tighter(a: BackoffEntry | undefined, b: BackoffEntry): BackoffEntry {
   if (a === undefined) return b;
@@ -144,6 +147,9 @@ export class BackoffBook {
   readonly #store?: BackoffStore;
   readonly #log: (message: string) => void;
   readonly #accounts = new Map<string, AccountBackoffs>();
+  readonly #unsaved: Array<{ what: string; fn: (store: BackoffStore) => void }> = [];
+  #failing = false;
+  #dropped = 0;
 
   constructor(options: BackoffBookOptions) {
     this.#clock = options.clock;
@@ -151,13 +157,50 @@ export class BackoffBook {
     this.#log = options.log ?? (() => {});
   }
 
+  /**
+   * Writes `fn` through to the store. A write that fails (a locked or full
+   * database) is kept, in order, and retried before the next write and by
+   * {@linkcode retryUnsaved}, so a restart after the lock clears still knows
+   * the backoff. Only the first failure of a streak is logged.
+   */
   #persist(what: string, fn: (store: BackoffStore) => void): void {
     if (this.#store === undefined) return;
-    try {
-      fn(this.#store);
-    } catch (error) {
-      this.#log(`Cannot ${what}: ${error instanceof Error ? error.message : String(error)}`);
+    if (this.#unsaved.length >= MAX_UNSAVED) {
+      this.#unsaved.shift();
+      this.#dropped++;
     }
+    this.#unsaved.push({ what, fn });
+    this.retryUnsaved();
+  }
+
+  /** Retries the writes that failed, oldest first; returns how many are still waiting. */
+  retryUnsaved(): number {
+    const store = this.#store;
+    if (store === undefined) return 0;
+    while (this.#unsaved.length > 0) {
+      const next = this.#unsaved[0];
+      try {
+        next.fn(store);
+      } catch (error) {
+        if (!this.#failing) {
+          this.#failing = true;
+          this.#log(
+            `Cannot ${next.what}: ${
+              error instanceof Error ? error.message : String(error)
+            }; keeping it to retry`,
+          );
+        }
+        return this.#unsaved.length;
+      }
+      this.#unsaved.shift();
+    }
+    if (this.#failing) {
+      this.#failing = false;
+      const lost = this.#dropped > 0 ? ` (${this.#dropped} oldest changes dropped)` : "";
+      this.#dropped = 0;
+      this.#log(`Backoff changes saved again${lost}`);
+    }
+    return 0;
   }
 
   #slot(accountName: string, modelId: string | undefined): Map<BackoffReason, BackoffEntry> {

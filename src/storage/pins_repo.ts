@@ -43,27 +43,37 @@ export function createPinStore(db: Db): BufferedPinStore {
       if (dirty.size === 0 || !db.isOpen) return 0;
       const batch = [...dirty];
       dirty.clear();
-      db.transaction(() => {
-        for (const [key, pin] of batch) {
-          if (pin === null) db.stmt(DELETE).run(key);
-          else {
-            db.stmt(UPSERT).run(
-              key,
-              pin.modelId,
-              Math.round(pin.createdAt),
-              Math.round(pin.lastUsedAt),
-              pin.turns,
-              pin.account,
-            );
-          }
-        }
-      });
+      try {
+        writeBatch(batch);
+      } catch (error) {
+        // Locked or full: keep the changes for the next flush, under any newer ones.
+        for (const [key, pin] of batch) if (!dirty.has(key)) dirty.set(key, pin);
+        throw error;
+      }
       return batch.length;
     },
     get pending() {
       return dirty.size;
     },
   };
+
+  function writeBatch(batch: Array<[string, Pin | null]>): void {
+    db.transaction(() => {
+      for (const [key, pin] of batch) {
+        if (pin === null) db.stmt(DELETE).run(key);
+        else {
+          db.stmt(UPSERT).run(
+            key,
+            pin.modelId,
+            Math.round(pin.createdAt),
+            Math.round(pin.lastUsedAt),
+            pin.turns,
+            pin.account,
+          );
+        }
+      }
+    });
+  }
 }
 
 /**
