@@ -154,23 +154,38 @@ Deno.test("BackoffBook.restore() skips expired rows and clamps overlong deadline
   ]);
 });
 
-Deno.test("BackoffBook keeps routing when the store fails", () => {
+Deno.test("BackoffBook keeps routing when the store fails, and saves the changes once it heals", () => {
   const clock = fakeClock();
   const logs: string[] = [];
+  const saved: string[] = [];
+  let full = true;
   const book = new BackoffBook({
     clock,
     log: (m) => logs.push(m),
     store: {
-      save() {
-        throw new Error("disk full");
+      save(e) {
+        if (full) throw new Error("disk full");
+        saved.push(`save ${e.accountName} ${e.reason}`);
       },
-      clearOnSuccess() {},
+      clearOnSuccess(a) {
+        if (full) throw new Error("disk full");
+        saved.push(`clear ${a}`);
+      },
       clearAuth() {},
     },
   });
   book.record("a", http(500, {}, clock.now));
+  book.record("b", http(429, {}, clock.now));
   assert.equal(book.blocking("a", "m", clock.now)?.reason, "upstream_server_error");
-  assert.deepEqual(logs, ["Cannot save a backoff: disk full"]);
+  // One line for the failing streak, not one per write.
+  assert.deepEqual(logs, ["Cannot save a backoff: disk full; keeping it to retry"]);
+  assert.equal(book.retryUnsaved(), 2);
+  full = false;
+  assert.equal(book.retryUnsaved(), 0);
+  assert.deepEqual(saved, ["save a upstream_server_error", "save b rate_limited"]);
+  assert.deepEqual(logs.slice(1), ["Backoff changes saved again"]);
+  assert.equal(book.retryUnsaved(), 0);
+  assert.equal(saved.length, 2, "nothing is written twice");
 });
 
 Deno.test("backoffReasonOf() and backoffDelayMs() follow spec 03 §9", () => {
