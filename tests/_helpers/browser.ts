@@ -1,8 +1,13 @@
 /**
- * A minimal Chrome DevTools Protocol client for browser tests: launches
- * Debian's headless Chromium with a throwaway profile, talks CDP over Deno's
- * built-in WebSocket with flattened target sessions, and records console
- * errors and failed requests of each page.
+ * Browser tests drive Debian's headless Chromium through `playwright-core`
+ * (no browser download: `executablePath` points at the system package). Each
+ * page records its console errors, uncaught exceptions and failed requests,
+ * and can write screenshots to `test-output/screenshots/` (gitignored).
+ *
+ * The small string-expression API (`navigate`, `evaluate`, `setViewport`,
+ * `waitForLoad`) is kept from the earlier hand-written DevTools client so
+ * tests written against it still run; `page.pw` is the Playwright page for
+ * anything more.
  *
  * @example
  * ```ts
@@ -10,207 +15,111 @@
  * const page = await browser.newPage();
  * await page.navigate("http://127.0.0.1:8080/");
  * const title = await page.evaluate<string>("document.title");
+ * await page.screenshot("overview-1280");
  * ```
  */
+import { chromium } from "playwright-core";
+import type {
+  Browser as PwBrowser,
+  BrowserContext,
+  CDPSession,
+  Page as PwPage,
+} from "playwright-core";
 
 /** Where Debian's `chromium` package installs the browser. */
 export const CHROMIUM_PATH = "/usr/bin/chromium";
-const STARTUP_TIMEOUT_MS = 20_000;
-const COMMAND_TIMEOUT_MS = 15_000;
+/** Where screenshots go (gitignored), relative to the repository root. */
+export const SCREENSHOT_DIR = new URL("../../test-output/screenshots/", import.meta.url);
 
-type Json = Record<string, unknown>;
-interface Pending {
-  resolve(result: Json): void;
-  reject(error: Error): void;
-}
-interface Waiter {
-  method: string;
-  sessionId?: string;
-  resolve(params: Json): void;
-}
+/** Flags for a quiet, offline headless browser on a shared CI box. */
+const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-component-update",
+  "--disable-sync",
+  "--disable-dev-shm-usage",
+];
 
-/** One CDP connection: commands by id, events to listeners and waiters. */
-class Connection {
-  readonly #ws: WebSocket;
-  readonly #pending = new Map<number, Pending>();
-  readonly #waiters = new Set<Waiter>();
-  readonly #listeners: ((method: string, params: Json, sessionId?: string) => void)[] = [];
-  readonly closed: Promise<void>;
-  #nextId = 1;
-
-  constructor(ws: WebSocket) {
-    this.#ws = ws;
-    this.closed = new Promise((resolve) => ws.addEventListener("close", () => resolve()));
-    ws.addEventListener("message", (event) => this.#receive(JSON.parse(String(event.data))));
-  }
-
-  #receive(msg: Json): void {
-    if (typeof msg.id === "number") {
-      const p = this.#pending.get(msg.id);
-      this.#pending.delete(msg.id);
-      const error = msg.error as { message?: string } | undefined;
-      if (error) p?.reject(new Error(`CDP error: ${error.message}`));
-      else p?.resolve((msg.result ?? {}) as Json);
-      return;
-    }
-    const method = String(msg.method);
-    const params = (msg.params ?? {}) as Json;
-    const sessionId = msg.sessionId as string | undefined;
-    for (const listener of this.#listeners) listener(method, params, sessionId);
-    for (const w of [...this.#waiters]) {
-      if (w.method !== method || (w.sessionId !== undefined && w.sessionId !== sessionId)) continue;
-      this.#waiters.delete(w);
-      w.resolve(params);
-    }
-  }
-
-  send(method: string, params: Json = {}, sessionId?: string): Promise<Json> {
-    const id = this.#nextId++;
-    this.#ws.send(JSON.stringify({ id, method, params, ...(sessionId ? { sessionId } : {}) }));
-    return withTimeout(
-      new Promise<Json>((resolve, reject) => this.#pending.set(id, { resolve, reject })),
-      COMMAND_TIMEOUT_MS,
-      `CDP ${method}`,
-    );
-  }
-
-  /** Resolves with the next `method` event (of `sessionId`); call before causing it. */
-  waitFor(method: string, sessionId?: string, timeoutMs = COMMAND_TIMEOUT_MS): Promise<Json> {
-    let waiter!: Waiter;
-    const p = new Promise<Json>((resolve) => {
-      waiter = { method, sessionId, resolve };
-      this.#waiters.add(waiter);
-    });
-    return withTimeout(p, timeoutMs, `waiting for ${method}`).finally(() =>
-      this.#waiters.delete(waiter)
-    );
-  }
-
-  listen(listener: (method: string, params: Json, sessionId?: string) => void): void {
-    this.#listeners.push(listener);
-  }
-
-  close(): Promise<void> {
-    for (const p of this.#pending.values()) p.reject(new Error("CDP connection closed"));
-    this.#pending.clear();
-    if (this.#ws.readyState === WebSocket.OPEN) this.#ws.close();
-    return this.#ws.readyState === WebSocket.CLOSED ? Promise.resolve() : this.closed;
-  }
-}
-
-async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`Timed out after ${ms} ms: ${what}`)), ms);
-  });
-  try {
-    return await Promise.race([p, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-/** One tab, attached through a flattened session. */
+/** One tab in its own browser context (own cookies), with what went wrong on it. */
 export class Page {
-  readonly #cdp: Connection;
-  readonly sessionId: string;
-  /** Console errors, uncaught exceptions and browser log errors (CSP violations, 404s). */
+  /** The Playwright page, for anything the small API below does not cover. */
+  readonly pw: PwPage;
+  /** Console errors, uncaught exceptions and page dialogs. */
   readonly errors: string[] = [];
   /** Requests that failed or answered with status ≥ 400. */
   readonly failedRequests: string[] = [];
+  /** Messages of `alert`/`confirm`/`prompt` dialogs the page opened (each is dismissed). */
+  readonly dialogs: string[] = [];
+  #cdp: CDPSession | undefined;
 
-  constructor(cdp: Connection, sessionId: string) {
-    this.#cdp = cdp;
-    this.sessionId = sessionId;
-    cdp.listen((method, params, sid) => {
-      if (sid !== sessionId) return;
-      this.#record(method, params);
+  constructor(pw: PwPage) {
+    this.pw = pw;
+    pw.on("console", (msg) => {
+      if (msg.type() === "error") this.errors.push(`console: ${msg.text()}`);
     });
-  }
-
-  #record(method: string, params: Json): void {
-    if (method === "Runtime.consoleAPICalled" && params.type === "error") {
-      const args = params.args as { value?: unknown; description?: string }[];
-      this.errors.push(`console: ${args.map((a) => a.value ?? a.description).join(" ")}`);
-    } else if (method === "Runtime.exceptionThrown") {
-      const d = params.exceptionDetails as { text?: string; exception?: { description?: string } };
-      this.errors.push(`exception: ${d.exception?.description ?? d.text}`);
-    } else if (method === "Log.entryAdded") {
-      const entry = params.entry as { level: string; text: string; url?: string };
-      if (entry.level === "error") this.errors.push(`log: ${entry.text} ${entry.url ?? ""}`);
-    } else if (method === "Network.responseReceived") {
-      const r = params.response as { status: number; url: string };
-      if (r.status >= 400) this.failedRequests.push(`${r.status} ${r.url}`);
-    } else if (method === "Network.loadingFailed") {
-      this.failedRequests.push(`${params.errorText} (${params.type})`);
-    }
-  }
-
-  send(method: string, params: Json = {}): Promise<Json> {
-    return this.#cdp.send(method, params, this.sessionId);
+    pw.on("pageerror", (error) => this.errors.push(`exception: ${error.message}`));
+    pw.on("requestfailed", (req) => {
+      this.failedRequests.push(`${req.failure()?.errorText ?? "failed"} ${req.url()}`);
+    });
+    pw.on("response", (res) => {
+      if (res.status() >= 400) this.failedRequests.push(`${res.status()} ${res.url()}`);
+    });
+    pw.on("dialog", (dialog) => {
+      this.dialogs.push(`${dialog.type()}: ${dialog.message()}`);
+      dialog.dismiss().catch(() => {});
+    });
   }
 
   /** Runs `action` (which starts a navigation) and waits for the new page's load event. */
   async waitForLoad(action: () => Promise<unknown>): Promise<void> {
-    const loaded = this.#cdp.waitFor("Page.loadEventFired", this.sessionId);
-    await action();
-    await loaded;
+    await Promise.all([this.pw.waitForNavigation({ waitUntil: "load" }), action()]);
   }
 
-  /** Navigates and waits for the load event. */
-  navigate(url: string): Promise<void> {
-    return this.waitForLoad(async () => {
-      const r = await this.send("Page.navigate", { url });
-      if (r.errorText) throw new Error(`Cannot navigate to ${url}: ${r.errorText}`);
-    });
+  /** Navigates and waits for the load event; throws on a network failure. */
+  async navigate(url: string): Promise<void> {
+    await this.pw.goto(url, { waitUntil: "load" });
   }
 
-  /** Evaluates `expression` in the page (promises awaited) and returns its JSON value. */
-  async evaluate<T>(expression: string): Promise<T> {
-    const r = await this.send("Runtime.evaluate", {
-      expression,
-      returnByValue: true,
-      awaitPromise: true,
-    });
-    const thrown = r.exceptionDetails as { exception?: { description?: string } } | undefined;
-    if (thrown) throw new Error(`Evaluation failed: ${thrown.exception?.description}`);
-    return (r.result as { value: T }).value;
+  /** Evaluates a JavaScript expression (or statements) in the page, promises awaited. */
+  evaluate<T>(expression: string): Promise<T> {
+    return this.pw.evaluate(expression) as Promise<T>;
   }
 
-  /** Emulates a viewport of `width` × `height` CSS pixels. */
+  /** Emulates a viewport of `width` × `height` CSS pixels; `mobile` also emulates a phone. */
   async setViewport(width: number, height: number, mobile = false): Promise<void> {
-    await this.send("Emulation.setDeviceMetricsOverride", {
+    if (!mobile && this.#cdp === undefined) {
+      await this.pw.setViewportSize({ width, height });
+      return;
+    }
+    this.#cdp ??= await this.pw.context().newCDPSession(this.pw);
+    await this.#cdp.send("Emulation.setDeviceMetricsOverride", {
       width,
       height,
       deviceScaleFactor: 1,
       mobile,
     });
   }
+
+  /** Writes a full-page PNG to `test-output/screenshots/<name>.png` and returns its path. */
+  async screenshot(name: string): Promise<string> {
+    await Deno.mkdir(SCREENSHOT_DIR, { recursive: true });
+    const path = new URL(`${name.replace(/[^A-Za-z0-9_.-]/g, "_")}.png`, SCREENSHOT_DIR).pathname;
+    await this.pw.screenshot({ path, fullPage: true });
+    return path;
+  }
 }
 
-/** A running headless Chromium; dispose it to kill the process and remove its profile. */
+/** A running headless Chromium; dispose it to close every page and end the process. */
 export interface Browser extends AsyncDisposable {
+  /** A new tab in a fresh context (no cookies shared with other pages). */
   newPage(): Promise<Page>;
   close(): Promise<void>;
-}
-
-/** Reads stderr until the DevTools line, then keeps draining so Chromium never blocks on it. */
-async function devToolsUrl(stderr: ReadableStream<Uint8Array>): Promise<string> {
-  const reader = stderr.getReader();
-  const decoder = new TextDecoder();
-  let seen = "";
-  while (true) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`Chromium exited before DevTools was ready:\n${seen.slice(-2000)}`);
-    seen += decoder.decode(value, { stream: true });
-    const m = /DevTools listening on (ws:\/\/\S+)/.exec(seen);
-    if (m) {
-      (async () => {
-        while (!(await reader.read()).done) { /* discard */ }
-      })().catch(() => {});
-      return m[1];
-    }
-  }
+  /** The Playwright browser. */
+  pw: PwBrowser;
 }
 
 /** Launches headless Chromium; fails with a clear message when it is not installed. */
@@ -223,72 +132,24 @@ export async function launchBrowser(): Promise<Browser> {
         "(apt-get install --no-install-recommends chromium; .ci/run does this in CI)",
     );
   }
-  const profile = await Deno.makeTempDir({ prefix: "eggpool-chromium-" });
-  const child = new Deno.Command(CHROMIUM_PATH, {
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-dev-shm-usage",
-      "--no-first-run",
-      "--no-default-browser-check",
-      "--remote-debugging-port=0",
-      `--user-data-dir=${profile}`,
-      "about:blank",
-    ],
-    stdin: "null",
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  let cdp: Connection | undefined;
+  const pw = await chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    args: CHROMIUM_ARGS,
+  });
+  const contexts: BrowserContext[] = [];
   let closing: Promise<void> | undefined;
-  const close = () => (closing ??= shutdown());
-  const shutdown = async () => {
-    try {
-      await cdp?.send("Browser.close").catch(() => {});
-      await cdp?.close();
-    } finally {
-      const exited = await withTimeout(child.status, 5_000, "Chromium exit").catch(() => null);
-      if (exited === null) {
-        try {
-          child.kill("SIGKILL");
-        } catch { /* already gone */ }
-        await child.status;
-      }
-      await Deno.remove(profile, { recursive: true }).catch(() => {});
-    }
-  };
-  try {
-    const ready = devToolsUrl(child.stderr);
-    ready.catch(() => {}); // a timeout below wins the race; this rejection is then moot
-    const url = await withTimeout(ready, STARTUP_TIMEOUT_MS, "Chromium");
-    const ws = new WebSocket(url);
-    await new Promise<void>((resolve, reject) => {
-      ws.addEventListener("open", () => resolve());
-      ws.addEventListener("error", () => reject(new Error(`Cannot connect to ${url}`)));
-    });
-    cdp = new Connection(ws);
-  } catch (error) {
-    try {
-      child.kill("SIGKILL");
-    } catch { /* already gone */ }
-    await close();
-    throw error;
-  }
-  const connection = cdp;
+  const close = () =>
+    closing ??= (async () => {
+      for (const c of contexts) await c.close().catch(() => {});
+      await pw.close();
+    })();
   return {
+    pw,
     async newPage() {
-      const { targetId } = await connection.send("Target.createTarget", { url: "about:blank" });
-      const { sessionId } = await connection.send("Target.attachToTarget", {
-        targetId,
-        flatten: true,
-      });
-      const page = new Page(connection, String(sessionId));
-      for (const domain of ["Page", "Runtime", "Network", "Log"]) {
-        await page.send(`${domain}.enable`);
-      }
-      return page;
+      const context = await pw.newContext({ viewport: { width: 1280, height: 900 } });
+      contexts.push(context);
+      return new Page(await context.newPage());
     },
     close,
     [Symbol.asyncDispose]: close,
