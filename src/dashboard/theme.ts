@@ -9,6 +9,7 @@ import type { EmbeddedTheme } from "./themes_manifest.ts";
 import { lighten, lightness, mix, parseHex, toHex } from "./_color.ts";
 import type { Rgb } from "./_color.ts";
 import { DEFAULT_THEME, HALLOY_DEFAULTS, THEME_VARIABLES } from "./_palettes.ts";
+import { readableVariables } from "./_contrast.ts";
 import type { ThemeVariable, ThemeVariables } from "./_palettes.ts";
 
 export { DEFAULT_THEME, THEME_VARIABLES };
@@ -193,7 +194,10 @@ export class ThemeLibrary {
     return this.has(this.#configured) ? this.#configured : DEFAULT_THEME_NAME;
   }
 
-  /** The stylesheet of an available theme; a file that cannot be read or parsed gives the default. */
+  /**
+   * The stylesheet of an available theme, its foregrounds adjusted to reach WCAG AA; a file that
+   * cannot be read or parsed gives the default.
+   */
   css(name: string): string {
     const cached = this.#css.get(name);
     if (cached !== undefined) {
@@ -210,7 +214,8 @@ export class ThemeLibrary {
         this.#log(`Theme "${name}" is unusable, serving the default: ${messageOf(error)}`);
       }
     }
-    const css = renderThemeCss(vars);
+    // Served colours reach WCAG AA (src/dashboard/_contrast.ts); the translation stays the spec's.
+    const css = renderThemeCss(readableVariables(vars));
     this.#css.set(name, css);
     if (this.#css.size > CSS_CACHE_SIZE) this.#css.delete(this.#css.keys().next().value!);
     return css;

@@ -10,6 +10,7 @@ import {
   ThemeLibrary,
 } from "./theme.ts";
 import { lighten, lightness, mix, parseHex, toHex } from "./_color.ts";
+import { readableVariables } from "./_contrast.ts";
 
 function bundled(name: string): string {
   const theme = THEMES.find((t) => t.name === name);
@@ -99,7 +100,7 @@ Deno.test("ThemeLibrary resolves requested, then configured, then default", () =
   assert.equal(lib.resolve(undefined), "Nord");
   const none = new ThemeLibrary({ bundled: THEMES, configured: "Missing" });
   assert.equal(none.resolve("nope"), DEFAULT_THEME_NAME);
-  assert.equal(none.css(DEFAULT_THEME_NAME), renderThemeCss(DEFAULT_THEME));
+  assert.equal(none.css(DEFAULT_THEME_NAME), renderThemeCss(readableVariables(DEFAULT_THEME)));
 });
 
 Deno.test("ThemeLibrary keeps the three most recently used stylesheets", () => {
@@ -108,7 +109,10 @@ Deno.test("ThemeLibrary keeps the three most recently used stylesheets", () => {
   lib.css("Nord");
   lib.css("Zenburn");
   assert.deepEqual(lib.cachedNames(), ["Matrix", "Nord", "Zenburn"]);
-  assert.equal(lib.css("Dracula"), renderThemeCss(halloyToVariables(bundled("Dracula"))));
+  assert.equal(
+    lib.css("Dracula"),
+    renderThemeCss(readableVariables(halloyToVariables(bundled("Dracula")))),
+  );
   assert.deepEqual(lib.cachedNames(), ["Nord", "Zenburn", "Dracula"]);
 });
 
@@ -118,7 +122,7 @@ Deno.test("ThemeLibrary lets themes_dir override bundled themes, never reading o
     const dir = `${root}/themes`;
     await Deno.mkdir(dir);
     await Deno.writeTextFile(`${dir}/Dracula.toml`, '[general]\nbackground = "#FAFAFA"\n');
-    await Deno.writeTextFile(`${dir}/My Theme.toml`, '[text]\nprimary = "#123456"\n');
+    await Deno.writeTextFile(`${dir}/My Theme.toml`, '[text]\nprimary = "#d0e0f0"\n');
     await Deno.writeTextFile(`${dir}/bad$name.toml`, '[text]\nprimary = "#654321"\n');
     await Deno.writeTextFile(`${root}/secret.toml`, '[text]\nprimary = "#abcdef"\n');
     await Deno.symlink(`${root}/secret.toml`, `${dir}/Escape.toml`);
@@ -134,10 +138,10 @@ Deno.test("ThemeLibrary lets themes_dir override bundled themes, never reading o
     assert.equal(lib.names().filter((n) => n === "Dracula").length, 1);
     // The override is light (#FAFAFA), so the page background is general.background.
     assert.match(lib.css("Dracula"), /--page-bg: #fafafa;/);
-    assert.match(lib.css("My Theme"), /--page-text: #123456;/);
+    assert.match(lib.css("My Theme"), /--page-text: #d0e0f0;/);
     // A symlink out of the folder is listed by name, but its target is never read.
     assert.ok(lib.has("Escape"));
-    assert.equal(lib.css("Escape"), renderThemeCss(DEFAULT_THEME));
+    assert.equal(lib.css("Escape"), renderThemeCss(readableVariables(DEFAULT_THEME)));
     assert.ok(logs.some((m) => m.includes("Escape") && m.includes("outside")), logs.join("\n"));
     const missing = new ThemeLibrary({
       bundled: THEMES,
