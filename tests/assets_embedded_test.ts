@@ -86,12 +86,12 @@ Deno.test("STATIC_FILES embeds every file in static/ but its README, byte for by
     onDisk.push({ name: entry.name, bytes: await Deno.readFile(new URL(entry.name, dir)) });
   }
   onDisk.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  for (const name of ["dashboard.css", "dashboard.js", "favicon.svg"]) {
+  for (const name of ["dashboard.css", "dashboard.js", "favicon.svg", "favicon.ico"]) {
     assert.ok(onDisk.some((f) => f.name === name), `static/${name} is expected`);
   }
   const encoder = new TextEncoder();
   assert.deepEqual(
-    STATIC_FILES.map(({ name, text }) => ({ name, bytes: encoder.encode(text) })),
+    STATIC_FILES.map((f) => ({ name: f.name, bytes: f.bytes ?? encoder.encode(f.text) })),
     onDisk,
     "static/ and src/dashboard/static_manifest.ts differ; run `deno task gen:assets`",
   );

@@ -1,6 +1,8 @@
 /**
  * `/static/*` (always public, spec 01 §2.1): the embedded files of `static/`
- * and `/static/theme.css?theme=<name>`, with the cache lifetimes of spec 06 §1.
+ * (Chart.js among them, copied from its npm package by `deno task gen:assets`),
+ * `/static/theme.css?theme=<name>` and `/favicon.ico`, with the cache lifetimes
+ * of spec 06 §1.
  */
 import type { Env, Hono } from "hono";
 import { STATIC_FILES } from "./static_manifest.ts";
@@ -15,9 +17,14 @@ const CONTENT_TYPES: Readonly<Record<string, string>> = {
   css: "text/css; charset=utf-8",
   js: "text/javascript; charset=utf-8",
   svg: "image/svg+xml",
+  ico: "image/x-icon",
 };
 
-function assetResponse(body: string, type: string, maxAgeS: number): Response {
+function assetResponse(
+  body: string | Uint8Array<ArrayBuffer>,
+  type: string,
+  maxAgeS: number,
+): Response {
   return new Response(body, {
     headers: {
       "content-type": type,
@@ -37,6 +44,11 @@ export function mountStaticAssets<E extends Env>(app: Hono<E>, themes: ThemeLibr
     const ext = file.name.slice(file.name.lastIndexOf(".") + 1);
     const type = CONTENT_TYPES[ext] ?? "application/octet-stream";
     const maxAge = ext === "css" ? STYLESHEET_MAX_AGE_S : ASSET_MAX_AGE_S;
-    app.get(`/static/${file.name}`, () => assetResponse(file.text, type, maxAge));
+    const body = file.text ?? file.bytes;
+    app.get(`/static/${file.name}`, () => assetResponse(body, type, maxAge));
+    // Browsers and tools ask the site root for its icon whatever the page links.
+    if (file.name === "favicon.ico") {
+      app.get("/favicon.ico", () => assetResponse(body, type, maxAge));
+    }
   }
 }

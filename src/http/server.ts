@@ -101,8 +101,10 @@ export function createHttpHandler(
   deps.mount?.(app);
   app.notFound((c) => {
     const protocol = protocolOfPath(c.req.path);
+    // A missing route is not a missing model: its own code, so clients do not go looking for one.
     const err = new ProxyError("not_found", `No route for ${c.req.method} ${c.req.path}`, {
       status: 404,
+      code: "route_not_found",
     });
     return protocol ? errorResponse(protocol, err) : c.json({ error: err.message }, 404);
   });
