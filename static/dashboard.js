@@ -1,6 +1,7 @@
 // EggPool dashboard behaviour: the mobile page menu, the theme picker, the
-// refresh button and, on pages whose <body> has data-refresh-s, auto-refresh
-// (spec 06 §2). Pages work without it; these are conveniences.
+// refresh button, charts (when the page loads Chart.js) and, on pages whose
+// <body> has data-refresh-s, auto-refresh (spec 06 §2). Pages work without
+// it: the server draws every chart as SVG; these are conveniences.
 "use strict";
 
 function initMenu() {
@@ -33,7 +34,8 @@ function initRefresh() {
 }
 
 // One timer for the page, kept globally so that a re-run of bootstrap replaces it.
-const EggPoolDashboard = (globalThis.EggPoolDashboard ??= { refreshTimer: undefined });
+const EggPoolDashboard = (globalThis.EggPoolDashboard ??= { refreshTimer: undefined, charts: [] });
+EggPoolDashboard.charts ??= [];
 
 function setUpdated(text) {
   const marker = document.getElementById("dashboard-updated");
@@ -68,8 +70,77 @@ function initAutoRefresh() {
   EggPoolDashboard.refreshTimer = setInterval(refreshContent, Math.max(1, seconds) * 1000);
 }
 
-// Re-initialises what lives inside #dashboard-content after a swap (nothing yet: no charts).
-EggPoolDashboard.bootstrap = function bootstrap() {};
+// The active theme's colours, read from the variables theme.css sets.
+function themeColors() {
+  const style = getComputedStyle(document.documentElement);
+  const v = (name, fallback) => style.getPropertyValue(name).trim() || fallback;
+  return {
+    requests: v("--color-info", "#0969da"),
+    errors: v("--color-error", "#cf222e"),
+    text: v("--text-muted", "#6e7781"),
+    grid: v("--table-border", "#d8dee4"),
+    tooltipBg: v("--card-bg", "#ffffff"),
+    tooltipText: v("--page-text", "#1f2328"),
+    tooltipBorder: v("--card-border", "#d0d7de"),
+  };
+}
+
+// Replaces each server-drawn requests chart with a Chart.js bar chart.
+function initCharts() {
+  for (const chart of EggPoolDashboard.charts.splice(0)) chart.destroy();
+  const Chart = globalThis.Chart;
+  if (typeof Chart !== "function") return;
+  const c = themeColors();
+  for (const figure of document.querySelectorAll("figure[data-chart=requests]")) {
+    const data = JSON.parse(figure.dataset.series || "{}");
+    const holder = figure.querySelector(".chart-canvas");
+    const canvas = holder && holder.querySelector("canvas");
+    if (!canvas || !Array.isArray(data.labels)) continue;
+    holder.hidden = false;
+    const svg = figure.querySelector(".chart-fallback");
+    if (svg) svg.style.display = "none";
+    EggPoolDashboard.charts.push(
+      new Chart(canvas, {
+        type: "bar",
+        data: {
+          labels: data.labels,
+          datasets: [
+            { label: "Requests", data: data.requests, backgroundColor: c.requests },
+            { label: "Errors", data: data.errors, backgroundColor: c.errors },
+          ],
+        },
+        options: {
+          animation: false,
+          responsive: true,
+          maintainAspectRatio: false,
+          scales: {
+            x: { ticks: { color: c.text }, grid: { color: c.grid } },
+            y: {
+              beginAtZero: true,
+              ticks: { color: c.text, precision: 0 },
+              grid: { color: c.grid },
+            },
+          },
+          plugins: {
+            legend: { labels: { color: c.text } },
+            tooltip: {
+              backgroundColor: c.tooltipBg,
+              titleColor: c.tooltipText,
+              bodyColor: c.tooltipText,
+              borderColor: c.tooltipBorder,
+              borderWidth: 1,
+            },
+          },
+        },
+      }),
+    );
+  }
+}
+
+// Re-initialises what lives inside #dashboard-content after a swap.
+EggPoolDashboard.bootstrap = function bootstrap() {
+  initCharts();
+};
 
 function init() {
   initMenu();

@@ -51,6 +51,19 @@ Deno.test("the Overview's cards, panels and timeseries match the database", asyn
   mock.script.set("*", { status: 500 });
   for (let i = 0; i < 2; i++) assert.notEqual(await chat(pool), 200);
   mock.script.clear();
+  // Rejected before routing: two unknown models and a body that is not JSON.
+  for (const model of ["no-such-model", "<b>ghost</b>"]) {
+    const res = await postChat(pool, { model, messages: [{ role: "user", content: "hi" }] });
+    assert.equal(res.status, 404);
+    await res.body?.cancel();
+  }
+  const bad = await fetch(`${pool.origin}/v1/chat/completions`, {
+    method: "POST",
+    headers: { ...BEARER, "content-type": "application/json" },
+    body: "{not json",
+  });
+  assert.equal(bad.status, 400);
+  await bad.body?.cancel();
 
   // A stale pending request and two events, one with a raw error and markup.
   const now = Date.now();
@@ -95,19 +108,21 @@ Deno.test("the Overview's cards, panels and timeseries match the database", asyn
        sum(output_tokens) AS out, sum(reasoning_tokens) AS reasoning
      FROM requests WHERE status != 'pending'`,
   );
-  assert.equal(Number(t.n), 9);
+  assert.equal(Number(t.n), 12);
   assert.equal(Number(t.errors), 2);
   const c = cards(page.text);
-  assert.equal(c.requests.value, "9");
-  assert.equal(c.requests.detail, `${count(t.ok)} success · 2 errors`);
-  assert.equal(c.error_rate.value, `${(2 / 9 * 100).toFixed(1)}%`);
+  // The parts add up to the whole: 7 + 2 + 3 = 12.
+  assert.equal(c.requests.value, "12");
+  assert.equal(Number(t.ok), 7);
+  assert.equal(c.requests.detail, "7 success · 2 errors · 3 rejected");
+  assert.equal(c.error_rate.value, `${(2 / 12 * 100).toFixed(1)}%`);
   const input = Number(t.fresh) + Number(t.cr) + Number(t.cw);
   assert.equal(c.cost.detail, `in ${count(input)} · out ${count(t.out)} tokens`);
   assert.equal(c.tokens.value, count(input + Number(t.out)));
   assert.equal(c.reasoning.value, count(t.reasoning));
   assert.equal(
     c.streaming.detail,
-    `${count(t.streamed)} streamed · ${9 - Number(t.streamed)} non-streamed`,
+    `${count(t.streamed)} streamed · ${12 - Number(t.streamed)} non-streamed`,
   );
   assert.equal(c.pending.value, "1");
   assert.match(c.pending.detail, /^oldest 16m \d+s · stale 1$/);
@@ -126,6 +141,13 @@ Deno.test("the Overview's cards, panels and timeseries match the database", asyn
     page.text,
     /data-model="mock-small"><td data-col="Model">mock-small<\/td><td class="num" data-col="Requests">9</,
   );
+  // A model that does not exist is never a top model.
+  const topModels = /id="top-models".*?<\/section>/s.exec(page.text)?.[0] ?? "";
+  assert.deepEqual([...topModels.matchAll(/data-model="([^"]*)"/g)].map((m) => m[1]), [
+    "mock-small",
+  ]);
+  assert.ok(!page.text.includes("no-such-model"));
+  assert.ok(!page.text.includes("<b>ghost"));
   assert.match(page.text, /<span class="chip">3 enabled · 0 disabled<\/span>/);
   assert.ok(!page.text.includes("RAW-UPSTREAM-SECRET"));
   assert.ok(!page.text.includes("sk-leak"));
@@ -150,18 +172,37 @@ Deno.test("the Overview's cards, panels and timeseries match the database", asyn
   ]);
   assert.equal(body.period, "1h");
   assert.equal(body.stepMs, 300_000);
-  assert.deepEqual(body.totals, { requests: 9, errors: 2 });
+  assert.deepEqual(body.totals, { requests: 12, errors: 2 });
   assert.ok(body.buckets.length >= 12 && body.buckets.length <= 14, String(body.buckets.length));
   for (const b of body.buckets) {
     assert.deepEqual(Object.keys(b).sort(), ["errors", "requests", "start"]);
     assert.equal(b.start % 300_000, 0);
   }
   const sum = body.buckets.reduce((s: number, b: { requests: number }) => s + b.requests, 0);
-  assert.equal(sum, 9);
+  assert.equal(sum, 12);
   assert.equal((await get(pool, "/api/timeseries", {})).res.status, 401);
   const day = JSON.parse((await get(pool, "/api/timeseries?period=30d")).text);
   assert.equal(day.stepMs, 86_400_000);
-  assert.deepEqual(day.totals, { requests: 9, errors: 2 });
+  assert.deepEqual(day.totals, { requests: 12, errors: 2 });
+
+  // The chart, server-drawn (readable without scripts) with its data for Chart.js.
+  const series = /data-chart="requests" data-series="([^"]*)"/.exec(page.text)?.[1];
+  assert.ok(series, "the requests chart is on the page");
+  const data = JSON.parse(series.replaceAll("&quot;", '"'));
+  assert.equal(data.requests.reduce((a: number, b: number) => a + b, 0), 12);
+  assert.equal(data.errors.reduce((a: number, b: number) => a + b, 0), 2);
+  assert.equal(data.labels.length, data.requests.length);
+  assert.equal((page.text.match(/class="bar-requests"/g) ?? []).length, data.requests.length);
+  assert.match(page.text, /<script src="\/static\/chart.umd.min.js" defer><\/script>/);
+  // The heatmap: 180 days, today's cell holds today's tokens (all requests ran today).
+  const cellsHtml = [...page.text.matchAll(/<rect\s+class="hm-(\d)"[^>]*data-date="([^"]+)"/g)];
+  assert.equal(cellsHtml.length, 180);
+  const today = new Date().toISOString().slice(0, 10);
+  assert.equal(cellsHtml.at(-1)?.[2], today);
+  assert.equal(cellsHtml.at(-1)?.[1], "4");
+  const todayValue = new RegExp(`data-date="${today}" data-value="(\\d+)"`).exec(page.text)?.[1];
+  assert.equal(Number(todayValue), input + Number(t.out));
+  assert.equal(cellsHtml.filter((m) => m[1] !== "0").length, 1);
 });
 
 Deno.test("an empty Overview shows zeros and no System Health row", async () => {
@@ -181,8 +222,13 @@ Deno.test("an empty Overview shows zeros and no System Health row", async () => 
   assert.equal(body.stepMs, 3_600_000);
 });
 
-Deno.test("Chart.js is not vendored into static/", async () => {
+Deno.test("static/ holds Chart.js only as the pinned package's UMD build, byte for byte", async () => {
+  const charts: string[] = [];
   for await (const entry of Deno.readDir(new URL("../static/", import.meta.url))) {
-    assert.ok(!/^chart/i.test(entry.name), `static/${entry.name} looks like a vendored Chart.js`);
+    if (/^chart/i.test(entry.name)) charts.push(entry.name);
   }
+  assert.deepEqual(charts, ["chart.umd.min.js"]);
+  const copy = await Deno.readFile(new URL("../static/chart.umd.min.js", import.meta.url));
+  const pkg = await Deno.readFile(new URL("chart.umd.min.js", import.meta.resolve("chart.js")));
+  assert.ok(copy.length === pkg.length && copy.every((b, i) => b === pkg[i]), "run gen:assets");
 });

@@ -38,7 +38,7 @@ Deno.test("withContrast() keeps a passing colour and moves a failing one just pa
 });
 
 Deno.test("every colour the stylesheet draws text or a border with is covered by a contrast rule", () => {
-  const css = STATIC_FILES.find((f) => f.name === "dashboard.css")!.text;
+  const css = STATIC_FILES.find((f) => f.name === "dashboard.css")?.text ?? "";
   const fgs = new Set(CONTRAST_RULES.map((r) => r.fg));
   const used = new Set(
     [...css.matchAll(/(?:^|\s)color:\s*var\((--[a-z0-9-]+)\)/gm)].map((m) => m[1]),

@@ -12,6 +12,8 @@ import {
   requestBuckets,
 } from "../storage/dashboard_repo.ts";
 import type { UsageTotals } from "../storage/dashboard_repo.ts";
+import { dailyUsage, requestOutcomes } from "../storage/overview_repo.ts";
+import { buildHeatmap, HEATMAP_DAYS } from "./heatmap.ts";
 import type { AccountsSource } from "./accounts_data.ts";
 import type { EventRow, OverviewPageProps, Period, UsageShareRow } from "./views/types.ts";
 
@@ -74,10 +76,19 @@ export function eventDetails(json: string): string {
   return text.length > DETAILS_MAX_CHARS ? `${text.slice(0, DETAILS_MAX_CHARS - 1)}…` : text;
 }
 
+const DAY_MS = 86_400_000;
+
 /** Loads everything the Overview shows for requests started since `since`. */
-export function loadOverviewData(source: AccountsSource, since: number, now: number): OverviewData {
-  source.flush();
+export function loadOverviewData(
+  source: AccountsSource,
+  period: Period,
+  since: number,
+  now: number,
+): OverviewData {
+  const series = loadTimeseries(source, period, since, now); // flushes the recorder
   const figures = overviewTotals(source.db, since);
+  const firstDay = (Math.floor(now / DAY_MS) - (HEATMAP_DAYS - 1)) * DAY_MS;
+  const days = dailyUsage(source.db, firstDay).map((d) => ({ ...d, value: d.tokens }));
   const pending = pendingRequests(source.db, now - PENDING_STALE_MS);
   const statuses = source.pool.status(now);
   const enabledCount = statuses.filter((s) => s.enabled).length;
@@ -92,6 +103,9 @@ export function loadOverviewData(source: AccountsSource, since: number, now: num
   }));
   return {
     figures,
+    outcomes: requestOutcomes(source.db, since),
+    series,
+    heatmap: buildHeatmap(days, now),
     pending: {
       count: pending.count,
       oldestAgeMs: pending.oldestStartedAt === undefined

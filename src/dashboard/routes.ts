@@ -144,8 +144,9 @@ export function mountDashboard<E extends Env>(app: Hono<E>, deps: DashboardDeps)
           showNav: true,
           signedIn: access === "session",
           autoRefresh: true,
+          charts: true,
         }),
-        ...loadOverviewData(deps, now - PERIOD_MS[period], now),
+        ...loadOverviewData(deps, period, now - PERIOD_MS[period], now),
       }));
     }),
   );

@@ -48,8 +48,9 @@ const ACCOUNT_USAGE = `SELECT a.name AS account, a.provider_id AS provider, ${SU
   FROM usage_rollups r JOIN accounts a ON a.id = r.account_id
   WHERE ${IN_PERIOD} GROUP BY a.id ORDER BY a.name`;
 
+// Only routed requests: a model no provider serves (an unknown name) is nobody's usage.
 const MODEL_USAGE = `SELECT r.model_id AS model, ${SUMS}
-  FROM usage_rollups r WHERE ${IN_PERIOD} AND r.model_id != ''
+  FROM usage_rollups r WHERE ${IN_PERIOD} AND r.model_id != '' AND r.provider_id != ''
   GROUP BY r.model_id ORDER BY r.model_id`;
 
 function totals(row: Record<string, unknown>): UsageTotals {

@@ -19,6 +19,7 @@ export function Layout({ chrome, children }: { chrome: PageChrome; children: Com
           rel="stylesheet"
           href={`/static/theme.css?${new URLSearchParams({ theme: chrome.theme })}`}
         />
+        {chrome.charts && <script src="/static/chart.umd.min.js" defer></script>}
         <script src="/static/dashboard.js" defer></script>
       </head>
       <body data-refresh-s={chrome.autoRefresh ? String(chrome.refreshIntervalS) : undefined}>

@@ -1,18 +1,20 @@
 /**
- * The Overview page (spec 06 §4): period totals, system health and panels.
- * The requests chart is not drawn yet: Chart.js cannot be embedded from its
- * npm package (see ARCHITECTURE.md); `/api/timeseries` serves its data.
+ * The Overview page (spec 06 §4): period totals, system health, the requests
+ * chart, panels and the 180-day token heatmap. Everything is server-drawn;
+ * Chart.js redraws the chart when scripts run.
  */
 import type { OverviewPageProps } from "./types.ts";
 import { Layout } from "./layout.tsx";
 import { PeriodSelector } from "./components/period_selector.tsx";
 import { CardGrid, overviewCards, SystemHealth } from "./components/overview_cards.tsx";
 import { AccountBreakdown, RecentEvents, TopModels } from "./components/overview_panels.tsx";
+import { RequestsChart } from "./components/requests_chart.tsx";
+import { Heatmap } from "./components/heatmap.tsx";
 
 /** Cards first, then the panels. */
 export function OverviewPage(props: OverviewPageProps) {
   const { chrome } = props;
-  const cards = overviewCards(props.figures);
+  const cards = overviewCards(props.figures, props.outcomes);
   return (
     <Layout chrome={chrome}>
       <h1>Overview</h1>
@@ -22,6 +24,7 @@ export function OverviewPage(props: OverviewPageProps) {
       <SystemHealth pending={props.pending} />
       <CardGrid cards={cards.slice(0, 3)} label="Requests and cost" />
       <CardGrid cards={cards.slice(3)} label="Tokens and speed" />
+      <RequestsChart series={props.series} />
       <div class="panel-grid">
         <AccountBreakdown
           chrome={chrome}
@@ -32,6 +35,12 @@ export function OverviewPage(props: OverviewPageProps) {
         <TopModels rows={props.models} />
       </div>
       <RecentEvents rows={props.events} />
+      <Heatmap
+        id="token-heatmap"
+        title="Token activity (last 180 days)"
+        view={props.heatmap}
+        unit="tokens"
+      />
     </Layout>
   );
 }

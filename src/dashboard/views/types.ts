@@ -4,6 +4,10 @@
  */
 
 import type { UsageTotals } from "../../storage/dashboard_repo.ts";
+import type { RequestOutcomes } from "../../storage/overview_repo.ts";
+import type { HeatmapView } from "../heatmap.ts";
+
+export type { HeatmapView, RequestOutcomes };
 
 /** The period selector's choices (spec 06 §1). */
 export type Period = "1h" | "24h" | "7d" | "30d";
@@ -21,6 +25,8 @@ export interface PageChrome {
   refreshIntervalS: number;
   /** True on pages that reload their content every `refreshIntervalS` (spec 06 §2). */
   autoRefresh?: boolean;
+  /** True on pages that draw charts: the layout loads Chart.js. */
+  charts?: boolean;
   /** Extra query parameters the page keeps when the theme changes. */
   keep?: Readonly<Record<string, string>>;
   /** False on the login page: no navigation or page controls. */
@@ -143,10 +149,23 @@ export interface EventRow {
   details: string;
 }
 
+/** Requests and errors per chart step (the body of `/api/timeseries`). */
+export interface RequestSeries {
+  period: Period;
+  stepMs: number;
+  buckets: readonly { start: number; requests: number; errors: number }[];
+  totals: { requests: number; errors: number };
+}
+
 /** Props of the Overview page. */
 export interface OverviewPageProps {
   chrome: PageChrome;
   figures: OverviewFigures;
+  /** How the period's requests ended; the parts sum to `figures.requests`. */
+  outcomes: RequestOutcomes;
+  series: RequestSeries;
+  /** Tokens per day over the last 180 days. */
+  heatmap: HeatmapView;
   pending: PendingView;
   accounts: readonly UsageShareRow[];
   enabledCount: number;

@@ -1,5 +1,5 @@
 /** The Overview's headline cards (spec 06 §4) and the System Health row. */
-import type { OverviewFigures, PendingView } from "../types.ts";
+import type { OverviewFigures, PendingView, RequestOutcomes } from "../types.ts";
 import { formatCost, formatCount, formatMs, formatShare } from "../_format.ts";
 
 interface Card {
@@ -15,8 +15,23 @@ function ratio(part: number, whole: number): number | undefined {
   return whole === 0 ? undefined : part / whole;
 }
 
+/**
+ * How the requests ended, parts that add up to the total: success, errors and requests rejected
+ * before routing always; routed client errors and cancellations when there are any.
+ */
+function outcomeDetail(o: RequestOutcomes): string {
+  const parts = [
+    `${formatCount(o.completed)} success`,
+    `${formatCount(o.errors)} errors`,
+    `${formatCount(o.rejected)} rejected`,
+  ];
+  if (o.clientErrors > 0) parts.push(`${formatCount(o.clientErrors)} client errors`);
+  if (o.cancelled > 0) parts.push(`${formatCount(o.cancelled)} cancelled`);
+  return parts.join(" · ");
+}
+
 /** The figures as cards, in spec order (rows 1–3 as far as our data goes). */
-export function overviewCards(f: OverviewFigures): Card[] {
+export function overviewCards(f: OverviewFigures, outcomes: RequestOutcomes): Card[] {
   const input = f.freshInputTokens + f.cacheReadTokens + f.cacheWriteTokens;
   const latencyS = f.latencyMsSum / 1000;
   const avgLatency = f.latencyCount === 0 ? undefined : f.latencyMsSum / f.latencyCount;
@@ -27,8 +42,9 @@ export function overviewCards(f: OverviewFigures): Card[] {
     id: "requests",
     label: "Requests",
     value: formatCount(f.requests),
-    detail: `${formatCount(f.completed)} success · ${formatCount(f.errors)} errors`,
-    tooltip: "Requests started in the period",
+    detail: outcomeDetail(outcomes),
+    tooltip: "Requests started in the period. Rejected: refused before routing " +
+      "(unknown model, wrong endpoint, invalid body)",
   }, {
     id: "error_rate",
     label: "Error rate",
