@@ -1,6 +1,6 @@
 /**
- * The dashboard in a real browser: headless Debian Chromium driven over the
- * DevTools protocol (tests/_helpers/browser.ts) against a real EggPool.
+ * The dashboard in a real browser: headless Debian Chromium driven by
+ * playwright-core (tests/_helpers/browser.ts) against a real EggPool.
  */
 import assert from "node:assert/strict";
 import { launchBrowser } from "./_helpers/browser.ts";
@@ -34,9 +34,30 @@ Deno.test("the dashboard works in headless Chromium: login, table, themes, mobil
   const page = await browser.newPage();
   await page.setViewport(1400, 900);
 
-  // A private dashboard sends the browser to the login form, which returns it to the page.
+  // A private dashboard sends the browser to the login form, which returns it to the page,
+  // even after a wrong key first.
   await page.navigate(`${pool.origin}/accounts?period=1h`);
   assert.equal(await page.evaluate<string>("location.pathname"), "/login");
+  await page.waitForLoad(() =>
+    page.evaluate(
+      `document.querySelector("#key").value = "not-the-key";
+       document.querySelector("form").requestSubmit();`,
+    )
+  );
+  assert.equal(
+    await page.evaluate<string>(`document.querySelector("[role=alert]").textContent`),
+    "That key is not the local API key",
+  );
+  assert.equal(
+    await page.evaluate<string>(`document.querySelector("input[name=next]").value`),
+    "/accounts?period=1h",
+  );
+  // The wrong key's 401 (and Chromium's console line about it) was the point.
+  assert.deepEqual(page.failedRequests, [`401 ${pool.origin}/login`]);
+  assert.equal(page.errors.length, 1);
+  assert.match(page.errors[0], /status of 401/);
+  page.failedRequests.length = 0;
+  page.errors.length = 0;
   await page.waitForLoad(() =>
     page.evaluate(
       `document.querySelector("#key").value = ${JSON.stringify(LOCAL_KEY)};
@@ -89,6 +110,17 @@ Deno.test("the dashboard works in headless Chromium: login, table, themes, mobil
     "Close page menu",
   );
   assert.deepEqual(await displays(page, "#page-menu"), ["flex"]);
+  // Every control of the open menu, "Log out" last, lies inside the 375 px screen.
+  const tools = await page.evaluate<{ text: string; left: number; right: number }[]>(
+    `[...document.querySelectorAll(".topbar-tools select, .topbar-tools .button")].map((e) => {
+       const r = e.getBoundingClientRect();
+       return { text: e.textContent.trim().slice(0, 20), left: r.left, right: r.right };
+     })`,
+  );
+  assert.equal(tools.at(-1)?.text, "Log out");
+  for (const t of tools) assert.ok(t.left >= 0 && t.right <= 375, JSON.stringify(t));
+  assert.equal(await page.evaluate<number>(pageOverflow), 0);
+  await page.screenshot("accounts-375-menu");
   assert.deepEqual(page.errors, []);
   assert.deepEqual(page.failedRequests, []);
 });
