@@ -140,6 +140,8 @@ function initCharts() {
 // Re-initialises what lives inside #dashboard-content after a swap.
 EggPoolDashboard.bootstrap = function bootstrap() {
   initCharts();
+  // A heatmap wider than the screen starts at its newest days.
+  for (const wrap of document.querySelectorAll(".heatmap-wrap")) wrap.scrollLeft = wrap.scrollWidth;
 };
 
 function init() {

@@ -19,12 +19,7 @@
  * ```
  */
 import { chromium } from "playwright-core";
-import type {
-  Browser as PwBrowser,
-  BrowserContext,
-  CDPSession,
-  Page as PwPage,
-} from "playwright-core";
+import type { Browser as PwBrowser, BrowserContext, Page as PwPage } from "playwright-core";
 
 /** Where Debian's `chromium` package installs the browser. */
 export const CHROMIUM_PATH = "/usr/bin/chromium";
@@ -52,9 +47,10 @@ export class Page {
   readonly errors: string[] = [];
   /** Requests that failed or answered with status ≥ 400. */
   readonly failedRequests: string[] = [];
+  /** Requests cancelled because the page navigated away first (e.g. a late favicon fetch). */
+  readonly abortedRequests: string[] = [];
   /** Messages of `alert`/`confirm`/`prompt` dialogs the page opened (each is dismissed). */
   readonly dialogs: string[] = [];
-  #cdp: CDPSession | undefined;
 
   constructor(pw: PwPage) {
     this.pw = pw;
@@ -63,7 +59,9 @@ export class Page {
     });
     pw.on("pageerror", (error) => this.errors.push(`exception: ${error.message}`));
     pw.on("requestfailed", (req) => {
-      this.failedRequests.push(`${req.failure()?.errorText ?? "failed"} ${req.url()}`);
+      const why = req.failure()?.errorText ?? "failed";
+      const list = why === "net::ERR_ABORTED" ? this.abortedRequests : this.failedRequests;
+      list.push(`${why} ${req.url()}`);
     });
     pw.on("response", (res) => {
       if (res.status() >= 400) this.failedRequests.push(`${res.status()} ${res.url()}`);
@@ -89,19 +87,13 @@ export class Page {
     return this.pw.evaluate(expression) as Promise<T>;
   }
 
-  /** Emulates a viewport of `width` × `height` CSS pixels; `mobile` also emulates a phone. */
-  async setViewport(width: number, height: number, mobile = false): Promise<void> {
-    if (!mobile && this.#cdp === undefined) {
-      await this.pw.setViewportSize({ width, height });
-      return;
-    }
-    this.#cdp ??= await this.pw.context().newCDPSession(this.pw);
-    await this.#cdp.send("Emulation.setDeviceMetricsOverride", {
-      width,
-      height,
-      deviceScaleFactor: 1,
-      mobile,
-    });
+  /**
+   * Sets the viewport to `width` × `height` CSS pixels (media queries follow). `mobile` is kept
+   * for callers of the earlier helper: a phone-sized viewport is what the stylesheet responds to,
+   * and Playwright's screenshots need the viewport it set itself.
+   */
+  async setViewport(width: number, height: number, _mobile = false): Promise<void> {
+    await this.pw.setViewportSize({ width, height });
   }
 
   /** Writes a full-page PNG to `test-output/screenshots/<name>.png` and returns its path. */
