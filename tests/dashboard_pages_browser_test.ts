@@ -89,6 +89,9 @@ Deno.test("every page loads clean at 1280 and 375 px, and a markup account name 
     `fetch("/favicon.ico").then((r) => r.ok ? r.arrayBuffer() : null).then((b) => b ? b.byteLength : 0)`,
   );
   assert.ok(favicon > 100);
+  // The raw DevTools call the earlier helper offered still works (a PNG of the page).
+  const shot = await page.send("Page.captureScreenshot", { format: "png" });
+  assert.match(String(shot.data), /^iVBORw0KGgo/);
   assert.deepEqual(page.dialogs, []);
   assert.deepEqual(page.errors, []);
   assert.deepEqual(page.failedRequests, []);

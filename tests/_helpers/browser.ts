@@ -5,9 +5,9 @@
  * and can write screenshots to `test-output/screenshots/` (gitignored).
  *
  * The small string-expression API (`navigate`, `evaluate`, `setViewport`,
- * `waitForLoad`) is kept from the earlier hand-written DevTools client so
- * tests written against it still run; `page.pw` is the Playwright page for
- * anything more.
+ * `waitForLoad`, raw `send`) is kept from the earlier hand-written DevTools
+ * client so tests written against it still run; `page.pw` is the Playwright
+ * page for anything more.
  *
  * @example
  * ```ts
@@ -19,7 +19,12 @@
  * ```
  */
 import { chromium } from "playwright-core";
-import type { Browser as PwBrowser, BrowserContext, Page as PwPage } from "playwright-core";
+import type {
+  Browser as PwBrowser,
+  BrowserContext,
+  CDPSession,
+  Page as PwPage,
+} from "playwright-core";
 
 /** Where Debian's `chromium` package installs the browser. */
 export const CHROMIUM_PATH = "/usr/bin/chromium";
@@ -51,6 +56,7 @@ export class Page {
   readonly abortedRequests: string[] = [];
   /** Messages of `alert`/`confirm`/`prompt` dialogs the page opened (each is dismissed). */
   readonly dialogs: string[] = [];
+  #cdp: CDPSession | undefined;
 
   constructor(pw: PwPage) {
     this.pw = pw;
@@ -70,6 +76,16 @@ export class Page {
       this.dialogs.push(`${dialog.type()}: ${dialog.message()}`);
       dialog.dismiss().catch(() => {});
     });
+  }
+
+  /** Sends a raw DevTools Protocol command to this tab (kept from the earlier helper). */
+  async send(
+    method: string,
+    params: Record<string, unknown> = {},
+  ): Promise<Record<string, unknown>> {
+    this.#cdp ??= await this.pw.context().newCDPSession(this.pw);
+    // deno-lint-ignore no-explicit-any -- CDP method names are typed per method; callers pass any
+    return await this.#cdp.send(method as any, params) as Record<string, unknown>;
   }
 
   /** Runs `action` (which starts a navigation) and waits for the new page's load event. */
