@@ -21,6 +21,8 @@
  * Usage: deno run -A scripts/bundle.ts [outdir]   (default dist/bundle)
  */
 
+import { generateAssets } from "./gen_assets.ts";
+
 const ROOT = new URL("..", import.meta.url).pathname;
 
 const EAGER_SHIM =
@@ -77,6 +79,8 @@ export async function bundle(outDir: string): Promise<string> {
 }
 
 if (import.meta.main) {
+  // Assets come from their sources at build time (Chart.js from its pinned package).
+  for (const path of generateAssets({ check: false })) console.log(`refreshed ${path}`);
   const out = Deno.args[0] ?? `${ROOT}dist/bundle`;
   console.log(`wrote ${await bundle(out)}`);
 }

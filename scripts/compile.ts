@@ -12,6 +12,7 @@
  */
 import { parseArgs } from "node:util";
 import { SERVER_V8_FLAG } from "../src/ops/v8_flags.ts";
+import { generateAssets } from "./gen_assets.ts";
 
 /** Architecture name as users know it (`uname -m`) to the Rust target triple `deno compile` takes. */
 export const TARGETS: Readonly<Record<string, string>> = {
@@ -65,6 +66,10 @@ if (import.meta.main) {
     Deno.exit(2);
   }
   Deno.chdir(new URL("..", import.meta.url));
+  // Assets come from their sources at build time (Chart.js from its pinned package).
+  if (!values["dry-run"]) {
+    for (const path of generateAssets({ check: false })) console.log(`refreshed ${path}`);
+  }
   for (const arch of arches) {
     const args = compileArgs(arch, values["out-dir"]);
     console.log(`deno ${args.join(" ")}`);

@@ -98,7 +98,8 @@ async function checkDemo(dir: string, script: string): Promise<void> {
 /** The fast path and a daemon started from the bundle (the child must re-run the bundle). */
 async function checkLifecycle(dir: string, script: string): Promise<void> {
   await using _servers = serverScope(dir);
-  const config = await writeServerConfig(dir, freePort());
+  const port = freePort();
+  const config = await writeServerConfig(dir, port);
   const env = opsEnv(dir);
   const run = (...args: string[]) =>
     runEggpool(["--config", config, ...args], { cwd: dir, env, script });
@@ -113,6 +114,17 @@ async function checkLifecycle(dir: string, script: string): Promise<void> {
   const up = await run("croncheck");
   assert.equal(up.code, 0, up.stderr);
   assert.equal(up.stdout, `Server is running (PID ${pid}).\n`);
+  // The bundle carries the dashboard's files: Chart.js byte for byte, the binary favicon.
+  const chart = await fetch(`http://127.0.0.1:${port}/static/chart.umd.min.js`);
+  const served = new Uint8Array(await chart.arrayBuffer());
+  const pkg = await Deno.readFile(new URL("chart.umd.min.js", import.meta.resolve("chart.js")));
+  assert.ok(served.length === pkg.length && served.every((b, i) => b === pkg[i]));
+  const icon = await fetch(`http://127.0.0.1:${port}/favicon.ico`);
+  const iconBytes = new Uint8Array(await icon.arrayBuffer());
+  assert.deepEqual(
+    iconBytes,
+    await Deno.readFile(new URL("../static/favicon.ico", import.meta.url)),
+  );
   const ensure = await run("ensure-running", "--as-root");
   assert.equal(ensure.code, 0, ensure.stderr);
   assert.equal(ensure.stdout, "");
