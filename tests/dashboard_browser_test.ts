@@ -156,6 +156,18 @@ Deno.test("the Overview renders in Chromium and refreshes its content every seco
   );
   assert.match(updated, /\d{1,2}:\d{2}:\d{2}/);
   assert.equal(await page.evaluate<number>("document.querySelectorAll('main').length"), 1);
+  // The swapped content's chart is drawn again from the new data, once.
+  assert.equal(await page.evaluate<number>("EggPoolDashboard.charts.length"), 1);
+  const charted = await page.evaluate<number>(
+    `EggPoolDashboard.charts[0].data.datasets[0].data.reduce((a, b) => a + b, 0)`,
+  );
+  assert.equal(charted, 3);
+  assert.equal(
+    await page.evaluate<boolean>(
+      `EggPoolDashboard.charts[0].canvas === document.querySelector("figure[data-chart] canvas")`,
+    ),
+    true,
+  );
 
   await page.setViewport(375, 800, true);
   assert.equal(await page.evaluate<number>(pageOverflow), 0);

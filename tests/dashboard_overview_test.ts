@@ -217,6 +217,11 @@ Deno.test("an empty Overview shows zeros and no System Health row", async () => 
   assert.equal(c.pending, undefined);
   assert.ok(!page.text.includes("System Health"));
   assert.match(page.text, /No events yet\./);
+  assert.match(
+    page.text,
+    /No requests in this period yet: point a client at \/v1\/chat\/completions/,
+  );
+  assert.equal((page.text.match(/<rect\s+class="hm-0"/g) ?? []).length, 180);
   const body = JSON.parse((await get(pool, "/api/timeseries?period=24h")).text);
   assert.deepEqual(body.totals, { requests: 0, errors: 0 });
   assert.equal(body.stepMs, 3_600_000);

@@ -70,7 +70,12 @@ export function RequestsChart({ series }: { series: RequestSeries }) {
         <div class="chart-canvas" hidden>
           <canvas role="img" aria-label={`Requests and errors per step: ${summary}`}></canvas>
         </div>
-        <figcaption class="muted">{summary} in the period</figcaption>
+        <figcaption class="muted">
+          {series.totals.requests === 0
+            ? "No requests in this period yet: point a client at /v1/chat/completions or " +
+              "/v1/messages with the local API key, and they appear here."
+            : `${summary} in the period`}
+        </figcaption>
       </figure>
     </section>
   );
