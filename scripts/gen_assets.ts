@@ -12,6 +12,9 @@
  * generated module is out of date, writes nothing).
  */
 import { MIGRATION_FILE_PATTERN } from "../src/storage/migrate.ts";
+// Puts the pinned Chart.js package into the module graph, so Deno fetches it into its npm cache
+// before CHART_JS_UMD below is read (a bare import.meta.resolve downloads nothing).
+import "chart.js";
 
 const ROOT = new URL("../", import.meta.url);
 const MIGRATIONS_DIR = new URL("migrations/", ROOT);

@@ -3,6 +3,7 @@ import { isolatedEnv, runEggpool } from "./_helpers/cli.ts";
 import { withTmpDir } from "./_helpers/tmp.ts";
 import { freePort, opsEnv, pidFromFile, serverScope, writeServerConfig } from "./_helpers/ops.ts";
 import { isListening, startDemo } from "./_helpers/demo.ts";
+import { CHART_JS_UMD } from "../scripts/gen_assets.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 
@@ -117,7 +118,7 @@ async function checkLifecycle(dir: string, script: string): Promise<void> {
   // The bundle carries the dashboard's files: Chart.js byte for byte, the binary favicon.
   const chart = await fetch(`http://127.0.0.1:${port}/static/chart.umd.min.js`);
   const served = new Uint8Array(await chart.arrayBuffer());
-  const pkg = await Deno.readFile(new URL("chart.umd.min.js", import.meta.resolve("chart.js")));
+  const pkg = await Deno.readFile(CHART_JS_UMD);
   assert.ok(served.length === pkg.length && served.every((b, i) => b === pkg[i]));
   const icon = await fetch(`http://127.0.0.1:${port}/favicon.ico`);
   const iconBytes = new Uint8Array(await icon.arrayBuffer());

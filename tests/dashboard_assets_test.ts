@@ -9,9 +9,10 @@ import { startMockUpstream } from "./_helpers/mock_upstream.ts";
 import { LOCAL_KEY, startEggPool } from "./_helpers/eggpool.ts";
 import { withTmpDir } from "./_helpers/tmp.ts";
 import { poolToml } from "./dashboard_fixtures.ts";
+import { CHART_JS_UMD } from "../scripts/gen_assets.ts";
 
 /** The UMD build inside the Chart.js package deno.json pins, read from Deno's npm cache. */
-const PACKAGE_UMD = new URL("chart.umd.min.js", import.meta.resolve("chart.js"));
+const PACKAGE_UMD = CHART_JS_UMD;
 
 Deno.test("/static/chart.umd.min.js is the pinned Chart.js package's UMD build, byte for byte", async () => {
   await using tmp = await withTmpDir();
