@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { launchBrowser } from "./_helpers/browser.ts";
 import type { Page } from "./_helpers/browser.ts";
-import { startMockUpstream } from "./_helpers/mock_upstream.ts";
+import { startMockUpstream } from "../src/sim/mock_upstream.ts";
 import { LOCAL_KEY, postChat, startEggPool } from "./_helpers/eggpool.ts";
 import type { TestEggPool } from "./_helpers/eggpool.ts";
 import { withTmpDir } from "./_helpers/tmp.ts";
