@@ -12,7 +12,9 @@ import {
   requestBuckets,
 } from "../storage/dashboard_repo.ts";
 import type { UsageTotals } from "../storage/dashboard_repo.ts";
-import { dailyUsage, requestOutcomes } from "../storage/overview_repo.ts";
+import { dailyUsage, requestOutcomes, rollupBucketSizes } from "../storage/overview_repo.ts";
+import type { DayUsage } from "../storage/overview_repo.ts";
+import type { Db } from "../storage/db.ts";
 import { buildHeatmap, HEATMAP_DAYS } from "./heatmap.ts";
 import type { AccountsSource } from "./accounts_data.ts";
 import type { EventRow, OverviewPageProps, Period, UsageShareRow } from "./views/types.ts";
@@ -77,18 +79,53 @@ export function eventDetails(json: string): string {
 }
 
 const DAY_MS = 86_400_000;
+/**
+ * Finished days change only when a late request lands or retention prunes, and reading 180 days
+ * of rollups costs a scan of half a year (over 100 ms with a year of history): they are re-read
+ * at most this often. Today is read on every load, as a primary-key range.
+ */
+const PAST_DAYS_TTL_MS = 600_000;
+
+/** The heatmap's finished days, kept between Overview loads (one per mounted dashboard). */
+export class DailyUsageCache {
+  #firstDay = Number.NaN;
+  #readAt = 0;
+  #past: DayUsage[] = [];
+  #sizes: number[] = [];
+
+  /** Tokens per day from `firstDay` (a UTC day start) to `now`, today always fresh. */
+  read(db: Db, firstDay: number, now: number): DayUsage[] {
+    const today = Math.floor(now / DAY_MS) * DAY_MS;
+    if (this.#firstDay !== firstDay || now - this.#readAt >= PAST_DAYS_TTL_MS) {
+      this.#past = dailyUsage(db, firstDay, today);
+      this.#sizes = rollupBucketSizes(db);
+      this.#firstDay = firstDay;
+      this.#readAt = now;
+    }
+    // No rollups yet when last read: the table is small, read it whole.
+    const sizes = this.#sizes.length > 0 ? this.#sizes : undefined;
+    return [...this.#past, ...dailyUsage(db, today, Number.MAX_SAFE_INTEGER, sizes)];
+  }
+}
+
+/** What {@linkcode loadOverviewData} loads. */
+export interface OverviewQuery {
+  period: Period;
+  /** Start of the period and now, epoch ms. */
+  since: number;
+  now: number;
+  /** Keeps the heatmap's finished days between loads; without it every load reads them. */
+  days?: DailyUsageCache;
+}
 
 /** Loads everything the Overview shows for requests started since `since`. */
-export function loadOverviewData(
-  source: AccountsSource,
-  period: Period,
-  since: number,
-  now: number,
-): OverviewData {
+export function loadOverviewData(source: AccountsSource, q: OverviewQuery): OverviewData {
+  const { period, since, now } = q;
   const series = loadTimeseries(source, period, since, now); // flushes the recorder
   const figures = overviewTotals(source.db, since);
   const firstDay = (Math.floor(now / DAY_MS) - (HEATMAP_DAYS - 1)) * DAY_MS;
-  const days = dailyUsage(source.db, firstDay).map((d) => ({ ...d, value: d.tokens }));
+  const days = (q.days ?? new DailyUsageCache()).read(source.db, firstDay, now)
+    .map((d) => ({ ...d, value: d.tokens }));
   const pending = pendingRequests(source.db, now - PENDING_STALE_MS);
   const statuses = source.pool.status(now);
   const enabledCount = statuses.filter((s) => s.enabled).length;

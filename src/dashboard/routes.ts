@@ -13,7 +13,7 @@ import type { Access, KeyCheck } from "./gate.ts";
 import { htmlResponse } from "./render.ts";
 import { ThemeLibrary } from "./theme.ts";
 import { THEMES } from "./themes_manifest.ts";
-import { loadOverviewData, loadTimeseries } from "./overview_data.ts";
+import { DailyUsageCache, loadOverviewData, loadTimeseries } from "./overview_data.ts";
 import { AccountsPage } from "./views/accounts_page.tsx";
 import { OverviewPage } from "./views/overview_page.tsx";
 import { LoginPage } from "./views/login_page.tsx";
@@ -77,6 +77,7 @@ export function mountDashboard<E extends Env>(app: Hono<E>, deps: DashboardDeps)
     clock: deps.clock,
   });
   mountStaticAssets(app, themes);
+  const heatmapDays = new DailyUsageCache();
 
   const chrome = (
     c: Context<E>,
@@ -146,7 +147,12 @@ export function mountDashboard<E extends Env>(app: Hono<E>, deps: DashboardDeps)
           autoRefresh: true,
           charts: true,
         }),
-        ...loadOverviewData(deps, period, now - PERIOD_MS[period], now),
+        ...loadOverviewData(deps, {
+          period,
+          since: now - PERIOD_MS[period],
+          now,
+          days: heatmapDays,
+        }),
       }));
     }),
   );

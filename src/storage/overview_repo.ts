@@ -54,13 +54,43 @@ const DAY_MS = 86_400_000;
 const DAILY = `SELECT (bucket_start / ${DAY_MS}) * ${DAY_MS} AS day,
   total(input_tokens + cache_read_tokens + cache_write_tokens + output_tokens) AS tokens,
   total(request_count) AS requests
-  FROM usage_rollups WHERE bucket_start >= ? GROUP BY 1 ORDER BY 1`;
+  FROM usage_rollups WHERE bucket_start >= ?1 AND bucket_start < ?2 GROUP BY 1 ORDER BY 1`;
 
-/** Tokens and requests per UTC day from `sinceDay` (ms, a day start); days without rows omitted. */
-export function dailyUsage(db: Db, sinceDay: number): DayUsage[] {
-  return db.stmt(DAILY).all(sinceDay).map((row) => ({
-    day: Number(row.day),
-    tokens: Number(row.tokens),
-    requests: Number(row.requests),
-  }));
+// With the bucket size fixed, the primary key (bucket_ms, bucket_start, …) bounds the scan.
+const DAILY_SIZED = `SELECT (bucket_start / ${DAY_MS}) * ${DAY_MS} AS day,
+  total(input_tokens + cache_read_tokens + cache_write_tokens + output_tokens) AS tokens,
+  total(request_count) AS requests
+  FROM usage_rollups WHERE bucket_ms = ?3 AND bucket_start >= ?1 AND bucket_start < ?2
+  GROUP BY 1 ORDER BY 1`;
+
+const BUCKET_SIZES = "SELECT DISTINCT bucket_ms FROM usage_rollups ORDER BY 1";
+
+/** The rollup bucket sizes present (one unless `timeseries_bucket_s` was changed). */
+export function rollupBucketSizes(db: Db): number[] {
+  return db.stmt(BUCKET_SIZES).all().map((row) => Number(row.bucket_ms));
+}
+
+/**
+ * Tokens and requests per UTC day for buckets starting in [`fromDay`, `untilMs`); days without
+ * rows omitted. Given the bucket sizes present, each size is read as a primary-key range (a
+ * day's slice costs its own rows, not the table's).
+ */
+export function dailyUsage(
+  db: Db,
+  fromDay: number,
+  untilMs = Number.MAX_SAFE_INTEGER,
+  bucketSizes?: readonly number[],
+): DayUsage[] {
+  const rows = bucketSizes === undefined
+    ? db.stmt(DAILY).all(fromDay, untilMs)
+    : bucketSizes.flatMap((size) => db.stmt(DAILY_SIZED).all(fromDay, untilMs, size));
+  const days = new Map<number, DayUsage>();
+  for (const row of rows) {
+    const day = Number(row.day);
+    const d = days.get(day) ?? { day, tokens: 0, requests: 0 };
+    d.tokens += Number(row.tokens);
+    d.requests += Number(row.requests);
+    days.set(day, d);
+  }
+  return [...days.values()].sort((a, b) => a.day - b.day);
 }

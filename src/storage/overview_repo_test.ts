@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { openTestDatabase } from "./_testing.ts";
 import { modelUsage, overviewTotals } from "./dashboard_repo.ts";
-import { dailyUsage, requestOutcomes } from "./overview_repo.ts";
+import { dailyUsage, requestOutcomes, rollupBucketSizes } from "./overview_repo.ts";
 import type { Db } from "./db.ts";
 
 const HOUR = 3_600_000;
@@ -56,4 +56,13 @@ Deno.test("dailyUsage() sums tokens of every kind and requests per UTC day", () 
     { day: today, tokens: 205, requests: 15 },
   ]);
   assert.deepEqual(dailyUsage(db, today).map((d) => d.day), [today]);
+  // Read as primary-key ranges per bucket size, and bounded above: the same sums.
+  assert.deepEqual(rollupBucketSizes(db), [HOUR]);
+  assert.deepEqual(
+    dailyUsage(db, today - 10 * DAY, Number.MAX_SAFE_INTEGER, [HOUR]),
+    dailyUsage(db, today - 10 * DAY),
+  );
+  assert.deepEqual(dailyUsage(db, today - 10 * DAY, today, [HOUR]), [
+    { day: today - 3 * DAY, tokens: 1100, requests: 4 },
+  ]);
 });
