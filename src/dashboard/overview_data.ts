@@ -102,9 +102,12 @@ export class DailyUsageCache {
       this.#firstDay = firstDay;
       this.#readAt = now;
     }
-    // No rollups yet when last read: the table is small, read it whole.
-    const sizes = this.#sizes.length > 0 ? this.#sizes : undefined;
-    return [...this.#past, ...dailyUsage(db, today, Number.MAX_SAFE_INTEGER, sizes)];
+    return [...this.#past, ...dailyUsage(db, today, Number.MAX_SAFE_INTEGER, this.bucketSizes())];
+  }
+
+  /** Rollup bucket sizes as of the last read; undefined before any rollup (read tables whole). */
+  bucketSizes(): readonly number[] | undefined {
+    return this.#sizes.length > 0 ? this.#sizes : undefined;
   }
 }
 
@@ -124,8 +127,8 @@ export function loadOverviewData(source: AccountsSource, q: OverviewQuery): Over
   const series = loadTimeseries(source, period, since, now); // flushes the recorder
   const figures = overviewTotals(source.db, since);
   const firstDay = (Math.floor(now / DAY_MS) - (HEATMAP_DAYS - 1)) * DAY_MS;
-  const days = (q.days ?? new DailyUsageCache()).read(source.db, firstDay, now)
-    .map((d) => ({ ...d, value: d.tokens }));
+  const cache = q.days ?? new DailyUsageCache();
+  const days = cache.read(source.db, firstDay, now).map((d) => ({ ...d, value: d.tokens }));
   const pending = pendingRequests(source.db, now - PENDING_STALE_MS);
   const statuses = source.pool.status(now);
   const enabledCount = statuses.filter((s) => s.enabled).length;
@@ -140,7 +143,7 @@ export function loadOverviewData(source: AccountsSource, q: OverviewQuery): Over
   }));
   return {
     figures,
-    outcomes: requestOutcomes(source.db, since),
+    outcomes: requestOutcomes(source.db, since, cache.bucketSizes()),
     series,
     heatmap: buildHeatmap(days, now),
     pending: {

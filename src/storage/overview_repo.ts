@@ -18,26 +18,40 @@ export interface RequestOutcomes {
 }
 
 // provider_id '' is the rollups' sentinel for "no provider": the request never reached routing.
-const OUTCOMES = `SELECT
+const OUTCOME_SUMS = `
   total(CASE WHEN status = 'completed' THEN request_count ELSE 0 END) AS completed,
   total(CASE WHEN status IN ('error', 'interrupted') THEN request_count ELSE 0 END) AS errors,
   total(CASE WHEN status = 'client_error' AND provider_id = '' THEN request_count ELSE 0 END)
     AS rejected,
   total(CASE WHEN status = 'client_error' AND provider_id != '' THEN request_count ELSE 0 END)
     AS client_errors,
-  total(CASE WHEN status = 'cancelled' THEN request_count ELSE 0 END) AS cancelled
-  FROM usage_rollups WHERE bucket_start + bucket_ms > ?`;
+  total(CASE WHEN status = 'cancelled' THEN request_count ELSE 0 END) AS cancelled`;
 
-/** Outcomes of the requests started since `since` (ms), bucket-overlap as dashboard_repo.ts. */
-export function requestOutcomes(db: Db, since: number): RequestOutcomes {
-  const row = db.stmt(OUTCOMES).get(since) ?? {};
-  const n = (v: unknown) => Number(v ?? 0);
+const OUTCOMES = `SELECT ${OUTCOME_SUMS} FROM usage_rollups WHERE bucket_start + bucket_ms > ?`;
+
+// The same overlap test as a primary-key range for one bucket size (?2).
+const OUTCOMES_SIZED = `SELECT ${OUTCOME_SUMS} FROM usage_rollups
+  WHERE bucket_ms = ?2 AND bucket_start > ?1 - ?2`;
+
+/**
+ * Outcomes of the requests started since `since` (ms), bucket-overlap as dashboard_repo.ts.
+ * Given the bucket sizes present (`rollupBucketSizes`), each is read as a primary-key range.
+ */
+export function requestOutcomes(
+  db: Db,
+  since: number,
+  bucketSizes?: readonly number[],
+): RequestOutcomes {
+  const rows = bucketSizes === undefined
+    ? [db.stmt(OUTCOMES).get(since) ?? {}]
+    : bucketSizes.map((size) => db.stmt(OUTCOMES_SIZED).get(since, size) ?? {});
+  const n = (key: string) => rows.reduce((sum, row) => sum + Number(row[key] ?? 0), 0);
   return {
-    completed: n(row.completed),
-    errors: n(row.errors),
-    rejected: n(row.rejected),
-    clientErrors: n(row.client_errors),
-    cancelled: n(row.cancelled),
+    completed: n("completed"),
+    errors: n("errors"),
+    rejected: n("rejected"),
+    clientErrors: n("client_errors"),
+    cancelled: n("cancelled"),
   };
 }
 

@@ -38,6 +38,11 @@ Deno.test("requestOutcomes() splits the period's requests into parts that add up
   const total = overviewTotals(db, T0).requests;
   assert.equal(total, 15);
   assert.equal(o.completed + o.errors + o.rejected + o.clientErrors + o.cancelled, total);
+  // As primary-key ranges per bucket size: the same split; a `since` inside a bucket counts it.
+  assert.deepEqual(requestOutcomes(db, T0, [HOUR]), o);
+  assert.deepEqual(requestOutcomes(db, T0 + HOUR - 1, [HOUR]), o);
+  assert.deepEqual(requestOutcomes(db, T0 + HOUR, [HOUR]).completed, 0);
+  assert.deepEqual(requestOutcomes(db, T0 - 3 * DAY, [HOUR]).completed, 9);
 });
 
 Deno.test("modelUsage() lists only models a provider served", () => {
