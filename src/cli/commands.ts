@@ -16,6 +16,8 @@ import { ensureRunningCommand } from "./commands/ensure_running.ts";
 import { runtimeStatusCommand } from "./commands/runtime_status.ts";
 import { deployCommand } from "./commands/deploy.ts";
 import { demoCommand } from "./commands/demo.ts";
+import { backupCommand } from "./commands/backup.ts";
+import { recoverCommand } from "./commands/recover.ts";
 
 /** Every top-level command, in the order `eggpool help` lists them. */
 export const COMMANDS: ReadonlyArray<(ctx: CliContext) => Command> = [
@@ -35,4 +37,6 @@ export const COMMANDS: ReadonlyArray<(ctx: CliContext) => Command> = [
   runtimeStatusCommand,
   deployCommand,
   demoCommand,
+  backupCommand,
+  recoverCommand,
 ];
