@@ -109,7 +109,7 @@ export async function runRecover(
       return;
     }
     const stopped = await stopServer(ctx.env, DEFAULT_STOP_TIMEOUT_S * 1000);
-    if (stopped.kind !== "no_pid_file" && !reportStop(ctx, stopped, DEFAULT_STOP_TIMEOUT_S)) {
+    if (!reportStop(ctx, stopped, DEFAULT_STOP_TIMEOUT_S)) {
       throw new CliError("the server is still running; nothing was changed");
     }
     const stamp = new Date().toISOString().slice(0, 19).replace(/[-:]/g, "").replace("T", "-");
