@@ -18,6 +18,7 @@ import { deployCommand } from "./commands/deploy.ts";
 import { demoCommand } from "./commands/demo.ts";
 import { backupCommand } from "./commands/backup.ts";
 import { recoverCommand } from "./commands/recover.ts";
+import { updateCommand } from "./commands/update.ts";
 
 /** Every top-level command, in the order `eggpool help` lists them. */
 export const COMMANDS: ReadonlyArray<(ctx: CliContext) => Command> = [
@@ -39,4 +40,5 @@ export const COMMANDS: ReadonlyArray<(ctx: CliContext) => Command> = [
   demoCommand,
   backupCommand,
   recoverCommand,
+  updateCommand,
 ];
