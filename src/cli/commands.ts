@@ -19,6 +19,7 @@ import { demoCommand } from "./commands/demo.ts";
 import { backupCommand } from "./commands/backup.ts";
 import { recoverCommand } from "./commands/recover.ts";
 import { updateCommand } from "./commands/update.ts";
+import { uninstallCommand } from "./commands/uninstall.ts";
 
 /** Every top-level command, in the order `eggpool help` lists them. */
 export const COMMANDS: ReadonlyArray<(ctx: CliContext) => Command> = [
@@ -41,4 +42,5 @@ export const COMMANDS: ReadonlyArray<(ctx: CliContext) => Command> = [
   backupCommand,
   recoverCommand,
   updateCommand,
+  uninstallCommand,
 ];
