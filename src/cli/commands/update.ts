@@ -20,6 +20,7 @@ import {
   stagingPath,
   UpdateError,
 } from "../../ops/self_update.ts";
+import { systemdScopeOf } from "../../ops/systemd_unit.ts";
 import type { CliContext } from "../context.ts";
 import { EGGPOOL_VERSION } from "../version.ts";
 import { loadValidConfig } from "./_lifecycle.ts";
@@ -124,10 +125,18 @@ export async function runUpdate(
     } else ctx.io.out(howToUpdate(found));
     return;
   }
-  const running = findServer(pidFileCandidates(ctx.env, DISK_PROBE)).running;
+  const server = findServer(pidFileCandidates(ctx.env, DISK_PROBE));
   const bak = await install(ctx, release, found.path);
   ctx.io.out(`Updated ${found.path} to ${release.version}; the previous binary is ${bak}\n`);
-  if (!running) return;
+  if (!server.running) return;
+  const scope = systemdScopeOf(server.pid);
+  if (scope !== undefined) {
+    ctx.io.out(
+      "The server runs under systemd: restart it with " +
+        `'${scope === "user" ? "systemctl --user" : "sudo systemctl"} restart eggpool'.\n`,
+    );
+    return;
+  }
   await restartWith(ctx, await loadValidConfig(ctx), {
     timeout: DEFAULT_STOP_TIMEOUT_S,
     asRoot: flags.asRoot,
