@@ -6,6 +6,7 @@ import { LOCAL_KEY, mockProvidersToml } from "./_helpers/eggpool.ts";
 import { startMockUpstream } from "./_helpers/mock_upstream.ts";
 import { freePort, opsEnv, pidFromFile, serverPids, serverScope, waitFor } from "./_helpers/ops.ts";
 import { withTmpDir } from "./_helpers/tmp.ts";
+import { runEggpoolInPty } from "./_helpers/pty.ts";
 import { MEMBER, renderMeta } from "../src/ops/backup_archive.ts";
 import { ZipWriter } from "../src/ops/zip_store.ts";
 
@@ -245,3 +246,43 @@ async function writeArchive(path: string, dir: string, members: Record<string, s
   await writer.addBytes(MEMBER.meta, new TextEncoder().encode(meta));
   await writer.finish();
 }
+
+Deno.test("recover in a terminal offers the backups newest first and asks before it restores", async () => {
+  await using tmp = await withTmpDir();
+  const { config, run } = await layout(tmp.path, "http://127.0.0.1:9/v1");
+  assert.equal((await run("migrate")).code, 0);
+  const older = (await run("backup")).stdout.match(/^Wrote backup: (.+)$/m)![1];
+  await Deno.writeTextFile(config, "# second\n", { append: true });
+  const newer = (await run("backup")).stdout.match(/^Wrote backup: (.+)$/m)![1];
+  await Deno.utime(older, new Date("2026-01-01T00:00:00Z"), new Date("2026-01-01T00:00:00Z"));
+  await Deno.writeTextFile(config, "# third\n", { append: true });
+  const answers = (confirm: string) => [
+    { prompt: "Which backup?", keys: "\r" },
+    { prompt: "Overwrite current configuration and database?", keys: confirm },
+  ];
+
+  const declined = await runEggpoolInPty(["--config", config, "recover"], {
+    cwd: tmp.path,
+    env: opsEnv(tmp.path),
+    answers: answers("\r"), // the default is No
+  });
+  assert.equal(declined.code, 0, declined.output);
+  assert.match(declined.output, /2026-01-01 00:00:00 {3}\(\d+\.\d KB\) {3}eggpool-backup-/);
+  assert.ok(
+    declined.output.indexOf(newer.slice(newer.lastIndexOf("/") + 1)) <
+      declined.output.indexOf(older.slice(older.lastIndexOf("/") + 1)),
+    "newest first",
+  );
+  assert.match(declined.output, /Nothing was changed\./);
+  assert.match(await Deno.readTextFile(config), /# third\n$/);
+
+  const accepted = await runEggpoolInPty(["--config", config, "recover"], {
+    cwd: tmp.path,
+    env: opsEnv(tmp.path),
+    answers: answers("y\r"),
+  });
+  assert.equal(accepted.code, 0, accepted.output);
+  assert.match(accepted.output, new RegExp(`Backup ${newer} \\(created`));
+  assert.match(accepted.output, /Restore complete\./);
+  assert.match(await Deno.readTextFile(config), /# second\n$/, "the newest backup was restored");
+});

@@ -15,6 +15,7 @@ import {
   writeServerConfig,
 } from "./_helpers/ops.ts";
 import { withTmpDir } from "./_helpers/tmp.ts";
+import { runEggpoolInPty } from "./_helpers/pty.ts";
 
 /** Keeps the table in $CRONTAB_FILE (as in ops_deploy_cron_test.ts). */
 const FAKE_CRONTAB = `#!/bin/sh
@@ -169,4 +170,18 @@ Deno.test("uninstall from a source checkout leaves the checkout and says so", as
   assert.ok(await exists(`${checkout}/main.ts`));
   assert.ok(await exists(files.binary), "a binary that is not this install is not touched");
   assert.ok(!(await exists(files.config)));
+});
+
+Deno.test("uninstall in a terminal asks, and No (the default) removes nothing", async () => {
+  await using tmp = await withTmpDir();
+  const { files, env } = await layout(tmp.path);
+  const res = await runEggpoolInPty(["uninstall"], {
+    cwd: tmp.path,
+    env,
+    answers: [{ prompt: "Remove EggPool as listed above?", keys: "\r" }],
+  });
+  assert.equal(res.code, 0, res.output);
+  assert.match(res.output, /remove {2}binary {4}/);
+  assert.match(res.output, /Nothing was removed\./);
+  for (const p of Object.values(files)) assert.ok(await exists(p), p);
 });
