@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { runEggpool } from "./_helpers/cli.ts";
 import { LOCAL_KEY, mockProvidersToml } from "./_helpers/eggpool.ts";
-import { startMockUpstream } from "./_helpers/mock_upstream.ts";
+import { startMockUpstream } from "../src/sim/mock_upstream.ts";
 import { freePort, opsEnv, pidFromFile, serverPids, serverScope, waitFor } from "./_helpers/ops.ts";
 import { withTmpDir } from "./_helpers/tmp.ts";
 import { runEggpoolInPty } from "./_helpers/pty.ts";
