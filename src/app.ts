@@ -13,6 +13,7 @@ import { createPinStore, loadPins } from "./storage/pins_repo.ts";
 import { CacheTally, withCacheTally } from "./stats/cache_tally.ts";
 import { mountSessionsRoute } from "./http/sessions_route.ts";
 import { mountCacheStatsRoute } from "./http/cache_stats_route.ts";
+import { mountStatsApi } from "./http/stats_api/mod.ts";
 import { CatalogRefresher } from "./catalog/refresher.ts";
 import { scorerOptionsFromConfig, spendOffsetsFromConfig } from "./routing/scorer.ts";
 import { LONGEST_WINDOW_MS, QuotaWindows } from "./routing/windows.ts";
@@ -423,6 +424,17 @@ export async function createApp(loaded: LoadedConfig, options: AppOptions = {}):
           clock,
           flush: () => recorder.flush(),
           moves: pins,
+        });
+        const price = priceBook(c);
+        mountStatsApi(app, {
+          db,
+          keys,
+          isPublic: c.dashboard.public,
+          clock,
+          flush: () => recorder.flush(),
+          pool,
+          catalog,
+          price,
         });
       }
       mountDashboard(app, {

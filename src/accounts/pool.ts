@@ -267,6 +267,23 @@ export class AccountPool {
     return d.candidates.map((c) => c.account);
   }
 
+  /**
+   * Each account of `providerIds` and why it could not serve `modelId` now
+   * (undefined when eligible): the gates of {@linkcode decide} without
+   * scoring or moving the rotation (`/api/stats/routing/eligibility`).
+   */
+  eligibility(
+    providerIds: ReadonlySet<string>,
+    modelId: string,
+  ): { account: string; providerId: string; exclusion?: Exclusion }[] {
+    const now = this.#clock();
+    return this.#slots.filter((s) => providerIds.has(s.account.provider.id)).map((s) => ({
+      account: s.account.name,
+      providerId: s.account.provider.id,
+      exclusion: this.#gate(s, modelId, now),
+    }));
+  }
+
   /** Whether some account of `providerId` could serve `modelId` now (for `/v1/models`). */
   canServe(providerId: string, modelId: string, options: { healthyOnly?: boolean } = {}): boolean {
     const now = this.#clock();

@@ -1,0 +1,241 @@
+/**
+ * Usage over a period (spec 01 §7): the summary, per account, per model, per
+ * time bucket, per day of bandwidth, by error class and by client IP. Every
+ * figure is summed from `requests` rows started inside the period, so a
+ * custom range is exact to the millisecond.
+ */
+import type { Db } from "../../storage/db.ts";
+import type { Bucket, StatsPeriod } from "./period.ts";
+import { BUCKET_MS, bucketLabel } from "./period.ts";
+import {
+  avg,
+  IN_PERIOD,
+  iso,
+  num,
+  numOrNull,
+  percentiles,
+  range,
+  ratio,
+  strOrNull,
+  USAGE_SUMS,
+  usageJson,
+} from "./_sql.ts";
+
+const EXACTNESS = ["exact", "derived", "partial", "estimated", "unknown", "provider_reported"];
+
+const SUMMARY = `SELECT ${USAGE_SUMS},
+  total(r.status = 'client_error' AND r.attempt_count = 0) AS rejected,
+  total(r.status = 'client_error' AND r.attempt_count > 0) AS client_errors,
+  total(r.status = 'cancelled') AS cancelled, total(r.status = 'pending') AS pending,
+  total(r.status = 'interrupted') AS interrupted,
+  total(r.streamed = 1) AS streamed,
+  ${EXACTNESS.map((e) => `total(r.cost_exactness = '${e}') AS x_${e}`).join(", ")},
+  total(CASE WHEN r.cost_exactness = 'provider_reported' THEN r.cost_microdollars END) AS x_pr_cost,
+  total(CASE WHEN r.cost_exactness = 'estimated' THEN r.cost_microdollars END) AS x_est_cost,
+  count(DISTINCT r.provider_id) AS providers,
+  total(CASE WHEN r.status = 'completed' AND r.output_tokens > 0 THEN r.output_tokens END)
+    AS tps_tokens,
+  total(CASE WHEN r.status = 'completed' AND r.output_tokens > 0 THEN r.latency_ms END) AS tps_ms
+  FROM requests r WHERE ${IN_PERIOD}`;
+
+const TTFT_VALUES = `SELECT r.first_byte_ms AS v FROM requests r
+  WHERE ${IN_PERIOD} AND r.streamed = 1 AND r.first_byte_ms IS NOT NULL`;
+
+/**
+ * `/api/stats/summary`. The outcome counts are disjoint and add up to
+ * `total_requests`: successful, errors (`error` and `interrupted`), rejected
+ * before routing (unknown model, wrong endpoint, bad body: a client error no
+ * upstream saw), client errors an upstream returned, cancelled, pending.
+ */
+export function summary(db: Db, p: StatsPeriod) {
+  const row = db.stmt(SUMMARY).get(...range(p)) ?? {};
+  const u = usageJson(row);
+  const [p50, p95, p99] = percentiles(db, TTFT_VALUES, range(p), [50, 95, 99]);
+  const tpsMs = num(row.tps_ms);
+  return {
+    total_requests: u.request_count,
+    successful_requests: u.successful_count,
+    error_requests: u.error_count,
+    interrupted_requests: num(row.interrupted),
+    rejected_requests: num(row.rejected),
+    client_error_requests: num(row.client_errors),
+    cancelled_requests: num(row.cancelled),
+    pending_requests: num(row.pending),
+    total_input_tokens: u.input_tokens,
+    total_output_tokens: u.output_tokens,
+    total_tokens: u.total_tokens,
+    total_cost_microdollars: u.cost_microdollars,
+    avg_latency_ms: u.avg_latency_ms,
+    total_cache_read_tokens: u.cache_read_tokens,
+    total_cache_write_tokens: u.cache_write_tokens,
+    total_reasoning_tokens: u.reasoning_tokens,
+    streamed_requests: num(row.streamed),
+    non_streamed_requests: u.request_count - num(row.streamed),
+    ...Object.fromEntries(EXACTNESS.map((e) => [`${e}_count`, num(row[`x_${e}`])])),
+    provider_reported_cost_microdollars: num(row.x_pr_cost),
+    estimated_cost_sum_microdollars: num(row.x_est_cost),
+    total_bytes_received: u.bytes_received,
+    total_bytes_emitted: u.bytes_emitted,
+    total_providers: num(row.providers),
+    avg_ttft_ms: u.avg_ttft_ms,
+    ttft_p50_ms: p50,
+    ttft_p95_ms: p95,
+    ttft_p99_ms: p99,
+    tokens_per_second: tpsMs === 0 ? null : Math.round(num(row.tps_tokens) / tpsMs * 10_000) / 10,
+  };
+}
+
+const ACCOUNTS = `SELECT a.id AS account_id, a.name, a.provider_id, a.enabled, s.*
+  FROM accounts a LEFT JOIN (
+    SELECT r.account_id AS aid, ${USAGE_SUMS},
+      total(CASE WHEN r.cost_exactness = 'estimated' THEN r.cost_microdollars END) AS est_cost,
+      ${EXACTNESS.map((e) => `total(r.cost_exactness = '${e}') AS x_${e}`).join(", ")}
+    FROM requests r WHERE ${IN_PERIOD} AND r.account_id IS NOT NULL GROUP BY r.account_id
+  ) s ON s.aid = a.id
+  ORDER BY a.name`;
+
+/** One account's usage over the period, with the ratios of spec 01 §7 (null when undefined). */
+export interface AccountStatsRow extends ReturnType<typeof usageJson> {
+  account_id: number;
+  account_name: string;
+  provider_id: string;
+  enabled: boolean;
+  [key: string]: unknown;
+}
+
+/** `/api/stats/accounts`: every account (disabled ones unless asked not to), busiest history kept. */
+export function accountStats(db: Db, p: StatsPeriod, includeDisabled: boolean): AccountStatsRow[] {
+  const rows = db.stmt(ACCOUNTS).all(...range(p));
+  return rows.filter((r) => includeDisabled || num(r.enabled) === 1).map((r) => {
+    const u = usageJson(r);
+    const inputAll = u.input_tokens + u.cache_read_tokens + u.cache_write_tokens;
+    return {
+      account_id: num(r.account_id),
+      account_name: String(r.name),
+      provider_id: String(r.provider_id),
+      enabled: num(r.enabled) === 1,
+      ...u,
+      ...Object.fromEntries(EXACTNESS.map((e) => [`${e}_count`, num(r[`x_${e}`])])),
+      cache_read_ratio: ratio(u.cache_read_tokens, inputAll),
+      cache_write_ratio: ratio(u.cache_write_tokens, inputAll),
+      reasoning_output_ratio: ratio(u.reasoning_tokens, u.output_tokens),
+      estimated_cost_fraction: ratio(num(r.est_cost), u.cost_microdollars),
+      avg_cost_per_request: avg(u.cost_microdollars, u.request_count),
+      avg_cost_per_1k_tokens: avg(u.cost_microdollars * 1000, u.total_tokens),
+    };
+  });
+}
+
+/** The id of the account named `name`, or undefined. */
+export function accountIdByName(db: Db, name: string): number | undefined {
+  const row = db.stmt("SELECT id FROM accounts WHERE name = ?").get(name);
+  return row === undefined ? undefined : Number(row.id);
+}
+
+const MODELS = (byAccount: boolean) =>
+  `SELECT r.model_id, group_concat(DISTINCT r.provider_id) AS providers, ${USAGE_SUMS}
+  FROM requests r WHERE ${IN_PERIOD} AND r.model_id IS NOT NULL AND r.attempt_count > 0
+  ${byAccount ? "AND r.account_id = ?" : ""}
+  GROUP BY r.model_id ORDER BY requests DESC, r.model_id`;
+
+/**
+ * `/api/stats/models`: models that an upstream was asked for. A request
+ * refused before routing has no routed model, so a name that does not exist
+ * never appears.
+ */
+export function modelStats(db: Db, p: StatsPeriod, accountId?: number) {
+  const params = accountId === undefined ? range(p) : [...range(p), accountId];
+  return db.stmt(MODELS(accountId !== undefined)).all(...params).map((r) => ({
+    model_id: String(r.model_id),
+    providers: r.providers === null ? [] : String(r.providers).split(",").sort(),
+    ...usageJson(r),
+  }));
+}
+
+/** Optional exact filters on an account id and a routed model id. */
+export interface UsageFilters {
+  accountId?: number;
+  modelId?: string;
+}
+
+function filterSql(f: UsageFilters): { sql: string; params: (number | string)[] } {
+  const parts: string[] = [];
+  const params: (number | string)[] = [];
+  if (f.accountId !== undefined) {
+    parts.push("r.account_id = ?");
+    params.push(f.accountId);
+  }
+  if (f.modelId !== undefined) {
+    parts.push("r.model_id = ?");
+    params.push(f.modelId);
+  }
+  return { sql: parts.map((s) => ` AND ${s}`).join(""), params };
+}
+
+/** `/api/stats/timeseries`: usage per hour or day bucket that has requests, oldest first. */
+export function timeseries(db: Db, p: StatsPeriod, bucket: Bucket, f: UsageFilters) {
+  const step = BUCKET_MS[bucket];
+  const where = filterSql(f);
+  const sql = `SELECT (r.started_at / ${step}) * ${step} AS b, ${USAGE_SUMS}
+    FROM requests r WHERE ${IN_PERIOD}${where.sql} GROUP BY b ORDER BY b`;
+  return db.stmt(sql).all(...range(p), ...where.params).map((r) => ({
+    bucket: bucketLabel(num(r.b)),
+    ...usageJson(r),
+  }));
+}
+
+/** `/api/stats/bandwidth`: bytes, tokens and requests per UTC day that has requests. */
+export function bandwidth(db: Db, p: StatsPeriod, accountId?: number) {
+  return timeseries(db, p, "day", { accountId }).map((b) => ({
+    day: b.bucket.slice(0, 10),
+    bytes_received: b.bytes_received,
+    bytes_emitted: b.bytes_emitted,
+    total_tokens: b.total_tokens,
+    request_count: b.request_count,
+  }));
+}
+
+const ERRORS = `SELECT r.status, r.error_class, r.status_code, count(*) AS n,
+  max(r.started_at) AS last_at, min(r.started_at) AS first_at,
+  count(DISTINCT r.account_id) AS accounts, total(r.attempt_count = 0) AS rejected
+  FROM requests r WHERE ${IN_PERIOD} AND r.status <> 'completed' AND r.status <> 'pending'
+  GROUP BY r.status, r.error_class, r.status_code ORDER BY n DESC, last_at DESC LIMIT ?`;
+
+/**
+ * `/api/stats/errors`: failed requests grouped by outcome, error class and
+ * status code, most frequent first. Never the stored message text.
+ */
+export function errorGroups(db: Db, p: StatsPeriod, limit: number) {
+  return db.stmt(ERRORS).all(...range(p), limit).map((r) => ({
+    status: String(r.status),
+    error_class: strOrNull(r.error_class),
+    status_code: numOrNull(r.status_code),
+    count: num(r.n),
+    rejected_before_routing: num(r.rejected),
+    accounts: num(r.accounts),
+    first_seen: iso(r.first_at),
+    last_seen: iso(r.last_at),
+  }));
+}
+
+const IPS = `SELECT r.client_ip, count(*) AS n,
+  total(r.status = 'error' OR r.status = 'interrupted') AS errors,
+  total(r.status = 'client_error' AND r.attempt_count = 0) AS rejected,
+  total(r.input_tokens + r.output_tokens) AS tokens, total(r.bytes_in) AS bytes_in,
+  total(r.bytes_out) AS bytes_out, min(r.started_at) AS first_at, max(r.started_at) AS last_at
+  FROM requests r WHERE ${IN_PERIOD} GROUP BY r.client_ip ORDER BY n DESC, r.client_ip`;
+
+/** `/api/stats/ips`: requests per client IP (the one view that shows addresses). */
+export function clientIps(db: Db, p: StatsPeriod) {
+  return db.stmt(IPS).all(...range(p)).map((r) => ({
+    client_ip: strOrNull(r.client_ip),
+    request_count: num(r.n),
+    error_count: num(r.errors),
+    rejected_count: num(r.rejected),
+    total_tokens: num(r.tokens),
+    bytes_received: num(r.bytes_in),
+    bytes_emitted: num(r.bytes_out),
+    first_seen: iso(r.first_at),
+    last_seen: iso(r.last_at),
+  }));
+}
