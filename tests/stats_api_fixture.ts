@@ -201,6 +201,7 @@ function seeds(id: (name: string) => number): Seed[] {
       statusCode: 499,
       errorClass: "client_disconnected",
       attempts: [{ accountName: "a1", errorClass: "client_disconnected", retryCategory: "never" }],
+      routing: [decision(1, a1, [dis])],
     },
     {
       n: 10,

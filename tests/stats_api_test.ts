@@ -326,20 +326,20 @@ Deno.test("routing: distribution, selections, exclusions, skew", async () => {
       (sel.body.selections as Record<string, unknown>[]).map((
         s,
       ) => [s.account_name, s.selections, s.first_choice]),
-      [["a1", 4, 4], ["a2", 3, 1]],
+      [["a1", 5, 5], ["a2", 3, 1]],
     );
     const ex = await getJson(api, "/api/stats/routing-exclusions?period=1h");
     assert.deepEqual(
       (ex.body.exclusions as Record<string, unknown>[]).map((
         e,
       ) => [e.account_name, e.reason, e.exclusions]),
-      [["a3", "disabled", 7], ["a1", "attempted", 2]],
+      [["a3", "disabled", 8], ["a1", "attempted", 2]],
     );
     const skew = await getJson(api, "/api/stats/routing-skew?period=1h");
-    assert.equal(skew.body.total_selections, 7);
+    assert.equal(skew.body.total_selections, 8);
     assert.equal(skew.body.most_selected, "a1");
     assert.equal(skew.body.least_selected, "a2");
-    assert.equal(skew.body.max_min_ratio, 1.33);
+    assert.equal(skew.body.max_min_ratio, 1.67);
   });
 });
 

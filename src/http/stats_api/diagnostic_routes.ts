@@ -114,8 +114,8 @@ export function mountDiagnosticRoutes(route: StatsRoute, deps: StatsApiDeps): vo
     };
   });
   route("/api/stats/pending-health", "key", (q) => pendingHealth(db, q.now));
-  route("/api/stats/pricing-provenance", "dashboard", () => ({
-    snapshots: pricingProvenance(db, deps.price ?? (() => undefined)),
+  route("/api/stats/pricing-provenance", "dashboard", (q) => ({
+    snapshots: pricingProvenance(db, q.now, deps.price ?? (() => undefined)),
   }));
   route("/api/stats/recent-requests", "key", (q) => {
     const limit = q.int("limit", 50, 1, 200);

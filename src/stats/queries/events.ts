@@ -149,6 +149,9 @@ export function pendingHealth(db: Db, now: number) {
   };
 }
 
+/** How far back pricing provenance looks for models that were used. */
+const PROVENANCE_WINDOW_MS = 30 * 86_400_000;
+
 /** Per-category rates in µ$ per million tokens, as the proxy's price book gives them. */
 export interface PriceRates {
   inputMicrosPerMillion?: number;
@@ -159,17 +162,19 @@ export interface PriceRates {
 
 /**
  * `/api/stats/pricing-provenance`: for every (provider, model) in the
- * catalog or in recorded usage, where its price comes from. EggPool prices
+ * catalog or in the last 30 days of requests, where its price comes from. EggPool prices
  * from the config's `model_overrides` only; anything else is charged at the
  * generic default rates (cost exactness `estimated`).
  */
 export function pricingProvenance(
   db: Db,
+  now: number,
   price: (providerId: string, modelId: string) => PriceRates | undefined,
 ) {
   const pairs = db.stmt(`SELECT provider_id, model_id FROM provider_models
-    UNION SELECT DISTINCT provider_id, model_id FROM usage_rollups
-    WHERE provider_id <> '' AND model_id <> '' ORDER BY 1, 2`).all();
+    UNION SELECT r.provider_id, r.model_id FROM requests r WHERE r.started_at >= ?
+      AND r.provider_id IS NOT NULL AND r.model_id IS NOT NULL ORDER BY 1, 2`)
+    .all(now - PROVENANCE_WINDOW_MS);
   return pairs.map((r) => {
     const providerId = String(r.provider_id);
     const modelId = String(r.model_id);

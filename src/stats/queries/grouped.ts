@@ -20,20 +20,41 @@ export const OTHER_KEY = "__other__";
 /** Shown for requests no upstream saw (no provider, model or account). */
 export const UNROUTED = "(unrouted)";
 
-const GROUP_SQL = (step: number) =>
-  `SELECT (r.started_at / ${step}) * ${step} AS b, r.provider_id AS provider,
-  r.model_id AS model, a.name AS account, count(*) AS requests,
-  total(r.status = 'error' OR r.status = 'interrupted') AS errors,
-  total(r.input_tokens) AS input, total(r.output_tokens) AS output,
-  total(r.cache_read_tokens) AS cache_read, total(r.cache_write_tokens) AS cache_write,
-  total(r.reasoning_tokens) AS reasoning, total(r.cost_microdollars) AS cost,
-  total(r.bytes_in) AS bytes_in, total(r.bytes_out) AS bytes_out,
-  total(CASE WHEN r.attempt_count > 0 THEN r.latency_ms END) AS latency_sum,
-  count(CASE WHEN r.attempt_count > 0 THEN r.latency_ms END) AS latency_n,
-  total(CASE WHEN r.streamed = 1 THEN r.first_byte_ms END) AS ttft_sum,
-  count(CASE WHEN r.streamed = 1 THEN r.first_byte_ms END) AS ttft_n
-  FROM requests r LEFT JOIN accounts a ON a.id = r.account_id
-  WHERE ${IN_PERIOD}`;
+/** The columns each grouping needs; grouping by fewer keeps the sort small. */
+const DIMENSIONS: Readonly<
+  Record<GroupBy, { provider: boolean; model: boolean; account: boolean }>
+> = {
+  provider_model: { provider: true, model: true, account: false },
+  provider: { provider: true, model: false, account: false },
+  model: { provider: false, model: true, account: false },
+  account: { provider: false, model: false, account: true },
+};
+
+function groupSql(step: number, by: GroupBy, filters: string): string {
+  const d = DIMENSIONS[by];
+  const keys = [
+    d.provider ? "r.provider_id" : null,
+    d.model ? "r.model_id" : null,
+    d.account ? "r.account_id" : null,
+  ].filter((k) => k !== null);
+  return `SELECT g.*, a.name AS account, coalesce(g.provider_id, a.provider_id) AS provider
+  FROM (SELECT (r.started_at / ${step}) * ${step} AS b,
+    ${d.provider ? "r.provider_id" : "NULL AS provider_id"},
+    ${d.model ? "r.model_id AS model" : "NULL AS model"},
+    ${d.account ? "r.account_id" : "NULL AS account_id"}, count(*) AS requests,
+    total(r.status = 'error' OR r.status = 'interrupted') AS errors,
+    total(r.input_tokens) AS input, total(r.output_tokens) AS output,
+    total(r.cache_read_tokens) AS cache_read, total(r.cache_write_tokens) AS cache_write,
+    total(r.reasoning_tokens) AS reasoning, total(r.cost_microdollars) AS cost,
+    total(r.bytes_in) AS bytes_in, total(r.bytes_out) AS bytes_out,
+    total(CASE WHEN r.attempt_count > 0 THEN r.latency_ms END) AS latency_sum,
+    count(CASE WHEN r.attempt_count > 0 THEN r.latency_ms END) AS latency_n,
+    total(CASE WHEN r.streamed = 1 THEN r.first_byte_ms END) AS ttft_sum,
+    count(CASE WHEN r.streamed = 1 THEN r.first_byte_ms END) AS ttft_n
+    FROM requests r WHERE ${IN_PERIOD}${filters}
+    GROUP BY ${["b", ...keys].join(", ")}) g
+  LEFT JOIN accounts a ON a.id = g.account_id`;
+}
 
 interface Counters {
   requests: number;
@@ -164,18 +185,17 @@ export function groupedTimeseries(
       `Invalid 'bucket': the period spans more than ${MAX_BUCKETS} ${bucket} buckets; use bucket=day or a shorter period`,
     );
   }
-  let sql = GROUP_SQL(step);
+  let filters = "";
   const params: (number | string)[] = [...range(p)];
   if (f.accountId !== undefined) {
-    sql += " AND r.account_id = ?";
+    filters += " AND r.account_id = ?";
     params.push(f.accountId);
   }
   if (f.modelId !== undefined) {
-    sql += " AND r.model_id = ?";
+    filters += " AND r.model_id = ?";
     params.push(f.modelId);
   }
-  // Grouping by every dimension keeps one statement for all four group_by values.
-  sql += " GROUP BY b, r.provider_id, r.model_id, r.account_id";
+  const sql = groupSql(step, by, filters);
   const rows = db.stmt(sql).all(...params);
   if (rows.length === 0) return { series: [], buckets: [], bucket_totals: [], points: [] };
 

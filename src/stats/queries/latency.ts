@@ -9,16 +9,10 @@
  */
 import type { Db } from "../../storage/db.ts";
 import type { StatsPeriod } from "./period.ts";
-import { avg, IN_PERIOD, num, range, ratio, strOrNull } from "./_sql.ts";
-
-function nearestRank(sorted: readonly number[], p: number): number | null {
-  if (sorted.length === 0) return null;
-  return sorted[Math.max(1, Math.ceil((p / 100) * sorted.length)) - 1];
-}
+import { arrays, avg, IN_PERIOD, nearestRank, num, range, ratio, strOrNull } from "./_sql.ts";
 
 function ttftGroups(values: Map<string, number[]>, split: (key: string) => Record<string, string>) {
   return [...values.entries()].map(([key, list]) => {
-    list.sort((a, b) => a - b);
     const sum = list.reduce((s, v) => s + v, 0);
     return {
       ...split(key),
@@ -31,9 +25,10 @@ function ttftGroups(values: Map<string, number[]>, split: (key: string) => Recor
   }).sort((a, b) => b.streamed_requests - a.streamed_requests);
 }
 
-const TTFT_ROWS = `SELECT r.provider_id AS provider, r.model_id AS model, r.first_byte_ms AS v
+// Sorted by value, so each group's list comes out sorted.
+const TTFT_ROWS = `SELECT r.provider_id, r.model_id, r.first_byte_ms
   FROM requests r WHERE ${IN_PERIOD} AND r.streamed = 1 AND r.first_byte_ms IS NOT NULL
-  AND r.provider_id IS NOT NULL`;
+  AND r.provider_id IS NOT NULL ORDER BY r.first_byte_ms`;
 
 // first_attempt_at - started_at is EggPool's own time before the first upstream call
 // (body read, model lookup, routing); first_byte_ms and latency_ms count from started_at.
@@ -48,12 +43,11 @@ const PHASES = `SELECT count(*) AS n,
 export function latency(db: Db, p: StatsPeriod) {
   const byProvider = new Map<string, number[]>();
   const byModel = new Map<string, number[]>();
-  for (const row of db.stmt(TTFT_ROWS).all(...range(p))) {
-    const v = num(row.v);
-    const provider = String(row.provider);
-    const model = `${provider}\u0000${row.model ?? ""}`;
-    (byProvider.get(provider) ?? byProvider.set(provider, []).get(provider)!).push(v);
-    (byModel.get(model) ?? byModel.set(model, []).get(model)!).push(v);
+  for (const [provider, model, v] of arrays(db, TTFT_ROWS, range(p))) {
+    const pk = String(provider);
+    const mk = `${pk}\u0000${model ?? ""}`;
+    (byProvider.get(pk) ?? byProvider.set(pk, []).get(pk)!).push(Number(v));
+    (byModel.get(mk) ?? byModel.set(mk, []).get(mk)!).push(Number(v));
   }
   const ph = db.stmt(PHASES).get(...range(p)) ?? {};
   const n = num(ph.n);
@@ -82,64 +76,115 @@ export interface AttemptFilters {
   providerId?: string;
 }
 
-function attemptsSql(f: AttemptFilters): { sql: string; params: (number | string)[] } {
+/** One upstream attempt, as the attempt views count it. */
+export interface AttemptRow {
+  requestId: number;
+  attemptNumber: number;
+  accountId: number;
+  ok: boolean;
+  latencyMs: number | null;
+  bytesOut: number;
+}
+
+/** Attempts may start after their request; rows are found by their own index first. */
+const ATTEMPT_SLACK_MS = 86_400_000;
+
+function filterSql(alias: string, f: AttemptFilters): { sql: string; params: (number | string)[] } {
   const where: string[] = [];
   const params: (number | string)[] = [];
-  if (f.accountId !== undefined) (where.push("t.account_id = ?"), params.push(f.accountId));
-  if (f.modelId !== undefined) (where.push("t.model_id = ?"), params.push(f.modelId));
-  if (f.providerId !== undefined) (where.push("t.provider_id = ?"), params.push(f.providerId));
-  const sql = `SELECT * FROM (
-    SELECT ra.request_id, ra.account_id, ra.provider_id, ra.model_id,
-      ra.error_class IS NULL AS ok, ra.latency_ms, ra.bytes_out, ra.retry_category
-    FROM requests r JOIN request_attempts ra ON ra.request_id = r.id WHERE ${IN_PERIOD}
-    UNION ALL
-    SELECT r.id, r.account_id, r.provider_id, r.model_id, 1, r.latency_ms, r.bytes_out, NULL
-    FROM requests r WHERE ${IN_PERIOD} AND r.attempt_count = 1 AND r.account_id IS NOT NULL
-      AND NOT EXISTS (SELECT 1 FROM request_attempts x WHERE x.request_id = r.id)
-  ) t${where.length === 0 ? "" : ` WHERE ${where.join(" AND ")}`}`;
-  return { sql, params };
+  if (f.accountId !== undefined) (where.push(`${alias}.account_id = ?`), params.push(f.accountId));
+  if (f.modelId !== undefined) (where.push(`${alias}.model_id = ?`), params.push(f.modelId));
+  if (f.providerId !== undefined) {
+    (where.push(`${alias}.provider_id = ?`), params.push(f.providerId));
+  }
+  return { sql: where.map((w) => ` AND ${w}`).join(""), params };
+}
+
+/**
+ * Every attempt of the requests started in the period: the stored attempt
+ * rows, and one attempt per request that has none (a single attempt that
+ * succeeded). Filters apply to the attempt's own account, model and provider.
+ */
+export function attemptRows(db: Db, p: StatsPeriod, f: AttemptFilters): AttemptRow[] {
+  const fa = filterSql("ra", f);
+  const stored = `SELECT ra.request_id, ra.attempt_number, ra.account_id,
+      ra.error_class IS NULL, ra.latency_ms, ra.bytes_out, r.attempt_count
+    FROM request_attempts ra JOIN requests r ON r.id = ra.request_id
+    WHERE ra.started_at >= ? AND ra.started_at < ? AND ${IN_PERIOD}${fa.sql}`;
+  const out: AttemptRow[] = [];
+  const withRows = new Set<number>();
+  const params = [p.start, p.end + ATTEMPT_SLACK_MS, ...range(p), ...fa.params];
+  for (const r of arrays(db, stored, params)) {
+    withRows.add(Number(r[0]));
+    out.push({
+      requestId: Number(r[0]),
+      attemptNumber: Number(r[1]),
+      accountId: Number(r[2]),
+      ok: Number(r[3]) === 1,
+      latencyMs: r[4] === null ? null : Number(r[4]),
+      bytesOut: Number(r[5]),
+    });
+  }
+  // A single attempt is stored only when it failed; those were just read.
+  const fr = filterSql("r", f);
+  const single = `SELECT r.id, r.account_id, r.latency_ms, r.bytes_out
+    FROM requests r WHERE ${IN_PERIOD} AND r.attempt_count = 1 AND r.account_id IS NOT NULL${fr.sql}`;
+  for (const r of arrays(db, single, [...range(p), ...fr.params])) {
+    if (withRows.has(Number(r[0]))) continue;
+    out.push({
+      requestId: Number(r[0]),
+      attemptNumber: 1,
+      accountId: Number(r[1]),
+      ok: true,
+      latencyMs: r[2] === null ? null : Number(r[2]),
+      bytesOut: Number(r[3]),
+    });
+  }
+  return out;
 }
 
 /** `/api/stats/attempts`: upstream attempts, their outcomes, failovers and latency. */
 export function attemptStats(db: Db, p: StatsPeriod, f: AttemptFilters) {
-  const q = attemptsSql(f);
-  const params = [...range(p), ...range(p), ...q.params];
-  const row = db.stmt(`SELECT count(*) AS attempts, total(ok) AS ok,
-    count(DISTINCT request_id) AS requests, total(bytes_out) AS bytes_out,
-    total(latency_ms) AS latency_sum, count(latency_ms) AS latency_n FROM (${q.sql})`)
-    .get(...params) ?? {};
-  const retried = db.stmt(`SELECT count(*) AS n FROM (
-    SELECT request_id FROM (${q.sql}) GROUP BY request_id HAVING count(*) > 1)`)
-    .get(...params) ?? {};
-  const lat = db.stmt(`SELECT latency_ms AS v FROM (${q.sql}) WHERE latency_ms IS NOT NULL
-    ORDER BY v`).all(...params).map((r) => num(r.v));
-  const attempts = num(row.attempts);
-  const requests = num(row.requests);
+  const rows = attemptRows(db, p, f);
+  const perRequest = new Map<number, number>();
+  let ok = 0;
+  let bytes = 0;
+  const lat: number[] = [];
+  for (const a of rows) {
+    perRequest.set(a.requestId, (perRequest.get(a.requestId) ?? 0) + 1);
+    if (a.ok) ok++;
+    bytes += a.bytesOut;
+    if (a.latencyMs !== null) lat.push(a.latencyMs);
+  }
+  lat.sort((a, b) => a - b);
+  const requests = perRequest.size;
+  let retried = 0;
+  for (const n of perRequest.values()) if (n > 1) retried++;
   return {
-    total_attempts: attempts,
-    successful_attempts: num(row.ok),
-    failed_attempts: attempts - num(row.ok),
+    total_attempts: rows.length,
+    successful_attempts: ok,
+    failed_attempts: rows.length - ok,
     requests_with_attempts: requests,
-    retries: attempts - requests,
-    retried_requests: num(retried.n),
-    retry_rate: ratio(num(retried.n), requests),
-    avg_latency_ms: avg(num(row.latency_sum), num(row.latency_n)),
+    retries: rows.length - requests,
+    retried_requests: retried,
+    retry_rate: ratio(retried, requests),
+    avg_latency_ms: avg(lat.reduce((s, v) => s + v, 0), lat.length),
     p50_latency_ms: nearestRank(lat, 50),
     p95_latency_ms: nearestRank(lat, 95),
     p99_latency_ms: nearestRank(lat, 99),
-    bytes_emitted: num(row.bytes_out),
+    bytes_emitted: bytes,
   };
 }
 
 const RETRIES = `SELECT ra.retry_category AS category, count(*) AS n,
   count(DISTINCT ra.request_id) AS requests, count(DISTINCT ra.account_id) AS accounts
-  FROM requests r JOIN request_attempts ra ON ra.request_id = r.id
-  WHERE ${IN_PERIOD} AND ra.error_class IS NOT NULL
+  FROM request_attempts ra JOIN requests r ON r.id = ra.request_id
+  WHERE ra.started_at >= ? AND ra.started_at < ? AND ${IN_PERIOD} AND ra.error_class IS NOT NULL
   GROUP BY ra.retry_category ORDER BY n DESC, category`;
 
 /** `/api/stats/retries`: failed attempts by retry category (spec 03 §9.1). */
 export function retryDistribution(db: Db, p: StatsPeriod) {
-  return db.stmt(RETRIES).all(...range(p)).map((r) => ({
+  return db.stmt(RETRIES).all(p.start, p.end + ATTEMPT_SLACK_MS, ...range(p)).map((r) => ({
     retry_category: strOrNull(r.category),
     failed_attempts: num(r.n),
     requests: num(r.requests),

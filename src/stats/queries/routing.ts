@@ -6,7 +6,8 @@
  */
 import type { Db } from "../../storage/db.ts";
 import type { StatsPeriod } from "./period.ts";
-import { avg, IN_PERIOD, num, range, ratio, strOrNull } from "./_sql.ts";
+import { IN_PERIOD, num, range, ratio, strOrNull } from "./_sql.ts";
+import { attemptRows } from "./latency.ts";
 
 const DISTRIBUTION = `SELECT r.model_id AS model, r.provider_id AS provider, count(*) AS n,
   total(r.status = 'completed') AS ok, total(r.attempt_count > 1) AS failed_over
@@ -30,13 +31,6 @@ export function routingDistribution(db: Db, p: StatsPeriod) {
   }));
 }
 
-const SELECTIONS = `SELECT json_extract(d.value, '$[3]') AS aid, count(*) AS n,
-  total(json_extract(d.value, '$[0]') = 1) AS first_choice,
-  total(json_extract(d.value, '$[5]')) AS eligible_sum
-  FROM requests r, json_each(r.routing_json) d
-  WHERE ${IN_PERIOD} AND r.routing_json IS NOT NULL
-  GROUP BY aid`;
-
 function accountNames(db: Db): Map<number, { name: string; provider: string; enabled: boolean }> {
   return new Map(
     db.stmt("SELECT id, name, provider_id, enabled FROM accounts").all().map((r) => [
@@ -46,25 +40,36 @@ function accountNames(db: Db): Map<number, { name: string; provider: string; ena
   );
 }
 
+/** Selections per account id: each attempt followed one decision that selected its account. */
+function selectionCounts(db: Db, p: StatsPeriod): Map<number, { n: number; first: number }> {
+  const counts = new Map<number, { n: number; first: number }>();
+  for (const a of attemptRows(db, p, {})) {
+    const c = counts.get(a.accountId) ?? { n: 0, first: 0 };
+    c.n++;
+    if (a.attemptNumber === 1) c.first++;
+    counts.set(a.accountId, c);
+  }
+  return counts;
+}
+
 /**
- * `/api/stats/routing-selections`: per account, how often a decision selected
- * it (first choice or after a failover); `account_name` null for decisions
- * that found no eligible account.
+ * `/api/stats/routing-selections`: per account, how often routing selected
+ * it, as the first choice or after a failover. Counted from the attempts
+ * (one decision each), which needs no parsing of the stored decisions.
  */
 export function routingSelections(db: Db, p: StatsPeriod) {
   const names = accountNames(db);
-  const rows = db.stmt(SELECTIONS).all(...range(p));
-  const total = rows.reduce((s, r) => s + num(r.n), 0);
-  return rows.map((r) => {
-    const a = r.aid === null ? undefined : names.get(num(r.aid));
+  const counts = selectionCounts(db, p);
+  const total = [...counts.values()].reduce((s, c) => s + c.n, 0);
+  return [...counts.entries()].map(([id, c]) => {
+    const a = names.get(id);
     return {
       account_name: a?.name ?? null,
       provider_id: a?.provider ?? null,
-      selections: num(r.n),
-      first_choice: num(r.first_choice),
-      after_failover: num(r.n) - num(r.first_choice),
-      share: ratio(num(r.n), total),
-      avg_eligible: avg(num(r.eligible_sum), num(r.n)),
+      selections: c.n,
+      first_choice: c.first,
+      after_failover: c.n - c.first,
+      share: ratio(c.n, total),
     };
   }).sort((a, b) =>
     b.selections - a.selections || String(a.account_name).localeCompare(String(b.account_name))
@@ -102,9 +107,9 @@ export function routingSkew(db: Db, p: StatsPeriod) {
   const names = accountNames(db);
   const counts = new Map<string, number>();
   for (const a of names.values()) if (a.enabled) counts.set(a.name, 0);
-  for (const r of db.stmt(SELECTIONS).all(...range(p))) {
-    const a = r.aid === null ? undefined : names.get(num(r.aid));
-    if (a !== undefined && counts.has(a.name)) counts.set(a.name, counts.get(a.name)! + num(r.n));
+  for (const [id, c] of selectionCounts(db, p)) {
+    const a = names.get(id);
+    if (a !== undefined && counts.has(a.name)) counts.set(a.name, counts.get(a.name)! + c.n);
   }
   const list = [...counts.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
   const total = list.reduce((s, [, n]) => s + n, 0);
