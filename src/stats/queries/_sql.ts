@@ -104,14 +104,20 @@ export function column(db: Db, sql: string, params: readonly (number | string)[]
 }
 
 /** Nearest-rank percentile `p` (0–100) of ascending `sorted`, or null when empty. */
-export function nearestRank(sorted: readonly number[], p: number): number | null {
+export function nearestRank(sorted: ArrayLike<number>, p: number): number | null {
   if (sorted.length === 0) return null;
   return sorted[Math.max(1, Math.ceil((p / 100) * sorted.length)) - 1];
 }
 
+/** `values` sorted ascending as a Float64Array (a typed sort is several times faster). */
+export function sortedValues(values: readonly number[]): Float64Array {
+  return Float64Array.from(values).sort();
+}
+
 /**
- * Nearest-rank percentiles of the values `sql` selects (one non-null column
- * named `v`); null each when there are none. `sql` must not order.
+ * Nearest-rank percentiles of the values `sql` selects (one non-null
+ * column); null each when there are none. Read unsorted and sorted here:
+ * measured cheaper than an ORDER BY or a window function in SQLite.
  */
 export function percentiles(
   db: Db,
@@ -119,6 +125,6 @@ export function percentiles(
   params: readonly (number | string)[],
   ps: readonly number[],
 ): (number | null)[] {
-  const values = column(db, `SELECT v FROM (${sql}) ORDER BY v`, params);
+  const values = sortedValues(column(db, sql, params));
   return ps.map((p) => nearestRank(values, p));
 }

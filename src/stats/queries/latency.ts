@@ -9,26 +9,36 @@
  */
 import type { Db } from "../../storage/db.ts";
 import type { StatsPeriod } from "./period.ts";
-import { arrays, avg, IN_PERIOD, nearestRank, num, range, ratio, strOrNull } from "./_sql.ts";
+import {
+  arrays,
+  avg,
+  IN_PERIOD,
+  nearestRank,
+  num,
+  range,
+  ratio,
+  sortedValues,
+  strOrNull,
+} from "./_sql.ts";
 
 function ttftGroups(values: Map<string, number[]>, split: (key: string) => Record<string, string>) {
   return [...values.entries()].map(([key, list]) => {
+    const sorted = sortedValues(list);
     const sum = list.reduce((s, v) => s + v, 0);
     return {
       ...split(key),
       streamed_requests: list.length,
       avg_ttft_ms: avg(sum, list.length),
-      p50_ttft_ms: nearestRank(list, 50),
-      p95_ttft_ms: nearestRank(list, 95),
-      p99_ttft_ms: nearestRank(list, 99),
+      p50_ttft_ms: nearestRank(sorted, 50),
+      p95_ttft_ms: nearestRank(sorted, 95),
+      p99_ttft_ms: nearestRank(sorted, 99),
     };
   }).sort((a, b) => b.streamed_requests - a.streamed_requests);
 }
 
-// Sorted by value, so each group's list comes out sorted.
 const TTFT_ROWS = `SELECT r.provider_id, r.model_id, r.first_byte_ms
   FROM requests r WHERE ${IN_PERIOD} AND r.streamed = 1 AND r.first_byte_ms IS NOT NULL
-  AND r.provider_id IS NOT NULL ORDER BY r.first_byte_ms`;
+  AND r.provider_id IS NOT NULL`;
 
 // first_attempt_at - started_at is EggPool's own time before the first upstream call
 // (body read, model lookup, routing); first_byte_ms and latency_ms count from started_at.
@@ -156,7 +166,7 @@ export function attemptStats(db: Db, p: StatsPeriod, f: AttemptFilters) {
     bytes += a.bytesOut;
     if (a.latencyMs !== null) lat.push(a.latencyMs);
   }
-  lat.sort((a, b) => a - b);
+  const sortedLat = sortedValues(lat);
   const requests = perRequest.size;
   let retried = 0;
   for (const n of perRequest.values()) if (n > 1) retried++;
@@ -169,9 +179,9 @@ export function attemptStats(db: Db, p: StatsPeriod, f: AttemptFilters) {
     retried_requests: retried,
     retry_rate: ratio(retried, requests),
     avg_latency_ms: avg(lat.reduce((s, v) => s + v, 0), lat.length),
-    p50_latency_ms: nearestRank(lat, 50),
-    p95_latency_ms: nearestRank(lat, 95),
-    p99_latency_ms: nearestRank(lat, 99),
+    p50_latency_ms: nearestRank(sortedLat, 50),
+    p95_latency_ms: nearestRank(sortedLat, 95),
+    p99_latency_ms: nearestRank(sortedLat, 99),
     bytes_emitted: bytes,
   };
 }
