@@ -73,6 +73,42 @@ export interface StatsBenchRow {
   target: number | undefined;
 }
 
+/**
+ * What migration 0003's wider `idx_requests_started` costs per recorded
+ * request: request rows copied from `source` 100 per transaction (the
+ * recorder's batches) into a file migrated to 0002 and one migrated to 0003,
+ * alternating rounds, CPU time per row. Only SQLite's work is timed, which
+ * is where the index is paid.
+ */
+export function insertCost(source: string, rows = 20_000, rounds = 3) {
+  const tmp = Deno.makeTempDirSync({ prefix: "eggpool-insert-cost-" });
+  const totals = { v2: 0, v3: 0 };
+  try {
+    for (let round = 0; round < rounds; round++) {
+      for (const [name, count] of [["v2", 2], ["v3", 3]] as const) {
+        const db = openDatabase({ path: `${tmp}/${name}-${round}.sqlite3` });
+        migrate(db, MIGRATIONS.slice(0, count), { clock: Date.now });
+        db.raw.exec("PRAGMA foreign_keys = OFF");
+        db.raw.exec(`ATTACH DATABASE 'file:${source}?mode=ro' AS src`);
+        const copy = db.stmt(
+          "INSERT INTO main.requests SELECT * FROM src.requests WHERE id > ? AND id <= ?",
+        );
+        const first = 500_000 + round * rows;
+        const t0 = cpuMs();
+        for (let id = first; id < first + rows; id += 100) {
+          db.transaction(() => copy.run(id, id + 100));
+        }
+        totals[name] += cpuMs() - t0;
+        db.close();
+      }
+    }
+  } finally {
+    Deno.removeSync(tmp, { recursive: true });
+  }
+  const perRow = (ms: number) => (ms * 1000) / (rows * rounds);
+  return { v2Us: perRow(totals.v2), v3Us: perRow(totals.v3) };
+}
+
 /** Times every endpoint `runs` times after two warm-up calls. */
 export async function benchStats(dbPath: string, runs: number): Promise<StatsBenchRow[]> {
   const db = openDatabase({ path: dbPath });
@@ -168,7 +204,17 @@ if (import.meta.main) {
     const n = Number(count.stmt("SELECT count(*) AS n FROM requests").get()?.n ?? 0);
     count.close();
     const rows = await benchStats(path, runs);
-    console.log(Deno.args.includes("--json") ? JSON.stringify(rows) : formatStatsBench(rows, n));
+    const insert = insertCost(path);
+    if (Deno.args.includes("--json")) console.log(JSON.stringify({ rows, insert }));
+    else {
+      console.log(formatStatsBench(rows, n));
+      console.log(
+        `Insert path (request rows, 100 per transaction, SQLite CPU per row): 0002 index ${
+          insert.v2Us.toFixed(1)
+        } µs, 0003 covering ` +
+          `index ${insert.v3Us.toFixed(1)} µs (+${(insert.v3Us - insert.v2Us).toFixed(1)} µs)`,
+      );
+    }
   } finally {
     if (tmp !== undefined) await Deno.remove(tmp, { recursive: true });
   }
