@@ -371,6 +371,13 @@ async function main() {
       stderr: "inherit",
     }).output();
     if (!ops.success) console.log("bench_ops failed");
+    // The stats API over a year of history (seeds 1M rows first, about two minutes).
+    const stats = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-all", `--config=${ROOT}deno.json`, `${ROOT}scripts/bench_stats.ts`],
+      stdout: "inherit",
+      stderr: "inherit",
+    }).output();
+    if (!stats.success) console.log("bench_stats failed");
   }
 }
 
