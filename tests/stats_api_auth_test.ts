@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { getJson, KEY, seedDatabase, statsApp } from "./stats_api_fixture.ts";
 import { withTmpDir } from "./_helpers/tmp.ts";
-import { startMockUpstream } from "./_helpers/mock_upstream.ts";
+import { startMockUpstream } from "../src/sim/mock_upstream.ts";
 import { LOCAL_KEY, postChat, startEggPool } from "./_helpers/eggpool.ts";
 
 const DASHBOARD_ROUTES = [
