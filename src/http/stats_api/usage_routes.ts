@@ -89,7 +89,7 @@ export function mountUsageRoutes(route: StatsRoute, deps: StatsApiDeps): void {
     const raw = q.oneOf("bucket", ["hour", "day", "auto"], "auto");
     const bucket: Bucket = raw === "auto" ? autoBucket(period) : raw;
     const groupBy = q.oneOf<GroupBy>("group_by", GROUP_BY, "provider_model");
-    q.oneOf("metric", ["requests"], "requests");
+    // `metric` is accepted and ignored (spec 01 §7): series are ranked by requests.
     const limit = q.int("limit", 12, 1, 25);
     const account = q.account(db);
     const model = q.text("model");
