@@ -227,6 +227,9 @@ Deno.test("grouped timeseries: top N plus Other keep bucket totals exact; gaps a
     assert.equal(day.body.bucket, "day");
     assert.equal((day.body.buckets as string[]).length, 4);
     assert.equal((day.body.buckets as string[])[0], "2026-06-12 00:00:00");
+    const metric = await getJson(api, "/api/timeseries/grouped?period=24h&metric=tokens");
+    assert.equal(metric.status, 200);
+    assert.equal(metric.body.metric, "requests");
     const empty = await getJson(api, "/api/timeseries/grouped?period=2020-01-01..2020-01-02");
     assert.deepEqual([empty.body.series, empty.body.buckets, empty.body.points], [[], [], []]);
     for (
