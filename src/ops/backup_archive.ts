@@ -10,6 +10,7 @@ import { parse as parseToml } from "smol-toml";
 import { joinPath } from "../config/paths.ts";
 import { snapshotDatabase } from "../storage/snapshot.ts";
 import { ArchiveError, extractEntry, readZipEntries, ZipWriter } from "./zip_store.ts";
+import { pathExists } from "./env.ts";
 
 export { ArchiveError } from "./zip_store.ts";
 
@@ -129,15 +130,6 @@ export function backupPath(dir: string, at: Date, exists: (p: string) => boolean
   for (let n = 0;; n++) {
     const path = joinPath(dir, `${base}${n === 0 ? "" : `-${n}`}.zip`);
     if (!exists(path) && !exists(`${path}.tmp`)) return path;
-  }
-}
-
-function pathExists(path: string): boolean {
-  try {
-    Deno.lstatSync(path);
-    return true;
-  } catch {
-    return false;
   }
 }
 

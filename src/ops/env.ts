@@ -45,6 +45,16 @@ export function isFile(path: string): boolean {
   }
 }
 
+/** True when anything (a file, folder or link, even a dangling one) is at `path`. */
+export function pathExists(path: string): boolean {
+  try {
+    Deno.lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** What a root start inside a container prints instead of refusing. */
 export const CONTAINER_ROOT_NOTICE =
   "Running as root inside a container (pass --as-root to silence this notice)";
@@ -59,13 +69,4 @@ export function inContainer(
 ): boolean {
   const marker = env.get("container");
   return (marker !== undefined && marker !== "") || exists("/.dockerenv");
-}
-
-function pathExists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
 }

@@ -6,6 +6,7 @@
  * operator; a failure part-way renames everything back.
  */
 import { dirName } from "../config/paths.ts";
+import { pathExists } from "./env.ts";
 
 /** One file to put in place. */
 export interface RestoreTarget {
@@ -25,20 +26,11 @@ export interface RestoreResult {
   kept: Array<[string, string]>;
 }
 
-function exists(path: string): boolean {
-  try {
-    Deno.lstatSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** `<path>.before-recover-<stamp>`, with `-1`, `-2`… when taken. */
 function keepName(path: string, stamp: string): string {
   for (let n = 0;; n++) {
     const candidate = `${path}.before-recover-${stamp}${n === 0 ? "" : `-${n}`}`;
-    if (!exists(candidate)) return candidate;
+    if (!pathExists(candidate)) return candidate;
   }
 }
 
@@ -58,7 +50,7 @@ export function applyRestore(targets: readonly RestoreTarget[], stamp: string): 
     targets.forEach((t, i) => {
       const current = t.database ? [t.to, `${t.to}-wal`, `${t.to}-shm`] : [t.to];
       for (const path of current) {
-        if (!exists(path)) continue;
+        if (!pathExists(path)) continue;
         const kept = keepName(path, stamp);
         Deno.renameSync(path, kept);
         moves.push([path, kept]);

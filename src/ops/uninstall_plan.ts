@@ -8,6 +8,7 @@ import { backupDir, configDir, dataDir, dirName, joinPath, stateDir } from "../c
 import { type CronBlockKind, CrontabError, hasCronBlock, readCrontab } from "./crontab.ts";
 import { isDirectory } from "./env.ts";
 import type { InstallKind } from "./install_kind.ts";
+import { pathExists } from "./env.ts";
 
 /**
  * Prefix for the system paths (`/etc`, `/usr/local`) the plan looks at;
@@ -51,15 +52,6 @@ export interface PlanFlags {
   keepConfig?: boolean;
 }
 
-function exists(path: string): boolean {
-  try {
-    Deno.lstatSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 async function findArtifacts(env: PathEnv, notes: string[]): Promise<Artifact[]> {
   const root = env.get(SYSTEM_ROOT_ENV) ?? "";
   const found: Artifact[] = [];
@@ -100,7 +92,7 @@ async function findArtifacts(env: PathEnv, notes: string[]): Promise<Artifact[]>
       after: [],
     },
   ];
-  for (const f of files) if (exists(f.path)) found.push({ kind: "file", ...f });
+  for (const f of files) if (pathExists(f.path)) found.push({ kind: "file", ...f });
   return found;
 }
 
@@ -115,7 +107,7 @@ export async function planUninstall(
   const keep: UninstallPlan["keep"] = [];
   const backups = backupDir(env, isDirectory);
   const add = (item: PlanItem, keptBy: string | undefined) => {
-    if (!exists(item.path)) return;
+    if (!pathExists(item.path)) return;
     if (keptBy) keep.push({ ...item, why: keptBy });
     else remove.push(item);
   };
@@ -139,7 +131,7 @@ export async function planUninstall(
   for (const [what, dir] of [["data dir", dataDir(env)], ["state dir", stateDir(env)]]) {
     add({ what, path: dir }, keepData ?? (holdsBackups(dir) ? "it holds the backups" : undefined));
   }
-  if (exists(backups)) keep.push({ what: "backups", path: backups, why: "never deleted" });
+  if (pathExists(backups)) keep.push({ what: "backups", path: backups, why: "never deleted" });
   return {
     install,
     remove,

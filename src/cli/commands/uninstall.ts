@@ -23,6 +23,7 @@ import type { CliContext } from "../context.ts";
 import { canAsk, confirmOrFlag } from "./_ask.ts";
 import { runStep } from "./_deploy.ts";
 import { DEFAULT_STOP_TIMEOUT_S, reportStop } from "./stop.ts";
+import { pathExists } from "../../ops/env.ts";
 
 /** Flags of `uninstall`. */
 export interface UninstallFlags {
@@ -94,15 +95,6 @@ async function databasePath(ctx: CliContext, configPath: string): Promise<string
     return absolutePath(loaded.config.database.path, ctx.env.cwd);
   } catch {
     return defaultDatabasePath(ctx.env); // a broken config still names no other database
-  }
-}
-
-function pathExists(path: string): boolean {
-  try {
-    Deno.lstatSync(path);
-    return true;
-  } catch {
-    return false;
   }
 }
 

@@ -36,15 +36,8 @@ export interface PageChrome {
 }
 
 /** Account health, as the status badge shows it (spec 06 §3 badge texts). */
-export type HealthState =
-  | "healthy"
-  | "disabled"
-  | "no_key"
-  | "auth_failed"
-  | "quota_exhausted"
-  | "rate_limited"
-  | "circuit_open"
-  | "cooldown_active";
+import type { HealthState } from "../../accounts/health.ts";
+export type { HealthState };
 
 /** One row of the Accounts table. */
 export interface AccountRow {
