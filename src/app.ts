@@ -32,6 +32,7 @@ import { syncConfigRows } from "./storage/accounts_repo.ts";
 import { insertOperationalEvent, interruptPending } from "./storage/requests_repo.ts";
 import { StatsRecorder } from "./stats/recorder.ts";
 import { createProxy } from "./proxy/handler.ts";
+import { transcoderSettings } from "./proxy/translate/settings.ts";
 import type { Price } from "./proxy/cost.ts";
 import { fetchModelList } from "./proxy/models_fetch.ts";
 import { CredentialProbe, scheduleReprobe } from "./proxy/credential_probe.ts";
@@ -292,6 +293,7 @@ export async function createApp(loaded: LoadedConfig, options: AppOptions = {}):
     shutdown: shutdown.signal,
     log,
     affinity: pins && new AffinityRouter(pins),
+    transcoder: transcoderSettings(c.transcoder),
   });
   const flushPins = () => {
     pins?.sweep();

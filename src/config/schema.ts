@@ -38,6 +38,7 @@ import {
   ProxySchema,
 } from "./schema_providers.ts";
 import { checkConfigRules } from "./schema_rules.ts";
+import { TranscoderSchema } from "./schema_transcoder.ts";
 
 /** Provider id that legacy top-level `[[accounts]]` belong to (spec 02 §12). */
 export const LEGACY_PROVIDER_ID = "opencode-go";
@@ -63,7 +64,7 @@ export const ConfigSchema = z.object({
   readiness_probe: ReadinessProbeSchema.prefault({}),
   network: NetworkSchema.prefault({}),
   update_checker: UpdateCheckerSchema.prefault({}),
-  transcoder: looseTable().default({}),
+  transcoder: TranscoderSchema.prefault({}),
   model_info: looseTable().default({}),
 });
 

@@ -8,6 +8,9 @@ import type { Failure } from "../routing/classify.ts";
 import type { Price } from "./cost.ts";
 import type { Deadlines } from "./deadlines.ts";
 import type { CredentialProbe } from "./credential_probe.ts";
+import type { Protocol } from "../core/protocol.ts";
+import type { TranscoderSettings } from "./translate/types.ts";
+import type { Transcoding } from "./translate/transcode.ts";
 
 /** Bytes backed by a plain ArrayBuffer, as fetch and Response bodies want them. */
 export type Bytes = Uint8Array<ArrayBuffer>;
@@ -39,6 +42,8 @@ export interface ProxyDeps {
   maxResponseBodyBytes: number;
   /** Checks a key after a 401 before the account is parked; absent = park at once. */
   credentials?: CredentialProbe;
+  /** `[transcoder]`; absent when `enabled = false` (a model of the other protocol is then a 400). */
+  transcoder?: TranscoderSettings;
 }
 
 /** A failed attempt that another account may retry. */
@@ -80,6 +85,10 @@ export interface AttemptInput {
   stripUsage: boolean;
   isLast: boolean;
   estTokens: number;
+  /** The protocol the account speaks for this model (the client's unless transcoding). */
+  upstreamProtocol: Protocol;
+  /** Set when the account speaks the other protocol: `body` is already translated. */
+  transcode?: Transcoding;
 }
 
 /** Why an upstream call was aborted. */

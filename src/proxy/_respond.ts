@@ -12,6 +12,7 @@ import type { RequestRun } from "./run.ts";
 import { clientHeaders } from "./upstream.ts";
 import type { Usage } from "./usage.ts";
 import { computeCost } from "./cost.ts";
+import { TRANSCODE_WARNING_HEADER } from "./translate/transcode.ts";
 import type { AttemptFailure, Bytes, ProxyDeps } from "./_attempt_types.ts";
 
 /** Largest upstream error body read for classification and pass-through. */
@@ -161,6 +162,8 @@ export function proxyHeaders(
   };
   // A coding nobody undid travels with its bytes (clientHeaders drops the upstream's copy).
   if (contentEncoding !== undefined) extra["content-encoding"] = contentEncoding;
+  const warnings = run.facts.transcodeWarnings;
+  if (warnings !== undefined) extra[TRANSCODE_WARNING_HEADER] = warnings;
   return clientHeaders(upstream, extra);
 }
 

@@ -5,7 +5,6 @@
  */
 import { ProxyError } from "../core/errors.ts";
 import type { Protocol } from "../core/protocol.ts";
-import { PROTOCOL_ENDPOINT } from "../core/protocol.ts";
 import type { ModelEntry } from "../catalog/catalog.ts";
 import type { AccountRuntime } from "../accounts/pool.ts";
 import type { Failure } from "../routing/classify.ts";
@@ -57,6 +56,9 @@ import { boundText, MAX_ID_CHARS } from "../stats/bounds.ts";
 import { withIncludeUsage } from "./include_usage.ts";
 import { encodingPlan, inflated } from "./encoding.ts";
 import { tooLarge } from "./_too_large.ts";
+import { resolveRoutes } from "./_routes.ts";
+import type { Routes } from "./_routes.ts";
+import { dropForeignHeaders, transcodeError, transcodeResponse } from "./translate/transcode.ts";
 
 /**
  * Pause before a pinned account's one retry after an overload (issue #5): a
@@ -124,7 +126,7 @@ interface Intake {
   modelId: string;
   /** The provider named by `model/provider`, if any. */
   providerId?: string;
-  entries: readonly ModelEntry[];
+  routes: Routes;
 }
 
 async function readIntake(
@@ -186,25 +188,17 @@ async function readIntake(
       { status: 404, param: "model" },
     );
   }
-  const entries = all.filter((e) => e.protocol === protocol);
-  if (entries.length === 0) {
-    const other: Protocol = protocol === "openai" ? "anthropic" : "openai";
-    throw invalidRequest(
-      `Model '${ref.modelId}' uses the ${other === "openai" ? "OpenAI" : "Anthropic"} protocol. ` +
-        `Use ${PROTOCOL_ENDPOINT[other]} instead of ${PROTOCOL_ENDPOINT[protocol]}.`,
-      "model",
-    );
-  }
+  const routes = resolveRoutes(all, protocol, { body: obj, modelId: ref.modelId }, deps.transcoder);
   checkShape(obj);
   const limit = checkContextLimit({
     modelId: ref.modelId,
     protocol,
-    entries,
+    entries: routes.entries,
     body: obj,
     bodyBytes: bytes.byteLength,
   });
   if (!limit.ok) throw invalidRequest(limit.message);
-  return { body: obj, bytes, modelId: ref.modelId, providerId: ref.providerId, entries };
+  return { body: obj, bytes, modelId: ref.modelId, providerId: ref.providerId, routes };
 }
 
 /**
@@ -272,7 +266,8 @@ async function proxyRequest(
   run.start.sessionKeyHash = session?.hash;
   run.begin();
   const out = upstreamBody(intake, protocol);
-  const providers = new Set(intake.entries.map((e) => e.providerId));
+  const { routes } = intake;
+  const providers = routes.providers;
   const estTokens = estimateReservationTokens(intake.bytes.byteLength);
   const attempted = new Set<string>();
   let last: AttemptFailure | undefined;
@@ -283,15 +278,27 @@ async function proxyRequest(
   let pinnedRetried = false;
   for (let i = 0; i < deps.maxAttempts; i++) {
     // Re-decided per attempt: the failed account is excluded and its backoff is already applied.
-    const decision = deps.pool.decide({
+    let decision = deps.pool.decide({
       modelId: intake.modelId,
-      providerIds: providers,
+      providerIds: routes.tiers[0],
       requestedProviderId: intake.providerId,
       protocol,
       clientProtocol: protocol,
       estTokens,
       attempted,
     });
+    // prefer_native: the transcoded providers only when no native account can serve.
+    for (let t = 1; decision.candidates.length === 0 && t < routes.tiers.length; t++) {
+      decision = deps.pool.decide({
+        modelId: intake.modelId,
+        providerIds: routes.tiers[t],
+        requestedProviderId: intake.providerId,
+        protocol: protocol === "openai" ? "anthropic" : "openai",
+        clientProtocol: protocol,
+        estTokens,
+        attempted,
+      });
+    }
     const choice = retryPinned !== undefined
       ? { account: retryPinned, pinned: true }
       : deps.affinity !== undefined
@@ -306,13 +313,17 @@ async function proxyRequest(
       decision,
       selected: account.name,
     });
+    const upstreamProtocol = routes.upstreamOf?.get(account.provider.id) ?? protocol;
+    const transcode = upstreamProtocol === protocol ? undefined : routes.transcode;
     const result = await attempt(deps, run, req, {
       account,
       clientHeaders: headers,
       modelId: intake.modelId,
-      body: out.bytes,
-      stripUsage: out.stripUsage,
+      body: transcode?.bytes ?? out.bytes,
+      stripUsage: transcode === undefined && out.stripUsage,
       estTokens,
+      upstreamProtocol,
+      transcode,
       // Last when no other account remains (a forced pinned retry is outside the candidates).
       isLast: i === deps.maxAttempts - 1 ||
         !decision.candidates.some((c) => c.account !== account),
@@ -453,8 +464,8 @@ async function attempt(
   req: Request,
   input: AttemptInput,
 ): Promise<Response | AttemptFailure> {
-  const { account, modelId } = input;
-  const protocol = run.start.clientProtocol;
+  const { account, modelId, transcode } = input;
+  const protocol = input.upstreamProtocol;
   const target = targetFor(account, protocol, modelId);
   const startedAt = deps.clock();
   const number = run.attempts.length + 1;
@@ -462,6 +473,7 @@ async function attempt(
     accountName: account.name,
     providerId: account.provider.id,
     upstreamProtocol: protocol,
+    transcodeWarnings: transcode?.warnings,
   });
 
   const controller = new AbortController();
@@ -546,9 +558,11 @@ async function attempt(
   const headTimer = deps.deadlines.add(account.provider.headersTimeoutMs, () => abort("timeout"));
   let res: Response;
   try {
+    const sent = upstreamHeaders(input.clientHeaders, target);
+    if (transcode !== undefined) dropForeignHeaders(sent, protocol);
     res = await fetch(target.url, {
       method: "POST",
-      headers: upstreamHeaders(input.clientHeaders, target),
+      headers: sent,
       body: input.body,
       signal: controller.signal,
       client: target.client,
@@ -579,6 +593,10 @@ async function attempt(
     if (cause === "client") return clientGone(run, release, detach, recordAttempt);
     if (cause === "shutdown") throw shuttingDown(release, detach);
     const parsed = parseJson(bytes);
+    // Re-rendered in the client's envelope when the account speaks the other protocol (04 §7.3).
+    const shown = transcode === undefined
+      ? { headers: res.headers, bytes }
+      : { headers: jsonHeaders(res.headers), bytes: transcodeError(transcode, res.status, bytes, parsed) };
     let failure = classifyResponse(res.status, res.headers, parsed, {
       now: deps.clock(),
       quotaCooldownMs: deps.quotaCooldownMs,
@@ -593,18 +611,20 @@ async function attempt(
     const message = `Provider '${account.provider.id}' answered HTTP ${res.status}`;
     if (failure.retryable) {
       const failed = fail(failure, message, failureSignature(failure, parsed));
-      failed.reply = { status: res.status, headers: res.headers, bytes };
+      failed.reply = { status: res.status, headers: shown.headers, bytes: shown.bytes };
       return failed;
     }
     fail(failure, message);
-    run.facts.bytesOut = bytes.byteLength;
+    run.facts.bytesOut = shown.bytes.byteLength;
     run.finish({
       status: failure.class === "client_error" ? "client_error" : "error",
       statusCode: res.status,
       errorClass: failure.errorClass,
       errorMessage: message,
     });
-    return passThrough(run, res, bytes);
+    return transcode === undefined
+      ? passThrough(run, res, bytes)
+      : respond(run, res.status, shown.headers, shown.bytes);
   }
 
   const encoding = res.headers.get("content-encoding");
@@ -655,7 +675,18 @@ async function attempt(
     upstreamRequestId,
   });
   deps.pool.clearOnSuccess(account.name, modelId);
-  const usage = usageFromJson(protocol, parseJson(bytes));
+  const parsed = parseJson(bytes);
+  const usage = usageFromJson(protocol, parsed);
+  // Usage and cost come from the upstream's own answer, before any translation.
+  const clientBytes = transcode === undefined ? bytes : transcodeResponse(transcode, parsed) ?? bytes;
+  if (clientBytes !== bytes) run.facts.bytesOut = clientBytes.byteLength;
   run.finish({ status: "completed", statusCode: res.status, ...priced(deps, run, usage) });
-  return respond(run, res.status, res.headers, bytes, opaque);
+  return respond(run, res.status, res.headers, clientBytes, opaque);
+}
+
+/** Upstream headers for a body we rewrote as JSON. */
+function jsonHeaders(upstream: Headers): Headers {
+  const headers = new Headers(upstream);
+  headers.set("content-type", "application/json");
+  return headers;
 }

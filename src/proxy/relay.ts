@@ -12,6 +12,7 @@ import { classifyStreamEnd, createStreamObserver, errorEvent } from "./usage.ts"
 import type { StreamCompletionPolicy, StreamObserver } from "./usage.ts";
 import { createUsageChunkFilter } from "./include_usage.ts";
 import type { Deadline, Deadlines } from "./deadlines.ts";
+import type { StreamTranslator } from "./translate/stream.ts";
 
 /** How a relayed stream ended. */
 export type RelayEndKind =
@@ -33,7 +34,12 @@ export interface RelayEnd {
 
 /** Options for {@linkcode openRelay}. */
 export interface RelayOptions {
+  /** The upstream's protocol: what the usage tap reads. */
   protocol: Protocol;
+  /** The client's protocol, when it differs (the error events we write are in it). */
+  clientProtocol?: Protocol;
+  /** Rewrites the upstream's frames into the client's protocol, frame by frame. */
+  translator?: StreamTranslator;
   upstream: Response;
   /** Aborts the upstream fetch (client gone, idle timeout, shutdown). */
   abortUpstream(reason: unknown): void;
@@ -196,11 +202,24 @@ class UpstreamReader {
 export async function openRelay(o: RelayOptions): Promise<RelayOpen> {
   const observer = createStreamObserver(o.protocol, { clock: o.clock });
   const filter = o.stripUsageChunk ? createUsageChunkFilter(observer) : undefined;
-  const scanner = filter?.scanner ?? new SseScanner((f) => observer.onFrame(f));
-  const feed = filter ? (c: Uint8Array) => filter.push(c) : (c: Uint8Array) => {
-    scanner.push(c);
-    return c;
-  };
+  const t = o.translator;
+  const scanner = filter?.scanner ?? new SseScanner(
+    t === undefined ? (f) => observer.onFrame(f) : (f) => {
+      observer.onFrame(f);
+      t.onFrame(f);
+    },
+  );
+  const feed = filter
+    ? (c: Uint8Array) => filter.push(c)
+    : t !== undefined
+    ? (c: Uint8Array) => {
+      scanner.push(c);
+      return t.take();
+    }
+    : (c: Uint8Array) => {
+      scanner.push(c);
+      return c;
+    };
   const upstream = new UpstreamReader(o);
 
   // Hold phase: buffer until the first content frame, an error, EOF or the bound.
@@ -262,19 +281,22 @@ export async function openRelay(o: RelayOptions): Promise<RelayOpen> {
     tailFlushed = true;
     if (filter) send(controller, filter.end());
     else scanner.end();
+    if (t !== undefined) send(controller, t.take());
   };
   const endWith = (
     controller: ReadableStreamDefaultController<Uint8Array>,
     kind: RelayEndKind,
   ) => {
     flushTail(controller);
+    // A clean end the translator has not closed yet gets the client protocol's closing frames.
+    if (kind === "complete" && t !== undefined) send(controller, t.finish());
     if (kind !== "complete" && kind !== "upstream_error_event") {
       const message = kind === "idle_timeout"
         ? `The upstream stream sent nothing for ${Math.round(o.idleTimeoutMs / 1000)} s`
         : kind === "shutdown"
         ? "EggPool is shutting down"
         : "The upstream closed the stream before it was complete";
-      send(controller, errorEvent(o.protocol, { type: "api_error", message }));
+      send(controller, errorEvent(o.clientProtocol ?? o.protocol, { type: "api_error", message }));
     }
     controller.close();
     finish(kind);

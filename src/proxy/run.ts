@@ -23,6 +23,8 @@ export interface RunFacts {
   upstreamRequestId?: string;
   firstByteAt?: number;
   bytesOut: number;
+  /** What the last attempt's translation dropped, for the warning header (transcoded only). */
+  transcodeWarnings?: string;
 }
 
 /** The terminal facts passed to {@linkcode RequestRun.finish}. */

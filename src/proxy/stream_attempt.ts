@@ -8,6 +8,7 @@ import { openRelay } from "./relay.ts";
 import type { RelayEnd } from "./relay.ts";
 import type { AttemptFailure, ProxyDeps, RelayContext } from "./_attempt_types.ts";
 import { tooLarge } from "./_too_large.ts";
+import { transcodeStream } from "./translate/transcode.ts";
 import {
   applyFailure,
   clientGone,
@@ -27,10 +28,11 @@ export async function relay(
   contentEncoding: string | undefined,
   ctx: RelayContext,
 ): Promise<Response | AttemptFailure> {
-  const { account, modelId } = ctx.input;
-  const protocol = run.start.clientProtocol;
+  const { account, modelId, transcode } = ctx.input;
   const opened = await openRelay({
-    protocol,
+    protocol: ctx.input.upstreamProtocol,
+    clientProtocol: run.start.clientProtocol,
+    translator: transcode && transcodeStream(transcode),
     upstream: res,
     abortUpstream: () => ctx.abort(ctx.cause() ?? "idle"),
     isShuttingDown: () => deps.shutdown.aborted,

@@ -1,0 +1,88 @@
+/**
+ * Which providers a request may go to, and over which protocol (spec 03 §3,
+ * 04 §7): the client's own protocol when a provider serves the model over it,
+ * else (or after those, when they cannot serve) the other protocol through the
+ * transcoder. With `prefer_native = false` both kinds rank together by score.
+ */
+import type { Protocol } from "../core/protocol.ts";
+import { PROTOCOL_ENDPOINT } from "../core/protocol.ts";
+import type { ModelEntry } from "../catalog/catalog.ts";
+import { ProxyError } from "../core/errors.ts";
+import { invalidRequest } from "./envelope.ts";
+import { lossMessage, transcodeRequest } from "./translate/transcode.ts";
+import type { Transcoding } from "./translate/transcode.ts";
+import type { TranscoderSettings } from "./translate/types.ts";
+
+/** The providers a request may use, in the order they are tried. */
+export interface Routes {
+  /** Provider sets decided in turn: the next is used only when the one before has no candidate. */
+  tiers: ReadonlySet<string>[];
+  /** Every provider of every tier. */
+  providers: ReadonlySet<string>;
+  /** Entries of the providers used (context limits). */
+  entries: readonly ModelEntry[];
+  /** Provider → protocol, present only when some provider needs transcoding. */
+  upstreamOf?: ReadonlyMap<string, Protocol>;
+  /** The request translated for the other protocol's providers. */
+  transcode?: Transcoding;
+}
+
+function providerSet(entries: readonly ModelEntry[]): Set<string> {
+  const set = new Set<string>();
+  for (const e of entries) set.add(e.providerId);
+  return set;
+}
+
+/**
+ * Resolves the routes of one request. Throws the 400 that names the right
+ * endpoint when only the other protocol serves the model and transcoding is
+ * off, and the loss 400 under `loss_policy = "reject"`.
+ */
+export function resolveRoutes(
+  all: readonly ModelEntry[],
+  client: Protocol,
+  request: { body: Record<string, unknown>; modelId: string },
+  settings: TranscoderSettings | undefined,
+): Routes {
+  let foreign = 0;
+  for (const e of all) if (e.protocol !== client) foreign++;
+  if (foreign === 0) {
+    // The native path: what it was before transcoding existed.
+    const providers = providerSet(all);
+    return { tiers: [providers], providers, entries: all };
+  }
+  const native = all.filter((e) => e.protocol === client);
+  if (settings === undefined) {
+    if (native.length > 0) {
+      const providers = providerSet(native);
+      return { tiers: [providers], providers, entries: native };
+    }
+    const other: Protocol = client === "openai" ? "anthropic" : "openai";
+    throw invalidRequest(
+      `Model '${request.modelId}' uses the ${other === "openai" ? "OpenAI" : "Anthropic"} ` +
+        `protocol. Use ${PROTOCOL_ENDPOINT[other]} instead of ${PROTOCOL_ENDPOINT[client]}.`,
+      "model",
+    );
+  }
+  const transcode = transcodeRequest(client, request.body, request.modelId, settings);
+  if (settings.lossPolicy === "reject" && transcode.losses.length > 0) {
+    // Native accounts can still serve it whole; only when none exists is it refused.
+    if (native.length > 0) {
+      const providers = providerSet(native);
+      return { tiers: [providers], providers, entries: native };
+    }
+    throw new ProxyError("invalid_request", lossMessage(transcode.losses), {
+      status: 400,
+      param: transcode.losses[0].field,
+    });
+  }
+  const upstreamOf = new Map<string, Protocol>();
+  for (const e of all) upstreamOf.set(e.providerId, e.protocol);
+  const nativeSet = providerSet(native);
+  const foreignSet = providerSet(all.filter((e) => e.protocol !== client));
+  const providers = providerSet(all);
+  const tiers = settings.preferNative && nativeSet.size > 0
+    ? [nativeSet, foreignSet]
+    : [providers];
+  return { tiers, providers, entries: all, upstreamOf, transcode };
+}
