@@ -19,50 +19,69 @@ const ALL_ON: TranscoderSettings = { ...DEFAULT_TRANSCODER, vision: true, thinki
 const PNG = "iVBORw0KGgo=";
 
 Deno.test("toAnthropicRequest() maps system, images, tools, tool results and stops", () => {
-  const t = toAnthropicRequest({
-    model: "claude-x/prov",
-    messages: [
-      { role: "system", content: "You answer about weather." },
-      { role: "developer", content: [{ type: "text", text: "Use metric units." }] },
-      {
-        role: "user",
-        content: [
-          { type: "text", text: "What is in this picture, and the weather in Oslo and Rome?" },
-          { type: "image_url", image_url: { url: `data:image/png;base64,${PNG}` } },
-          { type: "image_url", image_url: { url: "https://example.com/a.jpg" } },
-        ],
-      },
-      {
-        role: "assistant",
-        content: null,
-        tool_calls: [
-          { id: "call_1", type: "function", function: { name: "weather", arguments: '{"city":"Oslo"}' } },
-          { id: "functions.weather:1", type: "function", function: { name: "weather", arguments: '{"city":"Rome"}' } },
-        ],
-      },
-      { role: "tool", tool_call_id: "call_1", content: "4 °C" },
-      { role: "tool", tool_call_id: "functions.weather:1", content: "19 °C" },
-    ],
-    tools: [{
-      type: "function",
-      function: { name: "weather", description: "Current weather", parameters: { type: "object", properties: { city: { type: "string" } } } },
-    }],
-    tool_choice: "required",
-    parallel_tool_calls: false,
-    stop: ["\n\nHuman:"],
-    temperature: 1.6,
-    max_completion_tokens: 300,
-    stream: true,
-    stream_options: { include_usage: true },
-    user: "u-42",
-  }, "claude-x", ALL_ON);
+  const t = toAnthropicRequest(
+    {
+      model: "claude-x/prov",
+      messages: [
+        { role: "system", content: "You answer about weather." },
+        { role: "developer", content: [{ type: "text", text: "Use metric units." }] },
+        {
+          role: "user",
+          content: [
+            { type: "text", text: "What is in this picture, and the weather in Oslo and Rome?" },
+            { type: "image_url", image_url: { url: `data:image/png;base64,${PNG}` } },
+            { type: "image_url", image_url: { url: "https://example.com/a.jpg" } },
+          ],
+        },
+        {
+          role: "assistant",
+          content: null,
+          tool_calls: [
+            {
+              id: "call_1",
+              type: "function",
+              function: { name: "weather", arguments: '{"city":"Oslo"}' },
+            },
+            {
+              id: "functions.weather:1",
+              type: "function",
+              function: { name: "weather", arguments: '{"city":"Rome"}' },
+            },
+          ],
+        },
+        { role: "tool", tool_call_id: "call_1", content: "4 °C" },
+        { role: "tool", tool_call_id: "functions.weather:1", content: "19 °C" },
+      ],
+      tools: [{
+        type: "function",
+        function: {
+          name: "weather",
+          description: "Current weather",
+          parameters: { type: "object", properties: { city: { type: "string" } } },
+        },
+      }],
+      tool_choice: "required",
+      parallel_tool_calls: false,
+      stop: ["\n\nHuman:"],
+      temperature: 1.6,
+      max_completion_tokens: 300,
+      stream: true,
+      stream_options: { include_usage: true },
+      user: "u-42",
+    },
+    "claude-x",
+    ALL_ON,
+  );
   assert.deepEqual(t.losses, []);
   assert.deepEqual(t.context, { includeUsage: true, forcedTool: undefined, model: "claude-x" });
   const encoded = toAnthropicId("functions.weather:1");
   assert.match(encoded, /^[a-zA-Z0-9_-]+$/);
   assert.deepEqual(t.body, {
     model: "claude-x",
-    system: [{ type: "text", text: "You answer about weather." }, { type: "text", text: "Use metric units." }],
+    system: [{ type: "text", text: "You answer about weather." }, {
+      type: "text",
+      text: "Use metric units.",
+    }],
     messages: [
       {
         role: "user",
@@ -102,22 +121,26 @@ Deno.test("toAnthropicRequest() maps system, images, tools, tool results and sto
 });
 
 Deno.test("toAnthropicRequest() reports what it drops, and images only with features.vision", () => {
-  const t = toAnthropicRequest({
-    model: "m",
-    messages: [{
-      role: "user",
-      content: [
-        { type: "text", text: "hi" },
-        { type: "image_url", image_url: { url: `data:image/png;base64,${PNG}` } },
-        { type: "input_audio", input_audio: { data: "AAAA", format: "wav" } },
-      ],
-    }],
-    top_p: 0.9,
-    seed: 7,
-    n: 2,
-    logprobs: false,
-    reasoning_effort: "high",
-  }, "m", DEFAULT_TRANSCODER);
+  const t = toAnthropicRequest(
+    {
+      model: "m",
+      messages: [{
+        role: "user",
+        content: [
+          { type: "text", text: "hi" },
+          { type: "image_url", image_url: { url: `data:image/png;base64,${PNG}` } },
+          { type: "input_audio", input_audio: { data: "AAAA", format: "wav" } },
+        ],
+      }],
+      top_p: 0.9,
+      seed: 7,
+      n: 2,
+      logprobs: false,
+      reasoning_effort: "high",
+    },
+    "m",
+    DEFAULT_TRANSCODER,
+  );
   assert.deepEqual(t.losses, [
     { field: "messages[0].content[1]", kind: "feature_disabled" },
     { field: "messages[0].content[2]", kind: "unsupported" },
@@ -130,17 +153,32 @@ Deno.test("toAnthropicRequest() reports what it drops, and images only with feat
 });
 
 Deno.test("toAnthropicRequest() turns reasoning_effort into a thinking budget and json_schema into a forced tool", () => {
-  const schema = { type: "object", properties: { answer: { type: "string" } }, required: ["answer"] };
-  const t = toAnthropicRequest({
-    model: "m",
-    messages: [{ role: "user", content: "Answer in JSON" }],
-    reasoning_effort: "low",
-    max_tokens: 512,
-    response_format: { type: "json_schema", json_schema: { name: "reply", schema, strict: true } },
-  }, "m", ALL_ON);
+  const schema = {
+    type: "object",
+    properties: { answer: { type: "string" } },
+    required: ["answer"],
+  };
+  const t = toAnthropicRequest(
+    {
+      model: "m",
+      messages: [{ role: "user", content: "Answer in JSON" }],
+      reasoning_effort: "low",
+      max_tokens: 512,
+      response_format: {
+        type: "json_schema",
+        json_schema: { name: "reply", schema, strict: true },
+      },
+    },
+    "m",
+    ALL_ON,
+  );
   assert.deepEqual(t.body.thinking, { type: "enabled", budget_tokens: 1024 });
   assert.equal(t.body.max_tokens, 1024 + 4096, "max_tokens must exceed the budget");
-  assert.deepEqual(t.body.tools, [{ name: "reply", input_schema: schema, description: "Give the answer as this tool's input." }]);
+  assert.deepEqual(t.body.tools, [{
+    name: "reply",
+    input_schema: schema,
+    description: "Give the answer as this tool's input.",
+  }]);
   assert.deepEqual(t.body.tool_choice, { type: "tool", name: "reply" });
   assert.equal(t.context.forcedTool, "reply");
   // The forced tool's input comes back as the message text.
@@ -158,45 +196,56 @@ Deno.test("toAnthropicRequest() turns reasoning_effort into a thinking budget an
 });
 
 Deno.test("toOpenAiRequest() maps system blocks, tool_use/tool_result turns, images and thinking", () => {
-  const t = toOpenAiRequest({
-    model: "gpt-x",
-    max_tokens: 1024,
-    system: [{ type: "text", text: "Be exact.", cache_control: { type: "ephemeral" } }],
-    messages: [
-      {
-        role: "user",
-        content: [
-          { type: "text", text: "Weather in Oslo? See the map." },
-          { type: "image", source: { type: "base64", media_type: "image/jpeg", data: PNG } },
-        ],
-      },
-      {
-        role: "assistant",
-        content: [
-          { type: "thinking", thinking: "I should call the tool.", signature: "sig" },
-          { type: "text", text: "Checking." },
-          { type: "tool_use", id: "toolu_01A", name: "weather", input: { city: "Oslo" } },
-        ],
-      },
-      {
-        role: "user",
-        content: [
-          { type: "tool_result", tool_use_id: "toolu_01A", content: [{ type: "text", text: "4 °C" }] },
-          { type: "text", text: "And tomorrow?" },
-        ],
-      },
-    ],
-    tools: [{ name: "weather", description: "Current weather", input_schema: { type: "object" } }, {
-      type: "web_search_20250305",
-      name: "web_search",
-    }],
-    tool_choice: { type: "tool", name: "weather", disable_parallel_tool_use: true },
-    stop_sequences: ["STOP"],
-    top_k: 40,
-    metadata: { user_id: "u-1" },
-    thinking: { type: "enabled", budget_tokens: 5000 },
-    stream: true,
-  }, "gpt-x", ALL_ON);
+  const t = toOpenAiRequest(
+    {
+      model: "gpt-x",
+      max_tokens: 1024,
+      system: [{ type: "text", text: "Be exact.", cache_control: { type: "ephemeral" } }],
+      messages: [
+        {
+          role: "user",
+          content: [
+            { type: "text", text: "Weather in Oslo? See the map." },
+            { type: "image", source: { type: "base64", media_type: "image/jpeg", data: PNG } },
+          ],
+        },
+        {
+          role: "assistant",
+          content: [
+            { type: "thinking", thinking: "I should call the tool.", signature: "sig" },
+            { type: "text", text: "Checking." },
+            { type: "tool_use", id: "toolu_01A", name: "weather", input: { city: "Oslo" } },
+          ],
+        },
+        {
+          role: "user",
+          content: [
+            {
+              type: "tool_result",
+              tool_use_id: "toolu_01A",
+              content: [{ type: "text", text: "4 °C" }],
+            },
+            { type: "text", text: "And tomorrow?" },
+          ],
+        },
+      ],
+      tools: [
+        { name: "weather", description: "Current weather", input_schema: { type: "object" } },
+        {
+          type: "web_search_20250305",
+          name: "web_search",
+        },
+      ],
+      tool_choice: { type: "tool", name: "weather", disable_parallel_tool_use: true },
+      stop_sequences: ["STOP"],
+      top_k: 40,
+      metadata: { user_id: "u-1" },
+      thinking: { type: "enabled", budget_tokens: 5000 },
+      stream: true,
+    },
+    "gpt-x",
+    ALL_ON,
+  );
   assert.deepEqual(t.losses, [
     { field: "tools[1]", kind: "unsupported" },
     { field: "top_k", kind: "unsupported" },
@@ -259,11 +308,20 @@ Deno.test("openAiToAnthropicResponse() maps content, tool calls, reasoning, stop
         role: "assistant",
         content: "Let me look.",
         reasoning_content: "The user wants weather.",
-        tool_calls: [{ id: "call_7", type: "function", function: { name: "weather", arguments: '{"city":"Oslo"}' } }],
+        tool_calls: [{
+          id: "call_7",
+          type: "function",
+          function: { name: "weather", arguments: '{"city":"Oslo"}' },
+        }],
       },
       finish_reason: "tool_calls",
     }],
-    usage: { prompt_tokens: 120, completion_tokens: 30, total_tokens: 150, prompt_tokens_details: { cached_tokens: 100 } },
+    usage: {
+      prompt_tokens: 120,
+      completion_tokens: 30,
+      total_tokens: 150,
+      prompt_tokens_details: { cached_tokens: 100 },
+    },
   }, { includeUsage: false, model: "gpt-x" });
   assert.deepEqual(out, {
     id: "msg_chatcmpl-9",
@@ -277,7 +335,12 @@ Deno.test("openAiToAnthropicResponse() maps content, tool calls, reasoning, stop
     ],
     stop_reason: "tool_use",
     stop_sequence: null,
-    usage: { input_tokens: 20, output_tokens: 30, cache_read_input_tokens: 100, cache_creation_input_tokens: 0 },
+    usage: {
+      input_tokens: 20,
+      output_tokens: 30,
+      cache_read_input_tokens: 100,
+      cache_creation_input_tokens: 0,
+    },
   });
 });
 
@@ -297,7 +360,12 @@ Deno.test("anthropicToOpenAiResponse() maps stop reasons (04 §7.2) and adds cac
       model: "claude-x",
       content: [{ type: "text", text: "hi" }],
       stop_reason: stop,
-      usage: { input_tokens: 7, output_tokens: 3, cache_read_input_tokens: 50, cache_creation_input_tokens: 20 },
+      usage: {
+        input_tokens: 7,
+        output_tokens: 3,
+        cache_read_input_tokens: 50,
+        cache_creation_input_tokens: 20,
+      },
     }, { includeUsage: false, model: "claude-x" }) as Record<string, unknown>;
     const choice = (out.choices as Record<string, unknown>[])[0];
     assert.equal(choice.finish_reason, finish, stop);

@@ -11,7 +11,9 @@ const DECODER = new TextDecoder();
 
 function sse(events: [string | undefined, unknown][]): string {
   return events.map(([name, data]) =>
-    `${name ? `event: ${name}\n` : ""}data: ${typeof data === "string" ? data : JSON.stringify(data)}\n\n`
+    `${name ? `event: ${name}\n` : ""}data: ${
+      typeof data === "string" ? data : JSON.stringify(data)
+    }\n\n`
   ).join("");
 }
 
@@ -78,27 +80,63 @@ const ANTHROPIC_TOOL_STREAM = sse([
     },
   }],
   ["ping", { type: "ping" }],
-  ["content_block_start", { type: "content_block_start", index: 0, content_block: { type: "thinking", thinking: "" } }],
-  ["content_block_delta", { type: "content_block_delta", index: 0, delta: { type: "thinking_delta", thinking: "Need weather." } }],
-  ["content_block_delta", { type: "content_block_delta", index: 0, delta: { type: "signature_delta", signature: "sig" } }],
+  ["content_block_start", {
+    type: "content_block_start",
+    index: 0,
+    content_block: { type: "thinking", thinking: "" },
+  }],
+  ["content_block_delta", {
+    type: "content_block_delta",
+    index: 0,
+    delta: { type: "thinking_delta", thinking: "Need weather." },
+  }],
+  ["content_block_delta", {
+    type: "content_block_delta",
+    index: 0,
+    delta: { type: "signature_delta", signature: "sig" },
+  }],
   ["content_block_stop", { type: "content_block_stop", index: 0 }],
-  ["content_block_start", { type: "content_block_start", index: 1, content_block: { type: "text", text: "" } }],
-  ["content_block_delta", { type: "content_block_delta", index: 1, delta: { type: "text_delta", text: "Checking Oslo." } }],
+  ["content_block_start", {
+    type: "content_block_start",
+    index: 1,
+    content_block: { type: "text", text: "" },
+  }],
+  ["content_block_delta", {
+    type: "content_block_delta",
+    index: 1,
+    delta: { type: "text_delta", text: "Checking Oslo." },
+  }],
   ["content_block_stop", { type: "content_block_stop", index: 1 }],
   ["content_block_start", {
     type: "content_block_start",
     index: 2,
     content_block: { type: "tool_use", id: "toolu_01", name: "weather", input: {} },
   }],
-  ["content_block_delta", { type: "content_block_delta", index: 2, delta: { type: "input_json_delta", partial_json: '{"city":' } }],
-  ["content_block_delta", { type: "content_block_delta", index: 2, delta: { type: "input_json_delta", partial_json: '"Oslo"}' } }],
+  ["content_block_delta", {
+    type: "content_block_delta",
+    index: 2,
+    delta: { type: "input_json_delta", partial_json: '{"city":' },
+  }],
+  ["content_block_delta", {
+    type: "content_block_delta",
+    index: 2,
+    delta: { type: "input_json_delta", partial_json: '"Oslo"}' },
+  }],
   ["content_block_stop", { type: "content_block_stop", index: 2 }],
-  ["message_delta", { type: "message_delta", delta: { stop_reason: "tool_use", stop_sequence: null }, usage: { output_tokens: 40 } }],
+  ["message_delta", {
+    type: "message_delta",
+    delta: { stop_reason: "tool_use", stop_sequence: null },
+    usage: { output_tokens: 40 },
+  }],
   ["message_stop", { type: "message_stop" }],
 ]);
 
 Deno.test("Anthropic stream → OpenAI chunks: thinking, text, a tool call, finish and usage", () => {
-  const text = everySplit("anthropic", { includeUsage: true, model: "claude-x" }, ANTHROPIC_TOOL_STREAM);
+  const text = everySplit(
+    "anthropic",
+    { includeUsage: true, model: "claude-x" },
+    ANTHROPIC_TOOL_STREAM,
+  );
   const base = { id: "chatcmpl-msg_01", object: "chat.completion.chunk", model: "claude-x" };
   const chunk = (delta: unknown, finish: string | null = null) => [undefined, {
     ...base,
@@ -108,14 +146,26 @@ Deno.test("Anthropic stream → OpenAI chunks: thinking, text, a tool call, fini
     chunk({ role: "assistant", content: "" }),
     chunk({ reasoning: "Need weather." }),
     chunk({ content: "Checking Oslo." }),
-    chunk({ tool_calls: [{ index: 0, id: "toolu_01", type: "function", function: { name: "weather", arguments: "" } }] }),
+    chunk({
+      tool_calls: [{
+        index: 0,
+        id: "toolu_01",
+        type: "function",
+        function: { name: "weather", arguments: "" },
+      }],
+    }),
     chunk({ tool_calls: [{ index: 0, function: { arguments: '{"city":' } }] }),
     chunk({ tool_calls: [{ index: 0, function: { arguments: '"Oslo"}' } }] }),
     chunk({}, "tool_calls"),
     [undefined, {
       ...base,
       choices: [],
-      usage: { prompt_tokens: 125, completion_tokens: 40, total_tokens: 165, prompt_tokens_details: { cached_tokens: 100 } },
+      usage: {
+        prompt_tokens: 125,
+        completion_tokens: 40,
+        total_tokens: 165,
+        prompt_tokens_details: { cached_tokens: 100 },
+      },
     }],
     [undefined, "[DONE]"],
   ]);
@@ -126,7 +176,10 @@ Deno.test("Anthropic stream → OpenAI: no usage chunk unless asked, an error ev
   const text = translate("anthropic", ctx, [ANTHROPIC_TOOL_STREAM]);
   assert.ok(!text.includes('"usage"'));
   const failed = translate("anthropic", ctx, [sse([
-    ["message_start", { type: "message_start", message: { id: "msg_2", model: "claude-x", usage: {} } }],
+    ["message_start", {
+      type: "message_start",
+      message: { id: "msg_2", model: "claude-x", usage: {} },
+    }],
     ["error", { type: "error", error: { type: "overloaded_error", message: "Overloaded" } }],
   ])]);
   const got = frames(failed);
@@ -137,22 +190,78 @@ Deno.test("Anthropic stream → OpenAI: no usage chunk unless asked, an error ev
 });
 
 const OPENAI_TOOL_STREAM = sse([
-  [undefined, { id: "chatcmpl-7", object: "chat.completion.chunk", model: "gpt-x", choices: [{ index: 0, delta: { role: "assistant", content: "" }, finish_reason: null }] }],
-  [undefined, { id: "chatcmpl-7", model: "gpt-x", choices: [{ index: 0, delta: { reasoning_content: "Two cities." }, finish_reason: null }] }],
-  [undefined, { id: "chatcmpl-7", model: "gpt-x", choices: [{ index: 0, delta: { content: "Looking up." }, finish_reason: null }] }],
+  [undefined, {
+    id: "chatcmpl-7",
+    object: "chat.completion.chunk",
+    model: "gpt-x",
+    choices: [{ index: 0, delta: { role: "assistant", content: "" }, finish_reason: null }],
+  }],
   [undefined, {
     id: "chatcmpl-7",
     model: "gpt-x",
-    choices: [{ index: 0, delta: { tool_calls: [{ index: 0, id: "call_a", type: "function", function: { name: "weather", arguments: "" } }] }, finish_reason: null }],
+    choices: [{ index: 0, delta: { reasoning_content: "Two cities." }, finish_reason: null }],
   }],
-  [undefined, { id: "chatcmpl-7", model: "gpt-x", choices: [{ index: 0, delta: { tool_calls: [{ index: 0, function: { arguments: '{"city":"Oslo"}' } }] }, finish_reason: null }] }],
   [undefined, {
     id: "chatcmpl-7",
     model: "gpt-x",
-    choices: [{ index: 0, delta: { tool_calls: [{ index: 1, id: "functions.weather:1", type: "function", function: { name: "weather", arguments: '{"city":"Rome"}' } }] }, finish_reason: null }],
+    choices: [{ index: 0, delta: { content: "Looking up." }, finish_reason: null }],
   }],
-  [undefined, { id: "chatcmpl-7", model: "gpt-x", choices: [{ index: 0, delta: {}, finish_reason: "tool_calls" }] }],
-  [undefined, { id: "chatcmpl-7", model: "gpt-x", choices: [], usage: { prompt_tokens: 90, completion_tokens: 12, prompt_tokens_details: { cached_tokens: 64 } } }],
+  [undefined, {
+    id: "chatcmpl-7",
+    model: "gpt-x",
+    choices: [{
+      index: 0,
+      delta: {
+        tool_calls: [{
+          index: 0,
+          id: "call_a",
+          type: "function",
+          function: { name: "weather", arguments: "" },
+        }],
+      },
+      finish_reason: null,
+    }],
+  }],
+  [undefined, {
+    id: "chatcmpl-7",
+    model: "gpt-x",
+    choices: [{
+      index: 0,
+      delta: { tool_calls: [{ index: 0, function: { arguments: '{"city":"Oslo"}' } }] },
+      finish_reason: null,
+    }],
+  }],
+  [undefined, {
+    id: "chatcmpl-7",
+    model: "gpt-x",
+    choices: [{
+      index: 0,
+      delta: {
+        tool_calls: [{
+          index: 1,
+          id: "functions.weather:1",
+          type: "function",
+          function: { name: "weather", arguments: '{"city":"Rome"}' },
+        }],
+      },
+      finish_reason: null,
+    }],
+  }],
+  [undefined, {
+    id: "chatcmpl-7",
+    model: "gpt-x",
+    choices: [{ index: 0, delta: {}, finish_reason: "tool_calls" }],
+  }],
+  [undefined, {
+    id: "chatcmpl-7",
+    model: "gpt-x",
+    choices: [],
+    usage: {
+      prompt_tokens: 90,
+      completion_tokens: 12,
+      prompt_tokens_details: { cached_tokens: 64 },
+    },
+  }],
   [undefined, "[DONE]"],
 ]);
 
@@ -172,24 +281,49 @@ Deno.test("OpenAI stream → Anthropic events: blocks open and close in order, p
         usage: { input_tokens: 0, output_tokens: 0 },
       },
     }),
-    ev("content_block_start", { index: 0, content_block: { type: "thinking", thinking: "", signature: "" } }),
-    ev("content_block_delta", { index: 0, delta: { type: "thinking_delta", thinking: "Two cities." } }),
+    ev("content_block_start", {
+      index: 0,
+      content_block: { type: "thinking", thinking: "", signature: "" },
+    }),
+    ev("content_block_delta", {
+      index: 0,
+      delta: { type: "thinking_delta", thinking: "Two cities." },
+    }),
     ev("content_block_stop", { index: 0 }),
     ev("content_block_start", { index: 1, content_block: { type: "text", text: "" } }),
     ev("content_block_delta", { index: 1, delta: { type: "text_delta", text: "Looking up." } }),
     ev("content_block_stop", { index: 1 }),
-    ev("content_block_start", { index: 2, content_block: { type: "tool_use", id: "call_a", name: "weather", input: {} } }),
-    ev("content_block_delta", { index: 2, delta: { type: "input_json_delta", partial_json: '{"city":"Oslo"}' } }),
+    ev("content_block_start", {
+      index: 2,
+      content_block: { type: "tool_use", id: "call_a", name: "weather", input: {} },
+    }),
+    ev("content_block_delta", {
+      index: 2,
+      delta: { type: "input_json_delta", partial_json: '{"city":"Oslo"}' },
+    }),
     ev("content_block_stop", { index: 2 }),
     ev("content_block_start", {
       index: 3,
-      content_block: { type: "tool_use", id: "toolu_x66756e6374696f6e732e776561746865723a31", name: "weather", input: {} },
+      content_block: {
+        type: "tool_use",
+        id: "toolu_x66756e6374696f6e732e776561746865723a31",
+        name: "weather",
+        input: {},
+      },
     }),
-    ev("content_block_delta", { index: 3, delta: { type: "input_json_delta", partial_json: '{"city":"Rome"}' } }),
+    ev("content_block_delta", {
+      index: 3,
+      delta: { type: "input_json_delta", partial_json: '{"city":"Rome"}' },
+    }),
     ev("content_block_stop", { index: 3 }),
     ev("message_delta", {
       delta: { stop_reason: "tool_use", stop_sequence: null },
-      usage: { input_tokens: 26, output_tokens: 12, cache_read_input_tokens: 64, cache_creation_input_tokens: 0 },
+      usage: {
+        input_tokens: 26,
+        output_tokens: 12,
+        cache_read_input_tokens: 64,
+        cache_creation_input_tokens: 0,
+      },
     }),
     ev("message_stop", {}),
   ]);

@@ -81,8 +81,6 @@ export function resolveRoutes(
   const nativeSet = providerSet(native);
   const foreignSet = providerSet(all.filter((e) => e.protocol !== client));
   const providers = providerSet(all);
-  const tiers = settings.preferNative && nativeSet.size > 0
-    ? [nativeSet, foreignSet]
-    : [providers];
+  const tiers = settings.preferNative && nativeSet.size > 0 ? [nativeSet, foreignSet] : [providers];
   return { tiers, providers, entries: all, upstreamOf, transcode };
 }

@@ -594,9 +594,10 @@ async function attempt(
     if (cause === "shutdown") throw shuttingDown(release, detach);
     const parsed = parseJson(bytes);
     // Re-rendered in the client's envelope when the account speaks the other protocol (04 §7.3).
-    const shown = transcode === undefined
-      ? { headers: res.headers, bytes }
-      : { headers: jsonHeaders(res.headers), bytes: transcodeError(transcode, res.status, bytes, parsed) };
+    const shown = transcode === undefined ? { headers: res.headers, bytes } : {
+      headers: jsonHeaders(res.headers),
+      bytes: transcodeError(transcode, res.status, bytes, parsed),
+    };
     let failure = classifyResponse(res.status, res.headers, parsed, {
       now: deps.clock(),
       quotaCooldownMs: deps.quotaCooldownMs,
@@ -678,7 +679,9 @@ async function attempt(
   const parsed = parseJson(bytes);
   const usage = usageFromJson(protocol, parsed);
   // Usage and cost come from the upstream's own answer, before any translation.
-  const clientBytes = transcode === undefined ? bytes : transcodeResponse(transcode, parsed) ?? bytes;
+  const clientBytes = transcode === undefined
+    ? bytes
+    : transcodeResponse(transcode, parsed) ?? bytes;
   if (clientBytes !== bytes) run.facts.bytesOut = clientBytes.byteLength;
   run.finish({ status: "completed", statusCode: res.status, ...priced(deps, run, usage) });
   return respond(run, res.status, res.headers, clientBytes, opaque);

@@ -209,9 +209,7 @@ export async function openRelay(o: RelayOptions): Promise<RelayOpen> {
       t.onFrame(f);
     },
   );
-  const feed = filter
-    ? (c: Uint8Array) => filter.push(c)
-    : t !== undefined
+  const feed = filter ? (c: Uint8Array) => filter.push(c) : t !== undefined
     ? (c: Uint8Array) => {
       scanner.push(c);
       return t.take();

@@ -241,7 +241,9 @@ function addTools(body: Record<string, unknown>, out: Record<string, unknown>, l
   if (body.parallel_tool_calls === false && tools.length > 0) {
     choice = { ...(choice ?? { type: "auto" }), disable_parallel_tool_use: true };
   }
-  if (choice !== undefined && (tools.length > 0 || choice.type === "none")) out.tool_choice = choice;
+  if (choice !== undefined && (tools.length > 0 || choice.type === "none")) {
+    out.tool_choice = choice;
+  }
 }
 
 /**

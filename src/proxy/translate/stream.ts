@@ -155,7 +155,9 @@ class AnthropicToOpenAi extends Base {
       case "error": {
         const err = asRecord(ev.error) ?? {};
         const type = OPENAI_ERROR_OF[String(err.type)] ?? "api_error";
-        const body = { error: { message: err.message ?? "Upstream error", type, param: null, code: type } };
+        const body = {
+          error: { message: err.message ?? "Upstream error", type, param: null, code: type },
+        };
         this.emit(`data: ${JSON.stringify(body)}\n\n`);
         this.#done = true;
         return;
@@ -237,7 +239,9 @@ class OpenAiToAnthropic extends Base {
     if (this.#block?.kind !== kind) {
       index = this.#open(
         kind,
-        kind === "text" ? { type: "text", text: "" } : { type: "thinking", thinking: "", signature: "" },
+        kind === "text"
+          ? { type: "text", text: "" }
+          : { type: "thinking", thinking: "", signature: "" },
       );
     }
     const delta = kind === "text"
@@ -277,7 +281,9 @@ class OpenAiToAnthropic extends Base {
     if (chunk === undefined) return;
     const err = asRecord(chunk.error);
     if (err !== undefined) {
-      this.#event("error", { error: { type: anthropicErrorType(err), message: err.message ?? "Upstream error" } });
+      this.#event("error", {
+        error: { type: anthropicErrorType(err), message: err.message ?? "Upstream error" },
+      });
       this.#done = true;
       return;
     }

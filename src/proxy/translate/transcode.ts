@@ -6,7 +6,11 @@
 import type { Protocol } from "../../core/protocol.ts";
 import { toAnthropicRequest } from "./request_to_anthropic.ts";
 import { toOpenAiRequest } from "./request_to_openai.ts";
-import { anthropicToOpenAiResponse, openAiToAnthropicResponse, translateErrorBody } from "./response.ts";
+import {
+  anthropicToOpenAiResponse,
+  openAiToAnthropicResponse,
+  translateErrorBody,
+} from "./response.ts";
 import { createStreamTranslator } from "./stream.ts";
 import type { StreamTranslator } from "./stream.ts";
 import { asRecord, describeLosses } from "./types.ts";
