@@ -5,7 +5,6 @@
  */
 import { ProxyError } from "../core/errors.ts";
 import type { Protocol } from "../core/protocol.ts";
-import type { ModelEntry } from "../catalog/catalog.ts";
 import type { AccountRuntime } from "../accounts/pool.ts";
 import type { Failure } from "../routing/classify.ts";
 import { checkContextLimit } from "../routing/context_limit.ts";
