@@ -24,9 +24,10 @@ function assertEnvelope(protocol: P, body: Record<string, unknown>, type: RegExp
 Deno.test("intake errors use each protocol's envelope and status", async () => {
   await using tmp = await withTmpDir();
   await using mock = await startMockUpstream({ models: ["mock-small"] });
+  // The endpoint-naming 400 exists only with the transcoder off (09-decisions).
   await using pool = await startEggPool({
     dir: tmp.path,
-    toml: mockProvidersToml(mock.url),
+    toml: "[transcoder]\nenabled = false\n" + mockProvidersToml(mock.url),
   });
   const post = (protocol: P, body: BodyInit, headers: Record<string, string> = {}) =>
     fetch(pool.origin + PATHS[protocol], {
