@@ -173,3 +173,21 @@ Deno.test("Anthropic SDK → OpenAI-only account: a message, then a stream with 
   assert.equal(rows[1].status, "completed");
   assert.equal(rows[1].output_tokens, upstream.usage!.outputTokens);
 });
+
+Deno.test("OpenAI SDK: /v1/models lists an Anthropic-only model, with the protocol it is served over", async () => {
+  await using tmp = await withTmpDir();
+  const { mock, pool, openai } = await setup(tmp.path, "anthropic");
+  await using _m = mock;
+  await using _p = pool;
+  const page = await openai.models.list();
+  const item = page.data.find((m) => m.id === "mock-small/onlyant") as
+    | (OpenAI.Model & { eggpool?: { protocols?: string[] } })
+    | undefined;
+  assert.ok(item, `listed: ${page.data.map((m) => m.id).join(", ")}`);
+  assert.deepEqual(item.eggpool?.protocols, ["anthropic"]);
+  const res = await openai.chat.completions.create({
+    model: item.id,
+    messages: [{ role: "user", content: "by its listed id" }],
+  });
+  assert.equal(res.choices[0].message.content, "echo: by its listed id");
+});

@@ -1,4 +1,5 @@
 import type { ModelCatalog, ModelEntry } from "./catalog.ts";
+import type { Protocol } from "../core/protocol.ts";
 
 /** Token limits shown with a listed model; only known fields are present. */
 export interface ListedLimits {
@@ -17,6 +18,8 @@ export interface ModelListExtras {
   providers?: string[];
   routing_priority_max?: number;
   limits?: ListedLimits;
+  /** The protocols the model's upstreams speak; either endpoint reaches it while the transcoder is on. */
+  protocols?: Protocol[];
 }
 
 /** One `/v1/models` entry in the OpenAI list shape, plus EggPool's extras. */
@@ -108,6 +111,7 @@ export function listModels(
         eggpool: withLimits({
           providers,
           routing_priority_max: Math.max(...providers.map(priorityOf)),
+          protocols: [...new Set(entries.map((e) => e.protocol))].sort(),
         }, entries),
       });
     }
@@ -127,6 +131,7 @@ export function listModels(
           base_model_id: e.modelId,
           provider_id: e.providerId,
           routing_priority: priorityOf(e.providerId),
+          protocols: [e.protocol],
         }, [e]),
       });
     }

@@ -64,6 +64,7 @@ Deno.test("listModels() lists one model/provider id per pair with limits from ov
       base_model_id: "big",
       provider_id: "alpha",
       routing_priority: 2,
+      protocols: ["openai"],
       limits: { context: 100_000, output: 4_000 },
     },
   });
@@ -77,6 +78,7 @@ Deno.test("listModels() collapses to one id per model with the minimum limits", 
   assert.deepEqual(data[0].eggpool, {
     providers: ["alpha", "beta"],
     routing_priority_max: 2,
+    protocols: ["openai"],
     limits: { context: 64_000, output: 4_000 },
   });
   assert.equal(data[0].owned_by, "alpha,beta");
