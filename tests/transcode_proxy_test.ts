@@ -280,3 +280,33 @@ Deno.test("a native account is preferred while it can serve; the native body goe
   const [row] = pool.query("SELECT upstream_protocol FROM requests");
   assert.equal(row.upstream_protocol, "anthropic");
 });
+
+Deno.test("an Anthropic client's stream cut mid-tool-call ends with an error event, never message_stop", async () => {
+  await using tmp = await withTmpDir();
+  await using mock = await startMockUpstream({ models: ["mock-small"] });
+  const toml = mockProvidersToml(mock.url).split("[providers.mockant]")[0];
+  await using pool = await startEggPool({ dir: tmp.path, toml });
+  // The tool call's first chunk and two argument deltas, then the connection is cut.
+  mock.script.set("sk-mockoai-key-1", { dropAfterFrames: 3, frameDelayMs: 5 });
+  const res = await post(pool.origin, "/v1/messages", {
+    model: "mock-small",
+    max_tokens: 64,
+    stream: true,
+    tools: [{ name: "weather", input_schema: WEATHER.function.parameters }],
+    messages: [{ role: "user", content: "use the tool for Oslo" }],
+  });
+  assert.equal(res.status, 200);
+  const text = await res.text();
+  assert.ok(text.includes("event: content_block_start"), "the tool block had started");
+  assert.ok(text.includes('"input_json_delta"'));
+  assert.ok(!text.includes("message_stop"));
+  const last = text.trim().split("\n\n").at(-1)!;
+  assert.equal(last.split("\n")[0], "event: error");
+  assert.equal(JSON.parse(last.split("\n")[1].slice(6)).error.type, "api_error");
+  const [row] = pool.query("SELECT status, client_protocol, upstream_protocol FROM requests");
+  assert.deepEqual({ ...row }, {
+    status: "error",
+    client_protocol: "anthropic",
+    upstream_protocol: "openai",
+  });
+});
