@@ -151,6 +151,71 @@ async function load(url: string, headers: Record<string, string>, body: string, 
   } satisfies Result;
 }
 
+/** Like {@linkcode load}, plus the time to the first body chunk (TTFT) of each request. */
+async function loadTtft(url: string, headers: Record<string, string>, body: string, phase: Phase) {
+  const ttfts: number[] = [];
+  let next = 0;
+  await Promise.all(Array.from({ length: phase.concurrency }, async () => {
+    while (next < phase.requests) {
+      next++;
+      const t0 = performance.now();
+      const res = await fetch(url, { method: "POST", headers, body });
+      if (res.status !== 200) throw new Error(`HTTP ${res.status} from ${url}`);
+      const reader = res.body!.getReader();
+      await reader.read();
+      ttfts.push(performance.now() - t0);
+      while (!(await reader.read()).done) { /* drain */ }
+    }
+  }));
+  ttfts.sort((a, b) => a - b);
+  return { p50: percentile(ttfts, 0.5), p99: percentile(ttfts, 0.99) };
+}
+
+/**
+ * An Anthropic client's stream served natively (`mock-small/mockant`) and
+ * transcoded to an OpenAI account (`mock-small/mockoai`), same load, same run.
+ */
+async function transcodedRows(origin: string, headers: Record<string, string>, pid: number) {
+  const body = (model: string) =>
+    JSON.stringify({
+      model,
+      stream: true,
+      max_tokens: 256,
+      messages: [{ role: "user", content: "Summarise the plot of a short story in one line." }],
+    });
+  const url = `${origin}/v1/messages`;
+  const models = [["native", "mock-small/mockant"], ["transcoded", "mock-small/mockoai"]];
+  for (const [, model] of models) {
+    await loadTtft(url, headers, body(model), { stream: true, concurrency: 8, requests: WARMUP });
+  }
+  const rows: string[] = [];
+  const ttft: Record<string, number> = {};
+  for (const concurrency of [1, 10]) {
+    const phase = { stream: true, concurrency, requests: QUICK ? 200 : 1500 };
+    for (const [label, model] of models) {
+      const cpu0 = procCpuSeconds(pid);
+      const r = await loadTtft(url, headers, body(model), phase);
+      const cpuMs = (procCpuSeconds(pid) - cpu0) * 1000 / phase.requests;
+      if (concurrency === 1) ttft[label] = r.p50;
+      rows.push(
+        `| ${label} | ${concurrency} | ${phase.requests} | ${r.p50.toFixed(2)} | ` +
+          `${r.p99.toFixed(2)} | ${cpuMs.toFixed(3)} |`,
+      );
+    }
+  }
+  return [
+    "",
+    "Anthropic client stream (/v1/messages): native Anthropic account vs transcoded to an OpenAI account",
+    "",
+    "| path | conc. | requests | TTFT p50 ms | TTFT p99 ms | EggPool CPU ms/req |",
+    "|---|---|---|---|---|---|",
+    ...rows,
+    `added TTFT p50 by transcoding at c=1: ${
+      (ttft.transcoded - ttft.native).toFixed(3)
+    } ms (target <= 1 ms)`,
+  ];
+}
+
 /** CPU and instructions per request of scripts/_bench_forwarder.ts under the json c=64 load. */
 async function forwarderFloor(upstream: string, body: string) {
   const port = freePort();
@@ -316,6 +381,7 @@ async function main() {
       );
     }
   }
+  const transcoded = ONLY_JSON64 ? [] : await transcodedRows(origin, proxyHeaders, pid);
   const rss = procPeakRssMb(pid);
   Deno.kill(pid, "SIGTERM");
   await child.status;
@@ -340,6 +406,7 @@ async function main() {
     } ms (target <= 0.35 ms)`,
     ...verdicts,
     `EggPool peak RSS: ${rss.toFixed(1)} MB (target <= 120 MB)`,
+    ...transcoded,
   ];
   if (floor !== undefined) {
     const ratio = floor.kinstr !== undefined && kinstrNonStream64 !== undefined
