@@ -9,6 +9,7 @@ import type { KeyedIssue, PathSegment } from "./_key_path.ts";
 import { formatKeyPath } from "./_key_path.ts";
 import { FORBIDDEN_HEADERS } from "./schema_fields.ts";
 import { PROVIDER_ID } from "./schema_providers.ts";
+import { unsupportedTranscoderKeys } from "./schema_transcoder.ts";
 
 type Table = Record<string, unknown>;
 
@@ -361,6 +362,7 @@ function isOrigin(value: string): boolean {
  * the key and what to do, rather than accepted and ignored.
  */
 function checkUnsupported(root: Table, out: RuleFindings): void {
+  out.errors.push(...unsupportedTranscoderKeys(root.transcoder));
   const db = asTable(root.database);
   if (db && typeof db.worker_threads === "number" && db.worker_threads !== 1) {
     out.errors.push({

@@ -31,3 +31,71 @@ export const TranscoderSchema = z.object({
   capability_policy: looseTable().default({}),
   provider_control_policy: looseTable().default({}),
 });
+
+/** A config problem at a key path (the shape `schema_rules.ts` collects). */
+export interface TranscoderIssue {
+  segments: string[];
+  message: string;
+}
+
+/** Spec defaults of the policy keys this version follows but cannot change. */
+const FIXED: Readonly<Record<string, Readonly<Record<string, unknown>>>> = {
+  openai_reasoning_fields: {
+    non_stream: ["reasoning_content"],
+    stream_delta: ["reasoning"],
+    emit_compat_aliases: false,
+  },
+  capability_policy: {
+    unsupported_thinking: "reject",
+    unknown_thinking: "reject",
+    mixed_collapsed_thinking: "filter",
+  },
+  provider_control_policy: {
+    unsupported_control: "reject",
+    unknown_contract: "allow_with_warning",
+    allow_compatibility_retry: false,
+  },
+};
+
+/**
+ * `[transcoder]` values that load for compatibility but that this version
+ * cannot honour: refused with the key, not accepted and ignored.
+ */
+export function unsupportedTranscoderKeys(raw: unknown): TranscoderIssue[] {
+  const t = asObject(raw);
+  if (t === undefined) return [];
+  const out: TranscoderIssue[] = [];
+  if (asObject(t.features)?.anthropic_primitives === true) {
+    out.push({
+      segments: ["transcoder", "features", "anthropic_primitives"],
+      message: "carrying Anthropic-only primitives through OpenAI accounts is not supported: " +
+        "remove the key or set it to false",
+    });
+  }
+  if (t.budget_resolution_policy === "strict") {
+    out.push({
+      segments: ["transcoder", "budget_resolution_policy"],
+      message: 'only "lenient" is supported: a thinking budget maps to the nearest effort',
+    });
+  }
+  for (const [table, defaults] of Object.entries(FIXED)) {
+    const given = asObject(t[table]);
+    if (given === undefined) continue;
+    for (const [key, value] of Object.entries(given)) {
+      if (key in defaults && JSON.stringify(value) === JSON.stringify(defaults[key])) continue;
+      out.push({
+        segments: ["transcoder", table, key],
+        message: `only the default ${
+          key in defaults ? JSON.stringify(defaults[key]) : "(no such key)"
+        } is supported; remove the key`,
+      });
+    }
+  }
+  return out;
+}
+
+function asObject(v: unknown): Record<string, unknown> | undefined {
+  return typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof Date)
+    ? v as Record<string, unknown>
+    : undefined;
+}
