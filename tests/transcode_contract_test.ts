@@ -11,7 +11,7 @@ import {
   openAiToAnthropicResponse,
   translateErrorBody,
 } from "../src/proxy/translate/response.ts";
-import { DEFAULT_TRANSCODER } from "../src/proxy/translate/types.ts";
+import { DEFAULT_TRANSCODER, describeLosses } from "../src/proxy/translate/types.ts";
 import type { TranscoderSettings } from "../src/proxy/translate/types.ts";
 import { toAnthropicId, toOpenAiId } from "../src/proxy/translate/tool_ids.ts";
 
@@ -73,7 +73,12 @@ Deno.test("toAnthropicRequest() maps system, images, tools, tool results and sto
     ALL_ON,
   );
   assert.deepEqual(t.losses, []);
-  assert.deepEqual(t.context, { includeUsage: true, forcedTool: undefined, model: "claude-x" });
+  assert.deepEqual(t.context, {
+    includeUsage: true,
+    forcedTool: undefined,
+    model: "claude-x",
+    reasoning: true,
+  });
   const encoded = toAnthropicId("functions.weather:1");
   assert.match(encoded, /^[a-zA-Z0-9_-]+$/);
   assert.deepEqual(t.body, {
@@ -298,7 +303,7 @@ Deno.test("tool ids survive the round trip in both directions", () => {
 });
 
 Deno.test("openAiToAnthropicResponse() maps content, tool calls, reasoning, stop reason and cached usage", () => {
-  const out = openAiToAnthropicResponse({
+  const completion = {
     id: "chatcmpl-9",
     object: "chat.completion",
     model: "gpt-x",
@@ -322,7 +327,12 @@ Deno.test("openAiToAnthropicResponse() maps content, tool calls, reasoning, stop
       total_tokens: 150,
       prompt_tokens_details: { cached_tokens: 100 },
     },
-  }, { includeUsage: false, model: "gpt-x" });
+  };
+  const out = openAiToAnthropicResponse(completion, {
+    includeUsage: false,
+    model: "gpt-x",
+    reasoning: true,
+  });
   assert.deepEqual(out, {
     id: "msg_chatcmpl-9",
     type: "message",
@@ -342,6 +352,9 @@ Deno.test("openAiToAnthropicResponse() maps content, tool calls, reasoning, stop
       cache_creation_input_tokens: 0,
     },
   });
+  // Without features.thinking the reasoning stays out: it has no signature an Anthropic account accepts.
+  const plain = openAiToAnthropicResponse(completion, { includeUsage: false, model: "gpt-x" });
+  assert.deepEqual((plain.content as { type: string }[]).map((b) => b.type), ["text", "tool_use"]);
 });
 
 Deno.test("anthropicToOpenAiResponse() maps stop reasons (04 §7.2) and adds cache tokens back to prompt_tokens", () => {
@@ -404,5 +417,21 @@ Deno.test("translateErrorBody() re-renders error types per 04 §7.3", () => {
   assert.deepEqual(
     translateErrorBody("openai", "anthropic", 502, undefined, "<html>bad gateway</html>"),
     { type: "error", error: { type: "api_error", message: "<html>bad gateway</html>" } },
+  );
+});
+
+Deno.test("the warning header names client fields in printable ASCII only", () => {
+  const t = toAnthropicRequest(
+    {
+      model: "m",
+      messages: [{ role: "user", content: "hi" }],
+      "réglage\n": 1,
+    },
+    "m",
+    DEFAULT_TRANSCODER,
+  );
+  assert.equal(describeLosses(t.losses), "r?glage? (unsupported)");
+  assert.doesNotThrow(() =>
+    new Headers({ "x-proxy-transcode-warnings": describeLosses(t.losses) })
   );
 });

@@ -134,7 +134,7 @@ const ANTHROPIC_TOOL_STREAM = sse([
 Deno.test("Anthropic stream → OpenAI chunks: thinking, text, a tool call, finish and usage", () => {
   const text = everySplit(
     "anthropic",
-    { includeUsage: true, model: "claude-x" },
+    { includeUsage: true, model: "claude-x", reasoning: true },
     ANTHROPIC_TOOL_STREAM,
   );
   const base = { id: "chatcmpl-msg_01", object: "chat.completion.chunk", model: "claude-x" };
@@ -175,6 +175,7 @@ Deno.test("Anthropic stream → OpenAI: no usage chunk unless asked, an error ev
   const ctx = { includeUsage: false, model: "claude-x" };
   const text = translate("anthropic", ctx, [ANTHROPIC_TOOL_STREAM]);
   assert.ok(!text.includes('"usage"'));
+  assert.ok(!text.includes("Need weather."), "reasoning only with features.thinking");
   const failed = translate("anthropic", ctx, [sse([
     ["message_start", {
       type: "message_start",
@@ -266,7 +267,11 @@ const OPENAI_TOOL_STREAM = sse([
 ]);
 
 Deno.test("OpenAI stream → Anthropic events: blocks open and close in order, parallel tool calls, usage at the end", () => {
-  const text = everySplit("openai", { includeUsage: true, model: "gpt-x" }, OPENAI_TOOL_STREAM);
+  const text = everySplit("openai", {
+    includeUsage: true,
+    model: "gpt-x",
+    reasoning: true,
+  }, OPENAI_TOOL_STREAM);
   const ev = (type: string, data: Record<string, unknown>) => [type, { type, ...data }];
   assert.deepEqual(frames(text), [
     ev("message_start", {

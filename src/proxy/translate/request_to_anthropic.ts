@@ -94,7 +94,12 @@ export function toAnthropicRequest(
   return {
     body: out,
     losses,
-    context: { includeUsage: streamOptions?.include_usage === true, forcedTool, model: modelId },
+    context: {
+      includeUsage: streamOptions?.include_usage === true,
+      forcedTool,
+      model: modelId,
+      reasoning: settings.thinking,
+    },
   };
 }
 

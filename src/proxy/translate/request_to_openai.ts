@@ -81,7 +81,11 @@ export function toOpenAiRequest(
     }
   }
   if (w.cacheControl) w.losses.push({ field: "cache_control", kind: "unsupported" });
-  return { body: out, losses: w.losses, context: { includeUsage: true, model: modelId } };
+  return {
+    body: out,
+    losses: w.losses,
+    context: { includeUsage: true, model: modelId, reasoning: settings.thinking },
+  };
 }
 
 function noteCache(block: Record<string, unknown>, w: Walk): void {

@@ -34,7 +34,9 @@ export function anthropicToOpenAiResponse(msg: Obj, ctx: TranslationContext): Ob
   for (const b of blocks) {
     const block = asRecord(b) ?? {};
     if (block.type === "text" && typeof block.text === "string") texts.push(block.text);
-    else if (block.type === "thinking" && typeof block.thinking === "string") {
+    else if (
+      ctx.reasoning && block.type === "thinking" && typeof block.thinking === "string"
+    ) {
       thinking.push(block.thinking);
     } else if (block.type === "tool_use") {
       if (ctx.forcedTool !== undefined && block.name === ctx.forcedTool) {
@@ -69,7 +71,7 @@ export function openAiToAnthropicResponse(completion: Obj, ctx: TranslationConte
   const message = asRecord(choice?.message) ?? {};
   const content: Obj[] = [];
   const reasoning = message.reasoning_content ?? message.reasoning;
-  if (typeof reasoning === "string" && reasoning !== "") {
+  if (ctx.reasoning && typeof reasoning === "string" && reasoning !== "") {
     content.push({ type: "thinking", thinking: reasoning, signature: "" });
   }
   if (typeof message.content === "string" && message.content !== "") {

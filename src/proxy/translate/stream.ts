@@ -129,7 +129,9 @@ class AnthropicToOpenAi extends Base {
         const d = asRecord(ev.delta) ?? {};
         if (d.type === "text_delta" && typeof d.text === "string") {
           this.#chunk({ content: d.text });
-        } else if (d.type === "thinking_delta" && typeof d.thinking === "string") {
+        } else if (
+          this.ctx.reasoning && d.type === "thinking_delta" && typeof d.thinking === "string"
+        ) {
           this.#chunk({ reasoning: d.thinking });
         } else if (d.type === "input_json_delta" && typeof d.partial_json === "string") {
           const n = this.#tools.get(Number(ev.index));
@@ -293,7 +295,7 @@ class OpenAiToAnthropic extends Base {
     this.#start(chunk);
     const delta = asRecord(choice.delta) ?? {};
     const reasoning = delta.reasoning_content ?? delta.reasoning;
-    if (typeof reasoning === "string") this.#text("thinking", reasoning);
+    if (this.ctx.reasoning && typeof reasoning === "string") this.#text("thinking", reasoning);
     if (typeof delta.content === "string") this.#text("text", delta.content);
     if (Array.isArray(delta.tool_calls)) {
       for (const c of delta.tool_calls) {

@@ -43,6 +43,12 @@ export interface TranslationContext {
   forcedTool?: string;
   /** Model id the client asked for, echoed in responses. */
   model: string;
+  /**
+   * Reasoning text travels between the protocols (`[transcoder.features] thinking`).
+   * Off, it is left out of answers: an OpenAI account's reasoning has no Anthropic
+   * signature, and a client that sent it back to an Anthropic account would be refused.
+   */
+  reasoning?: boolean;
 }
 
 /** A translated request body with what was lost on the way. */
@@ -66,7 +72,10 @@ export function isSet(value: unknown): boolean {
 
 /** The warning header value: `field (kind)` items, at most `max`, then a count of the rest. */
 export function describeLosses(losses: readonly Loss[], max = 5): string {
-  const shown = losses.slice(0, max).map((l) => `${l.field} (${l.kind})`);
+  // Field names can come from the client: keep them printable ASCII, as a header must be.
+  const shown = losses.slice(0, max).map((l) =>
+    `${l.field.replace(/[^\x20-\x7e]/g, "?").slice(0, 100)} (${l.kind})`
+  );
   const more = losses.length - shown.length;
   return more > 0 ? `${shown.join(", ")}, ${more} more` : shown.join(", ");
 }
