@@ -13,13 +13,7 @@ import { newRequestId } from "../core/ids.ts";
 import type { HeaderReader } from "../core/headers.ts";
 import type { PriorFailure } from "../accounts/affinity.ts";
 import { sessionKeyOf } from "../routing/session_key.ts";
-import {
-  classifyResponse,
-  classifyTransport,
-  failureSignature,
-  MODEL_UNAVAILABLE_COOLDOWN_MS,
-} from "../routing/classify.ts";
-import type { CredentialProbe } from "./credential_probe.ts";
+import { classifyTransport } from "../routing/classify.ts";
 import { CLIENT_CLOSED_STATUS, readBoundedBody } from "./body.ts";
 import { errorResponse, invalidRequest } from "./envelope.ts";
 import { RequestRun } from "./run.ts";
@@ -31,18 +25,15 @@ import type {
   Bytes,
   DeferredFailure,
   ProxyDeps,
+  RelayContext,
   UpstreamReply,
 } from "./_attempt_types.ts";
+import { completeJson, upstreamError } from "./_attempt_reply.ts";
 import {
   applyFailure,
   clientGone,
   exhausted,
-  MAX_ERROR_BODY_BYTES,
   parseJson,
-  passThrough,
-  priced,
-  readCapped,
-  readWithin,
   respond,
   shuttingDown,
   transportMessage,
@@ -50,14 +41,12 @@ import {
 import { relay } from "./stream_attempt.ts";
 import { joinUrl, upstreamHeaders } from "./upstream.ts";
 import type { UpstreamTarget } from "./upstream.ts";
-import { usageFromJson } from "./usage.ts";
 import { boundText, MAX_ID_CHARS } from "../stats/bounds.ts";
 import { withIncludeUsage } from "./include_usage.ts";
 import { encodingPlan, inflated } from "./encoding.ts";
-import { tooLarge } from "./_too_large.ts";
 import { resolveRoutes } from "./_routes.ts";
 import type { Routes } from "./_routes.ts";
-import { dropForeignHeaders, transcodeError, transcodeResponse } from "./translate/transcode.ts";
+import { dropForeignHeaders } from "./translate/transcode.ts";
 
 /**
  * Pause before a pinned account's one retry after an overload (issue #5): a
@@ -355,26 +344,6 @@ async function proxyRequest(
   return exhausted(run, last, intake.modelId);
 }
 
-/**
- * A 401 parks the account only when its key also fails the models endpoint
- * (issue #12). When the key works there, the refusal is about this request's
- * model: that model rests on this account, the account keeps serving others.
- */
-async function confirmAuthFailure(
-  probe: CredentialProbe,
-  account: AccountRuntime,
-  failure: Failure,
-): Promise<Failure> {
-  if (await probe.check(account) !== "valid") return failure;
-  return {
-    class: "model_unavailable",
-    retryable: true,
-    cooldownMs: MODEL_UNAVAILABLE_COOLDOWN_MS,
-    statusCode: failure.statusCode,
-    errorClass: "upstream_model_denied",
-  };
-}
-
 function applyDeferred(deps: ProxyDeps, d: DeferredFailure): void {
   applyFailure(deps, d.account, d.modelId, d.failure);
 }
@@ -583,49 +552,17 @@ async function attempt(
     undefined;
   run.facts.upstreamRequestId = upstreamRequestId;
 
-  if (res.status >= 400) {
-    // The error body gets the same deadline as the head: an upstream that sends
-    // an error status and then stalls must not hold the request forever.
-    const errTimer = deps.deadlines.add(account.provider.headersTimeoutMs, () => abort("timeout"));
-    const bytes = await readCapped(res, MAX_ERROR_BODY_BYTES).catch(() => new Uint8Array(0));
-    deps.deadlines.clear(errTimer);
-    if (cause === "client") return clientGone(run, release, detach, recordAttempt);
-    if (cause === "shutdown") throw shuttingDown(release, detach);
-    const parsed = parseJson(bytes);
-    // Re-rendered in the client's envelope when the account speaks the other protocol (04 §7.3).
-    const shown = transcode === undefined ? { headers: res.headers, bytes } : {
-      headers: jsonHeaders(res.headers),
-      bytes: transcodeError(transcode, res.status, bytes, parsed),
-    };
-    let failure = classifyResponse(res.status, res.headers, parsed, {
-      now: deps.clock(),
-      quotaCooldownMs: deps.quotaCooldownMs,
-    });
-    if (failure.class === "auth_failed" && deps.credentials !== undefined) {
-      failure = await confirmAuthFailure(deps.credentials, account, failure);
-      // The probe awaited: the client or the server may have gone meanwhile.
-      const why = cause as AbortCause | undefined;
-      if (why === "client") return clientGone(run, release, detach, recordAttempt);
-      if (why === "shutdown") throw shuttingDown(release, detach);
-    }
-    const message = `Provider '${account.provider.id}' answered HTTP ${res.status}`;
-    if (failure.retryable) {
-      const failed = fail(failure, message, failureSignature(failure, parsed));
-      failed.reply = { status: res.status, headers: shown.headers, bytes: shown.bytes };
-      return failed;
-    }
-    fail(failure, message);
-    run.facts.bytesOut = shown.bytes.byteLength;
-    run.finish({
-      status: failure.class === "client_error" ? "client_error" : "error",
-      statusCode: res.status,
-      errorClass: failure.errorClass,
-      errorMessage: message,
-    });
-    return transcode === undefined
-      ? passThrough(run, res, bytes)
-      : respond(run, res.status, shown.headers, shown.bytes);
-  }
+  const ctx: RelayContext = {
+    input,
+    abort,
+    cause: () => cause,
+    release,
+    detach,
+    recordAttempt,
+    fail,
+    upstreamRequestId,
+  };
+  if (res.status >= 400) return await upstreamError(deps, run, res, ctx);
 
   const encoding = res.headers.get("content-encoding");
   const plan = encodingPlan(encoding);
@@ -633,62 +570,6 @@ async function attempt(
   // A coding nobody can undo goes to the client with its header.
   const opaque = plan === "opaque" ? encoding! : undefined;
 
-  if (run.start.streamed && res.body !== null) {
-    return await relay(deps, run, res, opaque, {
-      input,
-      abort,
-      cause: () => cause,
-      release,
-      detach,
-      recordAttempt,
-      fail,
-      upstreamRequestId,
-    });
-  }
-
-  // Non-streaming success: read the whole body, then extract usage.
-  const bodyTimer = deps.deadlines.add(account.provider.headersTimeoutMs, () => abort("timeout"));
-  let bytes: Bytes | undefined;
-  try {
-    bytes = await readWithin(res, deps.maxResponseBodyBytes);
-  } catch (error) {
-    if (cause === "client") return clientGone(run, release, detach, recordAttempt);
-    if (cause === "shutdown") throw shuttingDown(release, detach);
-    const failure = classifyTransport(cause === "timeout");
-    return fail(
-      failure,
-      `Provider '${account.provider.id}' broke off the response: ${transportMessage(error)}`,
-    );
-  } finally {
-    deps.deadlines.clear(bodyTimer);
-  }
-  if (bytes === undefined) return tooLarge(deps, run, res.status, input, fail);
-  release();
-  detach();
-  const firstByteAt = deps.clock();
-  run.facts.firstByteAt = firstByteAt;
-  run.facts.bytesOut = bytes.byteLength;
-  recordAttempt({
-    statusCode: res.status,
-    bytesOut: bytes.byteLength,
-    firstByteAt,
-    upstreamRequestId,
-  });
-  deps.pool.clearOnSuccess(account.name, modelId);
-  const parsed = parseJson(bytes);
-  const usage = usageFromJson(protocol, parsed);
-  // Usage and cost come from the upstream's own answer, before any translation.
-  const clientBytes = transcode === undefined
-    ? bytes
-    : transcodeResponse(transcode, parsed) ?? bytes;
-  if (clientBytes !== bytes) run.facts.bytesOut = clientBytes.byteLength;
-  run.finish({ status: "completed", statusCode: res.status, ...priced(deps, run, usage) });
-  return respond(run, res.status, res.headers, clientBytes, opaque);
-}
-
-/** Upstream headers for a body we rewrote as JSON. */
-function jsonHeaders(upstream: Headers): Headers {
-  const headers = new Headers(upstream);
-  headers.set("content-type", "application/json");
-  return headers;
+  if (run.start.streamed && res.body !== null) return await relay(deps, run, res, opaque, ctx);
+  return await completeJson(deps, run, res, opaque, ctx);
 }
