@@ -191,3 +191,88 @@ Deno.test("OpenAI SDK: /v1/models lists an Anthropic-only model, with the protoc
   });
   assert.equal(res.choices[0].message.content, "echo: by its listed id");
 });
+
+const PIXEL =
+  "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==";
+const VISION = "[transcoder.features]\nvision = true";
+
+Deno.test("images cross both ways with features.vision: base64 and URL", async () => {
+  await using tmp = await withTmpDir();
+  {
+    const { mock, pool, openai } = await setup(tmp.path, "anthropic", VISION);
+    await using _m = mock;
+    await using _p = pool;
+    const res = await openai.chat.completions.create({
+      model: "mock-small",
+      messages: [{
+        role: "user",
+        content: [
+          { type: "text", text: "describe these" },
+          { type: "image_url", image_url: { url: `data:image/png;base64,${PIXEL}` } },
+          { type: "image_url", image_url: { url: "https://example.com/cat.jpg" } },
+        ],
+      }],
+    });
+    assert.equal(typeof res.choices[0].message.content, "string");
+    const sent = completions(mock)[0].body as { messages: { content: unknown[] }[] };
+    assert.deepEqual(sent.messages[0].content.slice(1), [
+      { type: "image", source: { type: "base64", media_type: "image/png", data: PIXEL } },
+      { type: "image", source: { type: "url", url: "https://example.com/cat.jpg" } },
+    ]);
+  }
+  await Deno.mkdir(`${tmp.path}/b`);
+  const { mock, pool, anthropic } = await setup(`${tmp.path}/b`, "openai", VISION);
+  await using _m = mock;
+  await using _p = pool;
+  const msg = await anthropic.messages.create({
+    model: "mock-small",
+    max_tokens: 64,
+    messages: [{
+      role: "user",
+      content: [
+        { type: "image", source: { type: "base64", media_type: "image/png", data: PIXEL } },
+        { type: "image", source: { type: "url", url: "https://example.com/dog.png" } },
+        { type: "text", text: "and these?" },
+      ],
+    }],
+  });
+  assert.equal(msg.content[0].type, "text");
+  const sent = completions(mock)[0].body as { messages: { content: unknown[] }[] };
+  assert.deepEqual(sent.messages[0].content, [
+    { type: "image_url", image_url: { url: `data:image/png;base64,${PIXEL}` } },
+    { type: "image_url", image_url: { url: "https://example.com/dog.png" } },
+    { type: "text", text: "and these?" },
+  ]);
+});
+
+Deno.test("without features.vision an image is dropped and named in the warning header", async () => {
+  await using tmp = await withTmpDir();
+  const { mock, pool } = await setup(tmp.path, "anthropic");
+  await using _m = mock;
+  await using _p = pool;
+  const res = await fetch(`${pool.origin}/v1/chat/completions`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${LOCAL_KEY}`, "content-type": "application/json" },
+    body: JSON.stringify({
+      model: "mock-small",
+      messages: [{
+        role: "user",
+        content: [
+          { type: "text", text: "what is this" },
+          { type: "image_url", image_url: { url: `data:image/png;base64,${PIXEL}` } },
+        ],
+      }],
+    }),
+  });
+  assert.equal(res.status, 200);
+  assert.equal(
+    res.headers.get("x-proxy-transcode-warnings"),
+    "messages[0].content[1] (feature_disabled)",
+  );
+  await res.body?.cancel();
+  const sent = completions(mock)[0].body as { messages: unknown[] };
+  assert.deepEqual(sent.messages, [{
+    role: "user",
+    content: [{ type: "text", text: "what is this" }],
+  }]);
+});
