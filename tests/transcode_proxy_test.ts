@@ -310,3 +310,25 @@ Deno.test("an Anthropic client's stream cut mid-tool-call ends with an error eve
     upstream_protocol: "openai",
   });
 });
+
+Deno.test("prefer_native = false ranks native and transcoded accounts together", async () => {
+  await using tmp = await withTmpDir();
+  await using mock = await startMockUpstream({ models: ["mock-small"] });
+  await using pool = await startEggPool({
+    dir: tmp.path,
+    toml: "[transcoder]\nprefer_native = false\n" + mockProvidersToml(mock.url),
+  });
+  for (let i = 0; i < 4; i++) {
+    const res = await post(pool.origin, "/v1/messages", {
+      model: "mock-small",
+      max_tokens: 16,
+      messages: [{ role: "user", content: `turn ${i}` }],
+    });
+    assert.equal(res.status, 200);
+    assert.equal((await res.json()).type, "message");
+  }
+  const routes = new Set(completions(mock).map((r) => r.route));
+  assert.deepEqual([...routes].sort(), ["chat_completions", "messages"]);
+  const rows = pool.query("SELECT DISTINCT upstream_protocol AS p FROM requests ORDER BY p");
+  assert.deepEqual(rows.map((r) => r.p), ["anthropic", "openai"]);
+});
