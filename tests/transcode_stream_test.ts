@@ -341,3 +341,49 @@ Deno.test("OpenAI stream → Anthropic: a stream the relay ends uncleanly gets n
   assert.ok(!text.includes("message_stop"));
   assert.ok(!text.includes("message_delta"));
 });
+
+Deno.test("Anthropic stream → OpenAI: the tool standing in for response_format streams as content", () => {
+  const wire = sse([
+    ["message_start", {
+      type: "message_start",
+      message: { id: "msg_3", model: "claude-x", usage: { input_tokens: 9 } },
+    }],
+    ["content_block_start", {
+      type: "content_block_start",
+      index: 0,
+      content_block: { type: "tool_use", id: "toolu_9", name: "reply", input: {} },
+    }],
+    ["content_block_delta", {
+      type: "content_block_delta",
+      index: 0,
+      delta: { type: "input_json_delta", partial_json: '{"answer":' },
+    }],
+    ["content_block_delta", {
+      type: "content_block_delta",
+      index: 0,
+      delta: { type: "input_json_delta", partial_json: '"42"}' },
+    }],
+    ["content_block_stop", { type: "content_block_stop", index: 0 }],
+    ["message_delta", {
+      type: "message_delta",
+      delta: { stop_reason: "tool_use" },
+      usage: { output_tokens: 6 },
+    }],
+    ["message_stop", { type: "message_stop" }],
+  ]);
+  const got = frames(
+    translate("anthropic", { includeUsage: false, model: "claude-x", forcedTool: "reply" }, [wire]),
+  );
+  const deltas = got.map(([, d]) =>
+    (d as { choices?: { delta: unknown; finish_reason: unknown }[] }).choices?.[0]
+  );
+  assert.deepEqual(deltas.map((c) => c?.delta), [
+    { role: "assistant", content: "" },
+    { content: '{"answer":' },
+    { content: '"42"}' },
+    {},
+    undefined,
+  ]);
+  assert.equal(deltas[3]?.finish_reason, "stop");
+  assert.equal(got.at(-1)![1], "[DONE]");
+});
