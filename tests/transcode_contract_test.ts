@@ -435,3 +435,24 @@ Deno.test("the warning header names client fields in printable ASCII only", () =
     new Headers({ "x-proxy-transcode-warnings": describeLosses(t.losses) })
   );
 });
+
+Deno.test("openAiToAnthropicResponse() maps finish reasons, a call cut by the limit as max_tokens", () => {
+  const cases: [string, boolean, string][] = [
+    ["stop", false, "end_turn"],
+    ["length", false, "max_tokens"],
+    ["tool_calls", true, "tool_use"],
+    ["length", true, "max_tokens"],
+    ["content_filter", false, "refusal"],
+  ];
+  for (const [finish, withCall, stop] of cases) {
+    const message: Record<string, unknown> = { role: "assistant", content: "x" };
+    if (withCall) {
+      message.tool_calls = [{ id: "c", type: "function", function: { name: "f", arguments: "{" } }];
+    }
+    const out = openAiToAnthropicResponse({
+      id: "chatcmpl-1",
+      choices: [{ index: 0, message, finish_reason: finish }],
+    }, { includeUsage: false, model: "m" });
+    assert.equal(out.stop_reason, stop, `${finish} ${withCall}`);
+  }
+});

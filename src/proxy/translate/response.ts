@@ -95,7 +95,11 @@ export function openAiToAnthropicResponse(completion: Obj, ctx: TranslationConte
     role: "assistant",
     model: typeof completion.model === "string" ? completion.model : ctx.model,
     content,
-    stop_reason: calls.length > 0 ? "tool_use" : STOP_OF_FINISH[finish] ?? "end_turn",
+    stop_reason: finish === "length"
+      ? "max_tokens"
+      : calls.length > 0
+      ? "tool_use"
+      : STOP_OF_FINISH[finish] ?? "end_turn",
     stop_sequence: null,
     usage: anthropicUsageOf(asRecord(completion.usage)),
   };

@@ -311,7 +311,12 @@ class OpenAiToAnthropic extends Base {
     this.#done = true;
     if (!this.#started) this.#start({});
     this.#closeBlock();
-    const stop = this.#sawTool ? "tool_use" : STOP_OF_FINISH[this.#finish ?? "stop"] ?? "end_turn";
+    // A call cut by the token limit is not a finished call: the limit is the reason.
+    const stop = this.#finish === "length"
+      ? "max_tokens"
+      : this.#sawTool
+      ? "tool_use"
+      : STOP_OF_FINISH[this.#finish ?? "stop"] ?? "end_turn";
     this.#event("message_delta", {
       delta: { stop_reason: stop, stop_sequence: null },
       usage: anthropicUsageOf(this.#usage),
