@@ -14,6 +14,7 @@ import {
 import { DEFAULT_TRANSCODER, describeLosses } from "../src/proxy/translate/types.ts";
 import type { TranscoderSettings } from "../src/proxy/translate/types.ts";
 import { toAnthropicId, toOpenAiId } from "../src/proxy/translate/tool_ids.ts";
+import { transcodeRequest, transcodeResponse } from "../src/proxy/translate/transcode.ts";
 
 const ALL_ON: TranscoderSettings = { ...DEFAULT_TRANSCODER, vision: true, thinking: true };
 const PNG = "iVBORw0KGgo=";
@@ -455,4 +456,47 @@ Deno.test("openAiToAnthropicResponse() maps finish reasons, a call cut by the li
     }, { includeUsage: false, model: "m" });
     assert.equal(out.stop_reason, stop, `${finish} ${withCall}`);
   }
+});
+
+Deno.test("odd shapes never throw: they are translated as far as they go and reported", () => {
+  const odd: unknown[] = [null, 1, "x", [], {}, { role: 5 }, { role: "user", content: 7 }, {
+    role: "assistant",
+    tool_calls: [null, { function: {} }, { id: 3, function: { name: "f", arguments: "[1]" } }],
+  }, { role: "tool", content: [{ type: "image_url" }] }];
+  for (const settings of [DEFAULT_TRANSCODER, ALL_ON]) {
+    const a = toAnthropicRequest(
+      {
+        model: "m",
+        messages: odd,
+        tools: [null, { type: "function" }],
+        tool_choice: { function: 4 },
+        response_format: { type: "json_schema" },
+        stop: 3,
+      },
+      "m",
+      settings,
+    );
+    assert.ok(a.losses.length > 0);
+    const o = toOpenAiRequest(
+      {
+        model: "m",
+        system: [null, { type: "image" }],
+        messages: [...odd, { role: "user", content: [{ type: "tool_result", content: [null] }] }],
+        tools: [{}, null],
+        tool_choice: "any",
+        thinking: { type: "enabled", budget_tokens: "lots" },
+      },
+      "m",
+      settings,
+    );
+    assert.ok(o.losses.length > 0);
+  }
+  for (const body of [{ choices: "no" }, { content: 5 }, { choices: [null] }]) {
+    const ctx = { includeUsage: false, model: "m" };
+    assert.equal(anthropicToOpenAiResponse(body, ctx).object, "chat.completion");
+    assert.equal(openAiToAnthropicResponse(body, ctx).type, "message");
+  }
+  // Not an object at all: the upstream's bytes go to the client as they are.
+  const t = transcodeRequest("openai", { model: "m", messages: [] }, "m", DEFAULT_TRANSCODER);
+  for (const body of [null, [], "text", 5]) assert.equal(transcodeResponse(t, body), undefined);
 });
