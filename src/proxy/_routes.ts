@@ -13,10 +13,16 @@ import { lossMessage, transcodeRequest } from "./translate/transcode.ts";
 import type { Transcoding } from "./translate/transcode.ts";
 import type { TranscoderSettings } from "./translate/types.ts";
 
+/** Providers decided together, and the upstream protocol they share (mixed: undefined). */
+export interface RouteTier {
+  providers: ReadonlySet<string>;
+  protocol?: Protocol;
+}
+
 /** The providers a request may use, in the order they are tried. */
 export interface Routes {
-  /** Provider sets decided in turn: the next is used only when the one before has no candidate. */
-  tiers: ReadonlySet<string>[];
+  /** Decided in turn: the next tier is used only when the one before has no candidate. */
+  tiers: RouteTier[];
   /** Every provider of every tier. */
   providers: ReadonlySet<string>;
   /** Entries of the providers used (context limits). */
@@ -49,14 +55,11 @@ export function resolveRoutes(
   if (foreign === 0) {
     // The native path: what it was before transcoding existed.
     const providers = providerSet(all);
-    return { tiers: [providers], providers, entries: all };
+    return { tiers: [{ providers, protocol: client }], providers, entries: all };
   }
   const native = all.filter((e) => e.protocol === client);
   if (settings === undefined) {
-    if (native.length > 0) {
-      const providers = providerSet(native);
-      return { tiers: [providers], providers, entries: native };
-    }
+    if (native.length > 0) return nativeOnly(native, client);
     const other: Protocol = client === "openai" ? "anthropic" : "openai";
     throw invalidRequest(
       `Model '${request.modelId}' uses the ${other === "openai" ? "OpenAI" : "Anthropic"} ` +
@@ -67,10 +70,7 @@ export function resolveRoutes(
   const transcode = transcodeRequest(client, request.body, request.modelId, settings);
   if (settings.lossPolicy === "reject" && transcode.losses.length > 0) {
     // Native accounts can still serve it whole; only when none exists is it refused.
-    if (native.length > 0) {
-      const providers = providerSet(native);
-      return { tiers: [providers], providers, entries: native };
-    }
+    if (native.length > 0) return nativeOnly(native, client);
     throw new ProxyError("invalid_request", lossMessage(transcode.losses), {
       status: 400,
       param: transcode.losses[0].field,
@@ -78,9 +78,20 @@ export function resolveRoutes(
   }
   const upstreamOf = new Map<string, Protocol>();
   for (const e of all) upstreamOf.set(e.providerId, e.protocol);
-  const nativeSet = providerSet(native);
-  const foreignSet = providerSet(all.filter((e) => e.protocol !== client));
+  const foreignTier = {
+    providers: providerSet(all.filter((e) => e.protocol !== client)),
+    protocol: transcode.upstream,
+  };
   const providers = providerSet(all);
-  const tiers = settings.preferNative && nativeSet.size > 0 ? [nativeSet, foreignSet] : [providers];
+  const tiers: RouteTier[] = native.length === 0
+    ? [foreignTier]
+    : settings.preferNative
+    ? [{ providers: providerSet(native), protocol: client }, foreignTier]
+    : [{ providers }];
   return { tiers, providers, entries: all, upstreamOf, transcode };
+}
+
+function nativeOnly(native: readonly ModelEntry[], client: Protocol): Routes {
+  const providers = providerSet(native);
+  return { tiers: [{ providers, protocol: client }], providers, entries: native };
 }

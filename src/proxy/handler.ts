@@ -268,9 +268,9 @@ async function proxyRequest(
     // Re-decided per attempt: the failed account is excluded and its backoff is already applied.
     let decision = deps.pool.decide({
       modelId: intake.modelId,
-      providerIds: routes.tiers[0],
+      providerIds: routes.tiers[0].providers,
       requestedProviderId: intake.providerId,
-      protocol,
+      protocol: routes.tiers[0].protocol ?? protocol,
       clientProtocol: protocol,
       estTokens,
       attempted,
@@ -279,9 +279,9 @@ async function proxyRequest(
     for (let t = 1; decision.candidates.length === 0 && t < routes.tiers.length; t++) {
       decision = deps.pool.decide({
         modelId: intake.modelId,
-        providerIds: routes.tiers[t],
+        providerIds: routes.tiers[t].providers,
         requestedProviderId: intake.providerId,
-        protocol: protocol === "openai" ? "anthropic" : "openai",
+        protocol: routes.tiers[t].protocol,
         clientProtocol: protocol,
         estTokens,
         attempted,
