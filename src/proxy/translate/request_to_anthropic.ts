@@ -246,7 +246,8 @@ function addTools(body: Record<string, unknown>, out: Record<string, unknown>, l
   if (body.parallel_tool_calls === false && tools.length > 0) {
     choice = { ...(choice ?? { type: "auto" }), disable_parallel_tool_use: true };
   }
-  if (choice !== undefined && (tools.length > 0 || choice.type === "none")) {
+  // Messages refuses a tool_choice without tools; without tools "none" is what happens anyway.
+  if (choice !== undefined && tools.length > 0) {
     out.tool_choice = choice;
   }
 }

@@ -220,9 +220,9 @@ function addTools(body: Record<string, unknown>, out: Record<string, unknown>, w
   });
   if (tools.length > 0) out.tools = tools;
   const choice = asRecord(body.tool_choice);
-  if (choice === undefined) return;
+  // Chat Completions refuses a tool_choice without tools.
+  if (choice === undefined || tools.length === 0) return;
   if (choice.type === "none") out.tool_choice = "none";
-  else if (tools.length === 0) return;
   else if (choice.type === "auto") out.tool_choice = "auto";
   else if (choice.type === "any") out.tool_choice = "required";
   else if (choice.type === "tool" && typeof choice.name === "string") {
