@@ -6,8 +6,8 @@
 import assert from "node:assert/strict";
 import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
-import { startMockUpstream } from "./_helpers/mock_upstream.ts";
-import type { MockUpstream } from "./_helpers/mock_upstream.ts";
+import { startMockUpstream } from "../src/sim/mock_upstream.ts";
+import type { MockUpstream } from "../src/sim/mock_upstream.ts";
 import { LOCAL_KEY, startEggPool } from "./_helpers/eggpool.ts";
 import { withTmpDir } from "./_helpers/tmp.ts";
 
