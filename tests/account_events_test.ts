@@ -43,7 +43,8 @@ function events(pool: TestEggPool, account = ACCOUNT): EventRow[] {
 
 async function send(pool: TestEggPool, n: number, status: number): Promise<void> {
   for (let i = 0; i < n; i++) {
-    const r = await postChat(pool, { model: "mock-small", messages: MSG });
+    // Pinned to the OpenAI provider: a bare id may fail over to the Anthropic account (transcoding).
+    const r = await postChat(pool, { model: "mock-small/mockoai", messages: MSG });
     assert.equal(r.status, status, `request ${i + 1}: ${await r.clone().text()}`);
     await r.body?.cancel();
   }
