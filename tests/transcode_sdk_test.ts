@@ -276,3 +276,19 @@ Deno.test("without features.vision an image is dropped and named in the warning 
     content: [{ type: "text", text: "what is this" }],
   }]);
 });
+
+Deno.test("Anthropic SDK: /v1/models answers in Anthropic's list shape, OpenAI-only models included", async () => {
+  await using tmp = await withTmpDir();
+  const { mock, pool, anthropic, openai } = await setup(tmp.path, "openai");
+  await using _m = mock;
+  await using _p = pool;
+  const page = await anthropic.models.list();
+  assert.deepEqual(page.data.map((m) => [m.type, m.id, m.display_name]), [
+    ["model", "mock-small/onlyoai", "mock-small"],
+  ]);
+  assert.equal(page.data[0].created_at, "1970-01-01T00:00:00Z");
+  assert.equal(page.has_more, false);
+  // The OpenAI shape stays for clients that do not send anthropic-version.
+  const list = await openai.models.list();
+  assert.equal(list.data[0].object, "model");
+});

@@ -10,6 +10,7 @@ import type { KeyChecker } from "./auth.ts";
 import { AuthThrottle } from "./auth_throttle.ts";
 import { createGuard } from "./guard.ts";
 import type { SecuritySettings } from "./guard.ts";
+import { type ModelListItem, toAnthropicList } from "../catalog/listing.ts";
 
 /** What the data plane offers the HTTP layer. */
 export interface ProxyPort {
@@ -89,7 +90,11 @@ export function createHttpHandler(
     if (c.req.path === "/v1/healthz" || c.req.path === "/v1/readyz") return await next();
     return await gated(c, next);
   });
-  app.get("/v1/models", (c) => c.json(deps.proxy.listModels() as Record<string, unknown>));
+  app.get("/v1/models", (c) => {
+    const list = deps.proxy.listModels() as { data: ModelListItem[] };
+    // Anthropic's SDK and Claude Code send anthropic-version and read Anthropic's list shape.
+    return c.json(c.req.header("anthropic-version") ? toAnthropicList(list) : list);
+  });
   app.post(
     "/v1/chat/completions",
     (c) => deps.proxy.handle(c.req.raw, "openai", c.env?.remoteAddr, c.req.raw.headers),
