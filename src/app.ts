@@ -387,6 +387,7 @@ export async function createApp(loaded: LoadedConfig, options: AppOptions = {}):
     clock,
     proxy: {
       handle: (req, protocol, ip, headers) => proxy.handle(req, protocol, ip, headers),
+      countTokens: (req, headers) => proxy.countTokens(req, headers),
       listModels: () =>
         listModels(catalog, {
           collapse: c.models.collapse_models,

@@ -22,6 +22,8 @@ export interface ProxyPort {
     headers: HeaderReader,
   ): Promise<Response>;
   listModels(): unknown;
+  /** `POST /v1/messages/count_tokens`; absent: 404 like any unknown route. */
+  countTokens?(req: Request, headers: HeaderReader): Promise<Response>;
 }
 
 /** Readiness as `/v1/readyz` reports it; `reason` names the first failing check. */
@@ -99,6 +101,10 @@ export function createHttpHandler(
     "/v1/chat/completions",
     (c) => deps.proxy.handle(c.req.raw, "openai", c.env?.remoteAddr, c.req.raw.headers),
   );
+  const countTokens = deps.proxy.countTokens;
+  if (countTokens !== undefined) {
+    app.post("/v1/messages/count_tokens", (c) => countTokens(c.req.raw, c.req.raw.headers));
+  }
   app.post(
     "/v1/messages",
     (c) => deps.proxy.handle(c.req.raw, "anthropic", c.env?.remoteAddr, c.req.raw.headers),

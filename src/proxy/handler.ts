@@ -47,6 +47,7 @@ import { encodingPlan, inflated } from "./encoding.ts";
 import { resolveRoutes } from "./_routes.ts";
 import type { Routes } from "./_routes.ts";
 import { dropForeignHeaders } from "./translate/transcode.ts";
+import { countTokens } from "./count_tokens.ts";
 
 /**
  * Pause before a pinned account's one retry after an overload (issue #5): a
@@ -62,11 +63,14 @@ export interface Proxy {
     clientIp: string | undefined,
     headers?: HeaderReader,
   ): Promise<Response>;
+  /** `POST /v1/messages/count_tokens`: an Anthropic account's count, else a local estimate. */
+  countTokens(req: Request, headers?: HeaderReader): Promise<Response>;
 }
 
 /** Builds the data plane. */
 export function createProxy(deps: ProxyDeps): Proxy {
   return {
+    countTokens: (req, headers = req.headers) => countTokens(deps, req, headers),
     async handle(req, protocol, clientIp, headers = req.headers) {
       const run = new RequestRun(deps.sink, deps.clock, {
         requestId: newRequestId(),
