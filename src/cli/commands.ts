@@ -20,6 +20,12 @@ import { backupCommand } from "./commands/backup.ts";
 import { recoverCommand } from "./commands/recover.ts";
 import { updateCommand } from "./commands/update.ts";
 import { uninstallCommand } from "./commands/uninstall.ts";
+import { connectCommand } from "./commands/connect.ts";
+import { logoutCommand } from "./commands/logout.ts";
+import { setCommand } from "./commands/set.ts";
+import { getkeyCommand } from "./commands/getkey.ts";
+import { newkeyCommand } from "./commands/newkey.ts";
+import { dashboardCommand } from "./commands/dashboard_public.ts";
 
 /** Every top-level command, in the order `eggpool help` lists them. */
 export const COMMANDS: ReadonlyArray<(ctx: CliContext) => Command> = [
@@ -31,6 +37,12 @@ export const COMMANDS: ReadonlyArray<(ctx: CliContext) => Command> = [
   dbCommand,
   modelsCommand,
   accountsCommand,
+  connectCommand,
+  logoutCommand,
+  setCommand,
+  getkeyCommand,
+  newkeyCommand,
+  dashboardCommand,
   stopCommand,
   restartCommand,
   rehashCommand,

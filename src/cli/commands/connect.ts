@@ -1,0 +1,246 @@
+import { Command } from "commander";
+import { CliError } from "../../core/errors.ts";
+import { loadConfig, resolveAccountKey } from "../../config/load.ts";
+import { loadTemplates, type ProviderTemplate } from "../../config/templates.ts";
+import { appendArrayTable, appendTable, type TomlTable } from "../../config/toml_edit.ts";
+import type { CliContext } from "../context.ts";
+import {
+  type ApplyFlags,
+  applyToServer,
+  commitChange,
+  editFailed,
+  envFileOf,
+  envVars,
+  readConfigText,
+  readEnvText,
+  withApplyFlags,
+} from "./_config_edit.ts";
+import { verifyOrRefuse } from "./_connect_verify.ts";
+import { ask, askSecret, choose } from "./_prompt.ts";
+import { byCategory, renderTemplateList } from "./connect_list.ts";
+import { readProviders } from "./_config_view.ts";
+
+/** Flags of `connect`. */
+export interface ConnectFlags extends ApplyFlags {
+  providers?: string;
+  apiKey?: string;
+  apiKeyEnv?: string;
+  name?: string;
+  baseUrl?: string;
+  id?: string;
+  inline?: boolean;
+  /** False with `--no-verify`. */
+  verify?: boolean;
+}
+
+/** Adds `connect`'s flags to a command (onboard reuses them). */
+export function withConnectFlags(cmd: Command): Command {
+  return cmd
+    .option("--providers <path>", "a template file laid over the bundled templates")
+    .option("--api-key <key>", "the provider key (beware: visible in the process list)")
+    .option(
+      "--api-key-env <var>",
+      "read the key from this environment variable; the config names it",
+    )
+    .option("--name <name>", "account name (default <provider>-NNNN)")
+    .option("--base-url <url>", "base URL, for local servers and custom endpoints")
+    .option("--id <id>", "provider id for a local template (default: the template's)")
+    .option("--inline", "write the key into the config instead of the .env beside it")
+    .option("--no-verify", "do not call the provider's models endpoint with the key first");
+}
+
+/** `eggpool connect [TEMPLATE]` and `eggpool connect list` (spec 07 §3). */
+export function connectCommand(ctx: CliContext): Command {
+  const connect = withApplyFlags(withConnectFlags(
+    new Command("connect")
+      .description("add a provider account from a template (checks the key first)")
+      .argument("[template]", "template id, as 'eggpool connect list' shows"),
+  )).action(async (template: string | undefined, flags: ConnectFlags) => {
+    await connectAccount(ctx, template, flags);
+    await applyToServer(ctx, flags);
+  });
+  connect.command("list")
+    .description("list the provider templates")
+    .option("--providers <path>", "a template file laid over the bundled templates")
+    .action(async (flags: { providers?: string }, cmd: Command) => {
+      // `connect` itself has --providers too, and commander gives it the flag.
+      const overlay = flags.providers ?? cmd.parent?.opts<{ providers?: string }>().providers;
+      const templates = await loadTemplates(overlay);
+      const configured = new Map<string, number>();
+      try {
+        const text = await Deno.readTextFile(ctx.configPath().path);
+        for (const [id, p] of readProviders(text)) configured.set(id, p.priority);
+      } catch {
+        // No config yet: nothing is configured.
+      }
+      ctx.io.out(renderTemplateList(templates, configured));
+    });
+  return connect;
+}
+
+/** Adds one account; returns its provider id and name. The caller applies it to the server. */
+export async function connectAccount(
+  ctx: CliContext,
+  templateId: string | undefined,
+  flags: ConnectFlags,
+): Promise<{ providerId: string; name: string }> {
+  const templates = await loadTemplates(flags.providers);
+  const template = await pickTemplate(templates, templateId);
+  const path = ctx.configPath().path;
+  const before = await readConfigText(path);
+  const providers = readProviders(before);
+  const envText = await readEnvText(path);
+  const dotenv = envVars(envText);
+
+  const local = template.category === "local";
+  const providerId = flags.id ??
+    (local && templateId === undefined
+      ? await ask("Provider id for this server", {
+        what: "a provider id",
+        flags: "--id",
+        initial: template.id,
+      })
+      : template.id);
+  const existing = providers.get(providerId);
+  const baseUrl = flags.baseUrl ?? existing?.baseUrl ??
+    (local && templateId === undefined
+      ? await ask("Base URL of the server", {
+        what: "a base URL",
+        flags: "--base-url",
+        initial: template.baseUrl,
+      })
+      : template.baseUrl);
+  const keyless = (existing?.authMode ?? template.authMode) === "none";
+
+  const taken = new Set([...providers.values()].flatMap((p) => p.accounts.map((a) => a.name)));
+  const name = flags.name ?? nextAccountName(providerId, taken);
+  if (taken.has(name)) throw new CliError(`an account named "${name}" already exists`);
+
+  const key = keyless ? undefined : await readKey(ctx, flags, dotenv, template);
+  if (key !== undefined) await refuseDuplicate(ctx, path, key);
+  const envName = keyless || flags.inline ? undefined : flags.apiKeyEnv ??
+    nextEnvName(providerId, providers, dotenv);
+
+  const account: Record<string, string> = { name };
+  if (key !== undefined && flags.inline) account.api_key = key;
+  if (envName !== undefined) account.api_key_env = envName;
+
+  let text = before;
+  try {
+    if (existing === undefined) {
+      const block: TomlTable = {
+        ...template.block as TomlTable,
+        id: providerId,
+        base_url: baseUrl,
+        routing_priority: 0,
+      };
+      text = appendTable(text, ["providers", providerId], block, [
+        `${template.displayName} (${template.category}, ${template.status}), added by 'eggpool connect'`,
+      ]);
+    }
+    text = appendArrayTable(text, ["providers", providerId, "accounts"], account);
+  } catch (error) {
+    editFailed(error);
+  }
+  const env = new Map<string, string>();
+  if (envName !== undefined && key !== undefined && dotenv.get(envName) !== key) {
+    env.set(envName, key);
+  }
+  await commitChange(ctx, { text, env }, async (loaded) => {
+    if (flags.verify === false) return;
+    await verifyOrRefuse(loaded, { providerId, accountName: name, keyless }, ctx.io.out);
+  });
+  ctx.io.out(`Added ${name} to ${providerId}.\n`);
+  if (env.size > 0) ctx.io.out(`Key stored in ${envFileOf(path)} as ${envName}.\n`);
+  return { providerId, name };
+}
+
+async function pickTemplate(
+  templates: ReadonlyMap<string, ProviderTemplate>,
+  id: string | undefined,
+): Promise<ProviderTemplate> {
+  if (id !== undefined) {
+    const t = templates.get(id);
+    if (t === undefined) {
+      throw new CliError(
+        `no provider template "${id}"; 'eggpool connect list' shows them (or use custom-compatible)`,
+      );
+    }
+    return t;
+  }
+  const options = byCategory(templates).flatMap(([category, list]) =>
+    list.map((t) => ({
+      value: t.id,
+      label: `${t.displayName}${t.recommended ? " *" : ""}`,
+      hint: `${category}, ${t.status}: ${t.notes}`,
+    }))
+  );
+  const picked = await choose("Which provider?", options, {
+    what: "a provider template",
+    flags: "a template id (eggpool connect TEMPLATE; 'eggpool connect list' shows them)",
+  });
+  return templates.get(picked)!;
+}
+
+async function readKey(
+  ctx: CliContext,
+  flags: ConnectFlags,
+  dotenv: ReadonlyMap<string, string>,
+  template: ProviderTemplate,
+): Promise<string> {
+  let key: string | undefined;
+  if (flags.apiKey !== undefined) key = flags.apiKey;
+  else if (flags.apiKeyEnv !== undefined) {
+    key = ctx.env.get(flags.apiKeyEnv) ?? dotenv.get(flags.apiKeyEnv);
+    if (key === undefined || key.trim() === "") {
+      throw new CliError(`the environment variable ${flags.apiKeyEnv} is not set`);
+    }
+  } else {
+    key = await askSecret(`API key for ${template.displayName}`, {
+      what: "an API key",
+      flags: "--api-key KEY or --api-key-env VAR",
+    });
+  }
+  key = key.trim();
+  if (key === "") throw new CliError("No API key provided. Aborted.");
+  return key;
+}
+
+/** Refuses a key that an account of the config already uses. */
+async function refuseDuplicate(ctx: CliContext, path: string, key: string): Promise<void> {
+  let loaded;
+  try {
+    loaded = await loadConfig(path, { env: (n) => ctx.env.get(n) });
+  } catch {
+    return; // An invalid config is reported when the change is validated.
+  }
+  for (const p of Object.values(loaded.config.providers)) {
+    for (const a of p.accounts) {
+      if (resolveAccountKey(loaded, p.id, a.name) === key) {
+        throw new CliError(`this key is already configured as ${p.id}/${a.name}`);
+      }
+    }
+  }
+}
+
+/** `<provider>-NNNN`, counting from the number of accounts + 1 (spec 07 §3). */
+function nextAccountName(providerId: string, taken: ReadonlySet<string>): string {
+  for (let n = taken.size + 1;; n++) {
+    const name = `${providerId}-${String(n).padStart(4, "0")}`;
+    if (!taken.has(name)) return name;
+  }
+}
+
+/** `<PROVIDER>_KEY_<n>`, the first not used by the config or the `.env`. */
+function nextEnvName(
+  providerId: string,
+  providers: ReturnType<typeof readProviders>,
+  dotenv: ReadonlyMap<string, string>,
+): string {
+  const used = new Set([...providers.values()].flatMap((p) => p.accounts.map((a) => a.env)));
+  const stem = providerId.toUpperCase().replace(/[^A-Z0-9]/g, "_").replace(/^(\d)/, "P_$1");
+  for (let n = 1;; n++) {
+    const name = `${stem}_KEY_${n}`;
+    if (!used.has(name) && !dotenv.has(name)) return name;
+  }
+}
