@@ -174,7 +174,7 @@ Deno.test("connect checks the key against the provider first: a rejected key wri
     list.stdout,
     /mockai: Mock AI \(http:\/\/127\.0\.0\.1:\d+\/v1\) \[✓\] \(priority 0, configured\) — the test provider/,
   );
-  assert.match(list.stdout, /  \* groq: Groq \(https:\/\/api\.groq\.com\/openai\/v1\) \[✓\]/);
+  assert.match(list.stdout, / {2}\* groq: Groq \(https:\/\/api\.groq\.com\/openai\/v1\) \[✓\]/);
   assert.match(list.stdout, /\d+ verified, \d+ experimental, \d+ unverified/);
 });
 
