@@ -26,6 +26,7 @@ import { setCommand } from "./commands/set.ts";
 import { getkeyCommand } from "./commands/getkey.ts";
 import { newkeyCommand } from "./commands/newkey.ts";
 import { dashboardCommand } from "./commands/dashboard_public.ts";
+import { configsetupCommand } from "./commands/configsetup.ts";
 
 /** Every top-level command, in the order `eggpool help` lists them. */
 export const COMMANDS: ReadonlyArray<(ctx: CliContext) => Command> = [
@@ -43,6 +44,7 @@ export const COMMANDS: ReadonlyArray<(ctx: CliContext) => Command> = [
   getkeyCommand,
   newkeyCommand,
   dashboardCommand,
+  configsetupCommand,
   stopCommand,
   restartCommand,
   rehashCommand,

@@ -83,11 +83,19 @@ export function editEnvText(text: string, name: string, value: string | undefine
   return lines.length === 0 ? "" : `${lines.join("\n")}\n`;
 }
 
-/** Writes `text` to `path` through a temp file and a rename; keeps the old mode (new: `mode`). */
-export async function writeAtomic(path: string, text: string, mode = 0o600): Promise<void> {
+/**
+ * Writes `text` to `path` through a temp file and a rename; keeps the old
+ * file's mode (a new file gets `mode`), or always uses `mode` with `force`.
+ */
+export async function writeAtomic(
+  path: string,
+  text: string,
+  mode = 0o600,
+  force = false,
+): Promise<void> {
   let keep = mode;
   try {
-    keep = (await Deno.stat(path)).mode! & 0o777;
+    if (!force) keep = (await Deno.stat(path)).mode! & 0o777;
   } catch {
     // A new file.
   }
