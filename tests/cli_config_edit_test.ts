@@ -314,3 +314,38 @@ Deno.test("getkey prints the key with no newline; dashboard public toggles and w
   assert.equal(none.code, 1);
   assert.match(none.stderr, /No API key configured\. Run 'eggpool newkey'/);
 });
+
+Deno.test("edit validates the result: a broken edit is restored (no terminal), a good one is kept", async () => {
+  await using tmp = await withTmpDir();
+  const { config, run } = await setup(tmp.path);
+  const before = await Deno.readTextFile(config);
+  const script = async (name: string, body: string) => {
+    const path = `${tmp.path}/${name}`;
+    await Deno.writeTextFile(path, `#!/bin/sh\n${body}\n`);
+    await Deno.chmod(path, 0o755);
+    return path;
+  };
+  const broken = await script("broken.sh", `printf 'port = "no closing quote\\n' >> "$1"`);
+  const r = await run(["edit"], { EDITOR: broken });
+  assert.equal(r.code, 1);
+  assert.match(
+    r.stderr,
+    /The edited config has 1 problem\(s\):\n {2}- line 13: unterminated string at line 13/,
+  );
+  assert.match(r.stderr, /restored the previous config at .*; nothing changed/);
+  assert.equal(await Deno.readTextFile(config), before, "restored byte for byte");
+  assert.equal((await Deno.stat(config)).mode! & 0o777, 0o640, "and with its mode");
+
+  const good = await script("good.sh", `sed -i 's/^port = 11399$/port = 11400/' "$1"`);
+  const ok = await run(["edit"], { EDITOR: good });
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.match(ok.stdout, /Config is valid/);
+  assert.equal(await Deno.readTextFile(config), before.replace("port = 11399", "port = 11400"));
+
+  const same = await run(["edit"], { EDITOR: "true" });
+  assert.equal(same.code, 0);
+  assert.equal(same.stdout, "No changes.\n");
+  const none = await run(["edit"], { EDITOR: "", PATH: "/nonexistent" });
+  assert.equal(none.code, 1);
+  assert.match(none.stderr, /no editor found: set \$EDITOR/);
+});

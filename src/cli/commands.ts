@@ -27,6 +27,7 @@ import { getkeyCommand } from "./commands/getkey.ts";
 import { newkeyCommand } from "./commands/newkey.ts";
 import { dashboardCommand } from "./commands/dashboard_public.ts";
 import { configsetupCommand } from "./commands/configsetup.ts";
+import { editCommand } from "./commands/edit.ts";
 
 /** Every top-level command, in the order `eggpool help` lists them. */
 export const COMMANDS: ReadonlyArray<(ctx: CliContext) => Command> = [
@@ -45,6 +46,7 @@ export const COMMANDS: ReadonlyArray<(ctx: CliContext) => Command> = [
   newkeyCommand,
   dashboardCommand,
   configsetupCommand,
+  editCommand,
   stopCommand,
   restartCommand,
   rehashCommand,

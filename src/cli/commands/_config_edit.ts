@@ -166,25 +166,32 @@ export async function commitChange(
   return { ...result.loaded!, path };
 }
 
-interface Checked {
+/** A config file checked: the loaded config when the schema passed, and every problem. */
+export interface Checked {
   loaded?: LoadedConfig;
   issues: readonly ConfigIssue[];
 }
 
 /** Every problem of the config at `path`: schema first, then credentials. */
-async function checkFile(path: string, env: (name: string) => string | undefined) {
+export async function checkFile(
+  path: string,
+  env: (name: string) => string | undefined,
+): Promise<Checked> {
   let loaded: LoadedConfig;
   try {
     loaded = await loadConfig(path, { env });
   } catch (error) {
-    if (error instanceof ConfigError) return { issues: error.issues } as Checked;
+    if (error instanceof ConfigError) return { issues: error.issues };
     throw error;
   }
-  return { loaded, issues: validateCredentials(loaded) } as Checked;
+  return { loaded, issues: validateCredentials(loaded) };
 }
 
-function describe(i: ConfigIssue): string {
-  return `${i.path === "" ? "" : `${i.path}: `}${i.message}`;
+/** One problem on one line: key path (and line), then the message. */
+export function describe(i: ConfigIssue): string {
+  const at = i.line === undefined ? "" : `line ${i.line}`;
+  const where = [i.path, at].filter((x) => x !== "").join(", ");
+  return where === "" ? i.message : `${where}: ${i.message}`;
 }
 
 function refused(path: string, issues: readonly ConfigIssue[]): CliError {
