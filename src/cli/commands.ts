@@ -28,12 +28,14 @@ import { newkeyCommand } from "./commands/newkey.ts";
 import { dashboardCommand } from "./commands/dashboard_public.ts";
 import { configsetupCommand } from "./commands/configsetup.ts";
 import { editCommand } from "./commands/edit.ts";
+import { onboardCommand } from "./commands/onboard.ts";
 
 /** Every top-level command, in the order `eggpool help` lists them. */
 export const COMMANDS: ReadonlyArray<(ctx: CliContext) => Command> = [
   versionCommand,
   serveCommand,
   checkConfigCommand,
+  onboardCommand,
   initConfigCommand,
   migrateCommand,
   dbCommand,
