@@ -349,3 +349,54 @@ Deno.test("edit validates the result: a broken edit is restored (no terminal), a
   assert.equal(none.code, 1);
   assert.match(none.stderr, /no editor found: set \$EDITOR/);
 });
+
+Deno.test("connect checks the key through the account's proxy, and adds an account to a provider the config already has", async () => {
+  await using tmp = await withTmpDir();
+  await using mock = await startMockUpstream({ keys: ["sk-via-proxy", "sk-second"] });
+  // A forward proxy on loopback that records what it relays.
+  const relayed: string[] = [];
+  await using proxy = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
+    relayed.push(req.url);
+    const r = await fetch(req.url, { headers: req.headers });
+    return new Response(await r.arrayBuffer(), { status: r.status, headers: r.headers });
+  });
+  const { config, run } = await setup(tmp.path);
+  const tpl = await templates(tmp.path, mock.url);
+  const proxyUrl = `http://127.0.0.1:${proxy.addr.port}`;
+  const r = await run([
+    "connect",
+    "mockai",
+    "--providers",
+    tpl,
+    "--api-key",
+    "sk-via-proxy",
+    "--proxy",
+    proxyUrl,
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(relayed, [`${mock.url}/models`], "the check went through the proxy");
+  assert.equal(mock.requestsFor("sk-via-proxy").length, 1);
+  const bad = await run([
+    "connect",
+    "mockai",
+    "--providers",
+    tpl,
+    "--api-key",
+    "x1",
+    "--proxy",
+    "nope",
+  ]);
+  assert.equal(bad.code, 1);
+  assert.match(
+    bad.stderr,
+    /--proxy "nope" is neither a \[proxies\.<name>\] of the config nor a proxy URL/,
+  );
+
+  // Without the template file the configured provider still takes accounts.
+  const more = await run(["connect", "mockai", "--api-key", "sk-second"]);
+  assert.equal(more.code, 0, more.stderr);
+  assert.deepEqual(readDoc(await Deno.readTextFile(config)).providers?.mockai.accounts, [
+    { name: "mockai-0001", api_key_env: "MOCKAI_KEY_1", proxy_url: proxyUrl },
+    { name: "mockai-0002", api_key_env: "MOCKAI_KEY_2" },
+  ]);
+});

@@ -1,6 +1,5 @@
 import { Command } from "commander";
 import { CliError } from "../../core/errors.ts";
-import { loadConfig, resolveAccountKey } from "../../config/load.ts";
 import { loadTemplates, type ProviderTemplate } from "../../config/templates.ts";
 import { appendArrayTable, appendTable, type TomlTable } from "../../config/toml_edit.ts";
 import type { CliContext } from "../context.ts";
@@ -19,6 +18,13 @@ import { verifyOrRefuse } from "./_connect_verify.ts";
 import { ask, askSecret, choose } from "./_prompt.ts";
 import { byCategory, renderTemplateList } from "./connect_list.ts";
 import { readProviders } from "./_config_view.ts";
+import {
+  configuredTemplate,
+  nextAccountName,
+  nextEnvName,
+  proxySetting,
+  refuseDuplicate,
+} from "./_connect_parts.ts";
 
 /** Flags of `connect`. */
 export interface ConnectFlags extends ApplyFlags {
@@ -31,6 +37,7 @@ export interface ConnectFlags extends ApplyFlags {
   inline?: boolean;
   /** False with `--no-verify`. */
   verify?: boolean;
+  proxy?: string;
 }
 
 /** Adds `connect`'s flags to a command (onboard reuses them). */
@@ -46,6 +53,7 @@ export function withConnectFlags(cmd: Command): Command {
     .option("--base-url <url>", "base URL, for local servers and custom endpoints")
     .option("--id <id>", "provider id for a local template (default: the template's)")
     .option("--inline", "write the key into the config instead of the .env beside it")
+    .option("--proxy <name-or-url>", "reach the provider through a [proxies.<name>] or a proxy URL")
     .option("--no-verify", "do not call the provider's models endpoint with the key first");
 }
 
@@ -85,10 +93,14 @@ export async function connectAccount(
   flags: ConnectFlags,
 ): Promise<{ providerId: string; name: string }> {
   const templates = await loadTemplates(flags.providers);
-  const template = await pickTemplate(templates, templateId);
   const path = ctx.configPath().path;
   const before = await readConfigText(path);
   const providers = readProviders(before);
+  // A provider already in the config takes another account even without a template.
+  if (templateId !== undefined && !templates.has(templateId) && providers.has(templateId)) {
+    templates.set(templateId, configuredTemplate(templateId, providers.get(templateId)!));
+  }
+  const template = await pickTemplate(templates, templateId);
   const envText = await readEnvText(path);
   const dotenv = envVars(envText);
 
@@ -124,6 +136,7 @@ export async function connectAccount(
   const account: Record<string, string> = { name };
   if (key !== undefined && flags.inline) account.api_key = key;
   if (envName !== undefined) account.api_key_env = envName;
+  if (flags.proxy !== undefined) Object.assign(account, proxySetting(before, flags.proxy));
 
   let text = before;
   try {
@@ -204,43 +217,4 @@ async function readKey(
   key = key.trim();
   if (key === "") throw new CliError("No API key provided. Aborted.");
   return key;
-}
-
-/** Refuses a key that an account of the config already uses. */
-async function refuseDuplicate(ctx: CliContext, path: string, key: string): Promise<void> {
-  let loaded;
-  try {
-    loaded = await loadConfig(path, { env: (n) => ctx.env.get(n) });
-  } catch {
-    return; // An invalid config is reported when the change is validated.
-  }
-  for (const p of Object.values(loaded.config.providers)) {
-    for (const a of p.accounts) {
-      if (resolveAccountKey(loaded, p.id, a.name) === key) {
-        throw new CliError(`this key is already configured as ${p.id}/${a.name}`);
-      }
-    }
-  }
-}
-
-/** `<provider>-NNNN`, counting from the number of accounts + 1 (spec 07 §3). */
-function nextAccountName(providerId: string, taken: ReadonlySet<string>): string {
-  for (let n = taken.size + 1;; n++) {
-    const name = `${providerId}-${String(n).padStart(4, "0")}`;
-    if (!taken.has(name)) return name;
-  }
-}
-
-/** `<PROVIDER>_KEY_<n>`, the first not used by the config or the `.env`. */
-function nextEnvName(
-  providerId: string,
-  providers: ReturnType<typeof readProviders>,
-  dotenv: ReadonlyMap<string, string>,
-): string {
-  const used = new Set([...providers.values()].flatMap((p) => p.accounts.map((a) => a.env)));
-  const stem = providerId.toUpperCase().replace(/[^A-Z0-9]/g, "_").replace(/^(\d)/, "P_$1");
-  for (let n = 1;; n++) {
-    const name = `${stem}_KEY_${n}`;
-    if (!used.has(name) && !dotenv.has(name)) return name;
-  }
 }
