@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { parse } from "smol-toml";
 import { isolatedEnv, runEggpool } from "./_helpers/cli.ts";
-import { startMockUpstream } from "./_helpers/mock_upstream.ts";
+import { startMockUpstream } from "../src/sim/mock_upstream.ts";
 import { withTmpDir } from "./_helpers/tmp.ts";
 
 const LOCAL_KEY = "ep_cfg_test_local_key_0123456789";

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
 import { runEggpool } from "./_helpers/cli.ts";
-import { startMockUpstream } from "./_helpers/mock_upstream.ts";
+import { startMockUpstream } from "../src/sim/mock_upstream.ts";
 import { withTmpDir } from "./_helpers/tmp.ts";
 import { freePort, opsEnv, serverScope } from "./_helpers/ops.ts";
 

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { parse } from "smol-toml";
 import { type PtyAnswer, runEggpoolInPty } from "./_helpers/pty.ts";
 import { isolatedEnv, runEggpool } from "./_helpers/cli.ts";
-import { startMockUpstream } from "./_helpers/mock_upstream.ts";
+import { startMockUpstream } from "../src/sim/mock_upstream.ts";
 import { withTmpDir } from "./_helpers/tmp.ts";
 import { BUNDLED_TEMPLATES, parseTemplates } from "../src/config/templates.ts";
 import { byCategory } from "../src/cli/commands/connect_list.ts";

@@ -1,7 +1,7 @@
 /** `eggpool onboard` run by a script: from no config at all to a serving proxy. */
 import assert from "node:assert/strict";
 import { runEggpool } from "./_helpers/cli.ts";
-import { startMockUpstream } from "./_helpers/mock_upstream.ts";
+import { startMockUpstream } from "../src/sim/mock_upstream.ts";
 import { withTmpDir } from "./_helpers/tmp.ts";
 import { freePort, opsEnv, serverScope } from "./_helpers/ops.ts";
 
