@@ -15,7 +15,11 @@ Deno.test("every bundled template is a provider block the config schema accepts"
     for (const k of ["display_name", "status", "category", "notes", "recommended"]) {
       assert.equal(k in t.block, false, `${t.id}: ${k} stays out of the config block`);
     }
-    providers[t.id] = t.block;
+    // A provider needs an account to be valid; connect adds the first one with the block.
+    const account = t.authMode === "none"
+      ? { name: `${t.id}-0001` }
+      : { name: `${t.id}-0001`, api_key_env: "SOME_KEY_1" };
+    providers[t.id] = { ...t.block, accounts: [account] };
   }
   const result = resolveConfig({ providers }, { defaultDatabasePath: "/tmp/x.sqlite3" });
   assert.ok(result.ok, JSON.stringify(result.ok ? [] : result.errors));
