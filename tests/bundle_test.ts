@@ -51,6 +51,9 @@ Deno.test("the bundle runs version, init-config, check-config, croncheck, a daem
   const written = await Deno.readTextFile(`${empty.path}/cfg/config.toml`);
   const example = await Deno.readTextFile(`${ROOT}/config.example.toml`);
   assert.equal(written, example, "init-config must write the embedded example byte for byte");
+  // The provider templates are embedded the same way.
+  const templates = await runEggpool(["connect", "list"], { cwd: empty.path, env, script });
+  assert.match(templates.stdout, /\* groq: Groq \(https:\/\/api\.groq\.com\/openai\/v1\) \[✓\]/);
 
   const keys = await exampleKeyEnv(example);
   const check = await runEggpool(["--config", "cfg/config.toml", "check-config"], {
