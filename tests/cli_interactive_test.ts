@@ -76,6 +76,32 @@ Deno.test("connect in a terminal: pick the template from the menu, type the key 
   assert.match(await Deno.readTextFile(`${tmp.path}/.env`), /^MOCKAI_KEY_1=sk-typed-key-1234$/m);
 });
 
+Deno.test("connect in a terminal to a local server asks its id and base URL, with defaults", async () => {
+  await using tmp = await withTmpDir();
+  await using mock = await startMockUpstream({ models: ["local-a"] });
+  const { config, tpl } = await setup(tmp.path, mock.url);
+  await Deno.writeTextFile(
+    tpl,
+    '[providers.mylocal]\nbase_url = "http://127.0.0.1:9/v1"\ncategory = "local"\n' +
+      'notes = "keyless"\n[providers.mylocal.auth]\nmode = "none"\n',
+    { append: true },
+  );
+  const r = await runInPty(["--config", config, "connect", "--providers", tpl], {
+    cwd: tmp.path,
+    steps: [
+      { expect: "Which provider?", send: (await menuMoves(tpl, "mylocal")) + KEY.enter },
+      { expect: "Provider id for this server", send: `lab-box${KEY.enter}` },
+      { expect: "Base URL of the server", send: `${mock.url}${KEY.enter}` },
+    ],
+  });
+  assert.equal(r.code, 0, r.screen);
+  assert.match(r.screen, /it answers, 1 model\n/);
+  assert.match(r.screen, /Added lab-box-0001 to lab-box\./);
+  const doc = JSON.parse(JSON.stringify(parse(await Deno.readTextFile(config))));
+  assert.equal(doc.providers["lab-box"].base_url, mock.url);
+  assert.equal(doc.providers["lab-box"].id, "lab-box");
+});
+
 Deno.test("logout in a terminal offers a menu when the target matches several accounts", async () => {
   await using tmp = await withTmpDir();
   const { config } = await setup(tmp.path, "http://127.0.0.1:9/v1");

@@ -63,7 +63,8 @@ export async function verifyOrRefuse(
   out(`Checking ${joinUrl(p.base_url, p.models_endpoint.path)} ... `);
   const r = await verifyAccount(loaded, target.providerId, target.accountName);
   if (r.ok) {
-    out(`${target.keyless ? "it answers" : "key works"}, ${r.models} models\n`);
+    const models = `${r.models} model${r.models === 1 ? "" : "s"}`;
+    out(`${target.keyless ? "it answers" : "key works"}, ${models}\n`);
     return r.models;
   }
   out("failed\n");

@@ -41,7 +41,8 @@ export async function ask(
 ): Promise<string> {
   requirePrompt(need.what, need.flags);
   return answered<string>(
-    await clack.text({ message, initialValue: need.initial, defaultValue: need.initial }),
+    // The default shows as a placeholder: Enter takes it, typing replaces it.
+    await clack.text({ message, placeholder: need.initial, defaultValue: need.initial }),
   );
 }
 
