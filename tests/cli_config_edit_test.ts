@@ -238,6 +238,12 @@ Deno.test("logout removes one account, then the provider with its last one, and 
   const ambiguous = await run(["logout", "groq"]);
   assert.equal(ambiguous.code, 1);
   assert.match(ambiguous.stderr, /matches: groq\/personal, groq\/work/);
+  const untargeted = await run(["logout"]);
+  assert.equal(untargeted.code, 1);
+  assert.match(
+    untargeted.stderr,
+    /pass an account name as TARGET \(configured: groq\/personal, groq\/work\)/,
+  );
   const none = await run(["logout", "nobody"]);
   assert.equal(none.code, 0);
   assert.equal(none.stdout, "No configured provider or API key found for 'nobody'.\n");

@@ -49,7 +49,10 @@ export function logoutCommand(ctx: CliContext): Command {
       ctx.io.out(`No configured provider or API key found for '${target}'.\n`);
       return;
     }
-    const pick = matches.length === 1 ? matches[0] : await pickOne(matches, target);
+    // Without a target even a single account is chosen from the menu, never removed unasked.
+    const pick = matches.length === 1 && target !== undefined
+      ? matches[0]
+      : await pickOne(matches, target);
     const remaining = providers.get(pick.providerId)!.accounts.length - 1;
     let text: string;
     try {
