@@ -192,6 +192,12 @@ Deno.test("connect without a terminal names the flags it needs instead of waitin
   const noTemplate = await run(["connect"]);
   assert.equal(noTemplate.code, 1);
   assert.match(noTemplate.stderr, /a provider template is needed .*\(eggpool connect TEMPLATE/);
+  const badName = await run(["connect", "groq", "--api-key-env", "MY KEY"]);
+  assert.equal(badName.code, 1);
+  assert.match(badName.stderr, /--api-key-env "MY KEY" is not a variable name/);
+  const unset = await run(["connect", "groq", "--api-key-env", "NOT_SET_ANYWHERE"]);
+  assert.equal(unset.code, 1);
+  assert.match(unset.stderr, /the environment variable NOT_SET_ANYWHERE is not set/);
   const unknown = await run(["connect", "nosuch", "--api-key", "x"]);
   assert.equal(unknown.code, 1);
   assert.match(unknown.stderr, /no provider template "nosuch"/);

@@ -204,6 +204,9 @@ async function readKey(
   let key: string | undefined;
   if (flags.apiKey !== undefined) key = flags.apiKey;
   else if (flags.apiKeyEnv !== undefined) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(flags.apiKeyEnv)) {
+      throw new CliError(`--api-key-env "${flags.apiKeyEnv}" is not a variable name (A-Z, 0-9, _)`);
+    }
     key = ctx.env.get(flags.apiKeyEnv) ?? dotenv.get(flags.apiKeyEnv);
     if (key === undefined || key.trim() === "") {
       throw new CliError(`the environment variable ${flags.apiKeyEnv} is not set`);
