@@ -138,23 +138,12 @@ export async function connectAccount(
   if (envName !== undefined) account.api_key_env = envName;
   if (flags.proxy !== undefined) Object.assign(account, proxySetting(before, flags.proxy));
 
-  let text = before;
-  try {
-    if (existing === undefined) {
-      const block: TomlTable = {
-        ...template.block as TomlTable,
-        id: providerId,
-        base_url: baseUrl,
-        routing_priority: 0,
-      };
-      text = appendTable(text, ["providers", providerId], block, [
-        `${template.displayName} (${template.category}, ${template.status}), added by 'eggpool connect'`,
-      ]);
-    }
-    text = appendArrayTable(text, ["providers", providerId, "accounts"], account);
-  } catch (error) {
-    editFailed(error);
-  }
+  const text = withAccount(before, {
+    template: existing === undefined ? template : undefined,
+    providerId,
+    baseUrl,
+    account,
+  });
   const env = new Map<string, string>();
   if (envName !== undefined && key !== undefined && dotenv.get(envName) !== key) {
     env.set(envName, key);
@@ -166,6 +155,25 @@ export async function connectAccount(
   ctx.io.out(`Added ${name} to ${providerId}.\n`);
   if (env.size > 0) ctx.io.out(`Key stored in ${envFileOf(path)} as ${envName}.\n`);
   return { providerId, name };
+}
+
+/** `text` with the account appended, and first the provider block when `template` is given. */
+function withAccount(
+  text: string,
+  add: { template?: ProviderTemplate; providerId: string; baseUrl: string; account: TomlTable },
+): string {
+  const { template: t, providerId } = add;
+  try {
+    if (t !== undefined) {
+      const block = { ...t.block as TomlTable, id: providerId, base_url: add.baseUrl };
+      text = appendTable(text, ["providers", providerId], { ...block, routing_priority: 0 }, [
+        `${t.displayName} (${t.category}, ${t.status}), added by 'eggpool connect'`,
+      ]);
+    }
+    return appendArrayTable(text, ["providers", providerId, "accounts"], add.account);
+  } catch (error) {
+    editFailed(error);
+  }
 }
 
 async function pickTemplate(
