@@ -135,7 +135,14 @@ export async function commitChange(
   const tmp = `${dirName(path)}/.config-check.${crypto.randomUUID()}.toml`;
   let result: Checked;
   try {
-    await Deno.writeTextFile(tmp, change.text, { mode: 0o600 });
+    try {
+      await Deno.writeTextFile(tmp, change.text, { mode: 0o600 });
+    } catch (error) {
+      const why = error instanceof Deno.errors.PermissionDenied
+        ? "permission denied"
+        : String(error);
+      throw new CliError(`cannot write in ${dirName(path)} (${why}); nothing was changed`);
+    }
     result = await checkFile(
       tmp,
       (n) => ctx.env.get(n) ?? (pending.has(n) ? pending.get(n) ?? "" : undefined),
