@@ -95,7 +95,7 @@ Deno.test("connect in a terminal to a local server asks its id and base URL, wit
     ],
   });
   assert.equal(r.code, 0, r.screen);
-  assert.match(r.screen, /it answers, 1 model\n/);
+  assert.match(r.screen, /it answers, 1 model\r?\n/);
   assert.match(r.screen, /Added lab-box-0001 to lab-box\./);
   const doc = JSON.parse(JSON.stringify(parse(await Deno.readTextFile(config))));
   assert.equal(doc.providers["lab-box"].base_url, mock.url);
