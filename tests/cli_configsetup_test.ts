@@ -186,3 +186,48 @@ Deno.test("configsetup codex says Codex needs /v1/responses and writes nothing",
   const written = [...Deno.readDirSync(tmp.path)].map((e) => e.name).sort();
   assert.deepEqual(written, [".env", "config.toml"]);
 });
+
+Deno.test("configsetup claude-code with only OpenAI accounts names their models while the transcoder is on", async () => {
+  await using tmp = await withTmpDir();
+  const config = `${tmp.path}/config.toml`;
+  const base = [
+    "[server]",
+    'host = "127.0.0.1"',
+    `port = ${freePort()}`,
+    "[database]",
+    `path = "${tmp.path}/usage.sqlite3"`,
+    "[models]",
+    "startup_refresh = false",
+    "[providers.oai]",
+    'id = "oai"',
+    'base_url = "http://127.0.0.1:9/v1"',
+    "[[providers.oai.static_models]]",
+    'id = "gpt-static"',
+    "[[providers.oai.accounts]]",
+    'name = "o1"',
+    'api_key = "sk-static-openai"',
+    "",
+  ].join("\n");
+  await Deno.writeTextFile(config, base);
+  await Deno.writeTextFile(`${tmp.path}/.env`, `SERVER_API_KEY=${KEY}\n`);
+  const env = opsEnv(tmp.path);
+  const print = () =>
+    runEggpool(["--config", config, "configsetup", "claude-code", "--print"], {
+      cwd: tmp.path,
+      env,
+    });
+  const on = await print();
+  assert.equal(on.code, 0, on.stderr);
+  const settings = JSON.parse(on.stdout) as { env: Record<string, string> };
+  assert.equal(settings.env.ANTHROPIC_MODEL, "gpt-static/oai");
+  assert.equal(settings.env.ANTHROPIC_SMALL_FAST_MODEL, "gpt-static/oai");
+
+  await Deno.writeTextFile(config, `${base}[transcoder]\nenabled = false\n`);
+  const off = await print();
+  assert.equal(off.code, 0, off.stderr);
+  assert.match(off.stderr, /serves no model Claude Code can use yet/);
+  assert.equal(
+    (JSON.parse(off.stdout) as { env: Record<string, string> }).env.ANTHROPIC_MODEL,
+    undefined,
+  );
+});

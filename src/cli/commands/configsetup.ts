@@ -81,8 +81,8 @@ export function configsetupCommand(ctx: CliContext): Command {
         const env = claudeCodeEnv(input, flags);
         if (env.ANTHROPIC_MODEL === undefined) {
           ctx.io.err(
-            "warning: EggPool serves no Anthropic-protocol model yet; Claude Code needs one " +
-              '(eggpool connect anthropic, or another provider with protocols = ["anthropic"])\n',
+            "warning: EggPool serves no model Claude Code can use yet: connect a provider " +
+              "(an Anthropic-protocol one, or any with [transcoder] enabled)\n",
           );
         }
         await mergeJson(ctx, file, flags, (doc) => {
