@@ -4,10 +4,12 @@ import type { Migration } from "./migrate.ts";
 import m1 from "../../migrations/0001_init.sql" with { type: "text" };
 import m2 from "../../migrations/0002_lean_request_writes.sql" with { type: "text" };
 import m3 from "../../migrations/0003_stats_covering_index.sql" with { type: "text" };
+import m4 from "../../migrations/0004_day_rollups.sql" with { type: "text" };
 
 /** Every migration file, in version order, embedded through the module graph. */
 export const MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "0001_init.sql", sql: m1 },
   { version: 2, name: "0002_lean_request_writes.sql", sql: m2 },
   { version: 3, name: "0003_stats_covering_index.sql", sql: m3 },
+  { version: 4, name: "0004_day_rollups.sql", sql: m4 },
 ];

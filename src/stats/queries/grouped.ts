@@ -8,6 +8,7 @@ import type { Db } from "../../storage/db.ts";
 import type { Bucket, StatsPeriod } from "./period.ts";
 import { BUCKET_MS, bucketLabel } from "./period.ts";
 import { avg, IN_PERIOD, num, range } from "./_sql.ts";
+import { DAY_SOURCE, daySourceParams } from "./_days.ts";
 import type { UsageFilters } from "./usage.ts";
 
 /** What a series is: provider and model, provider, model or account. */
@@ -30,18 +31,25 @@ const DIMENSIONS: Readonly<
   account: { provider: false, model: false, account: true },
 };
 
-function groupSql(step: number, by: GroupBy, filters: string): string {
+function groupSql(step: number, by: GroupBy, filters: string, days: boolean): string {
   const d = DIMENSIONS[by];
+  // Day buckets read the day rollups (_days.ts): `s` rows carry the counters
+  // already; hour buckets sum the request rows `r` themselves.
+  const t = days ? "s" : "r";
   const keys = [
-    d.provider ? "r.provider_id" : null,
-    d.model ? "r.model_id" : null,
-    d.account ? "r.account_id" : null,
+    d.provider ? `${t}.provider_id` : null,
+    d.model ? `${t}.model_id` : null,
+    d.account ? `${t}.account_id` : null,
   ].filter((k) => k !== null);
-  return `SELECT g.*, a.name AS account, coalesce(g.provider_id, a.provider_id) AS provider
-  FROM (SELECT (r.started_at / ${step}) * ${step} AS b,
-    ${d.provider ? "r.provider_id" : "NULL AS provider_id"},
-    ${d.model ? "r.model_id AS model" : "NULL AS model"},
-    ${d.account ? "r.account_id" : "NULL AS account_id"}, count(*) AS requests,
+  const sums = days
+    ? `total(s.n) AS requests, total(s.errors) AS errors,
+    total(s.input) AS input, total(s.output) AS output,
+    total(s.cache_read) AS cache_read, total(s.cache_write) AS cache_write,
+    total(s.reasoning) AS reasoning, total(s.cost) AS cost,
+    total(s.bytes_in) AS bytes_in, total(s.bytes_out) AS bytes_out,
+    total(s.latency_sum) AS latency_sum, total(s.latency_n) AS latency_n,
+    total(s.ttft_sum) AS ttft_sum, total(s.ttft_n) AS ttft_n`
+    : `count(*) AS requests,
     total(r.status = 'error' OR r.status = 'interrupted') AS errors,
     total(r.input_tokens) AS input, total(r.output_tokens) AS output,
     total(r.cache_read_tokens) AS cache_read, total(r.cache_write_tokens) AS cache_write,
@@ -50,8 +58,16 @@ function groupSql(step: number, by: GroupBy, filters: string): string {
     total(CASE WHEN r.attempt_count > 0 THEN r.latency_ms END) AS latency_sum,
     count(CASE WHEN r.attempt_count > 0 THEN r.latency_ms END) AS latency_n,
     total(CASE WHEN r.streamed = 1 THEN r.first_byte_ms END) AS ttft_sum,
-    count(CASE WHEN r.streamed = 1 THEN r.first_byte_ms END) AS ttft_n
-    FROM requests r WHERE ${IN_PERIOD}${filters}
+    count(CASE WHEN r.streamed = 1 THEN r.first_byte_ms END) AS ttft_n`;
+  const source = days
+    ? `(${DAY_SOURCE}) s WHERE true${filters}`
+    : `requests r WHERE ${IN_PERIOD}${filters}`;
+  return `SELECT g.*, a.name AS account, coalesce(g.provider_id, a.provider_id) AS provider
+  FROM (SELECT ${days ? "s.b" : `(r.started_at / ${step}) * ${step}`} AS b,
+    ${d.provider ? `${t}.provider_id` : "NULL AS provider_id"},
+    ${d.model ? `${t}.model_id AS model` : "NULL AS model"},
+    ${d.account ? `${t}.account_id` : "NULL AS account_id"}, ${sums}
+    FROM ${source}
     GROUP BY ${["b", ...keys].join(", ")}) g
   LEFT JOIN accounts a ON a.id = g.account_id`;
 }
@@ -185,17 +201,19 @@ export function groupedTimeseries(
       `Invalid 'bucket': the period spans more than ${MAX_BUCKETS} ${bucket} buckets; use bucket=day or a shorter period`,
     );
   }
+  const days = bucket === "day";
+  const t = days ? "s" : "r";
   let filters = "";
-  const params: (number | string)[] = [...range(p)];
+  const params: (number | string)[] = days ? daySourceParams(p) : [...range(p)];
   if (f.accountId !== undefined) {
-    filters += " AND r.account_id = ?";
+    filters += ` AND ${t}.account_id = ?`;
     params.push(f.accountId);
   }
   if (f.modelId !== undefined) {
-    filters += " AND r.model_id = ?";
+    filters += ` AND ${t}.model_id = ?`;
     params.push(f.modelId);
   }
-  const sql = groupSql(step, by, filters);
+  const sql = groupSql(step, by, filters, days);
   const rows = db.stmt(sql).all(...params);
   if (rows.length === 0) return { series: [], buckets: [], bucket_totals: [], points: [] };
 

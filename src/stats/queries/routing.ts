@@ -2,21 +2,24 @@
  * Routing over a period, read from the decisions stored on each request row
  * (`requests.routing_json`, one array per attempt, migration 0002): where
  * requests went per model and provider, which accounts were selected, which
- * were excluded and why, and how even the selections were.
+ * were excluded and why, and how even the selections were. Distribution and
+ * exclusions read the day rollups for whole days (_days.ts; exclusions are
+ * counted from the decisions when a row is written, migration 0004).
  */
 import type { Db } from "../../storage/db.ts";
 import type { StatsPeriod } from "./period.ts";
-import { IN_PERIOD, num, range, ratio, strOrNull } from "./_sql.ts";
+import { num, ratio, strOrNull } from "./_sql.ts";
+import { DAY_SOURCE, daySourceParams, EXCLUSIONS_BY_DAY } from "./_days.ts";
 import { attemptRows } from "./latency.ts";
 
-const DISTRIBUTION = `SELECT r.model_id AS model, r.provider_id AS provider, count(*) AS n,
-  total(r.status = 'completed') AS ok, total(r.attempt_count > 1) AS failed_over
-  FROM requests r WHERE ${IN_PERIOD} AND r.provider_id IS NOT NULL AND r.model_id IS NOT NULL
-  GROUP BY r.model_id, r.provider_id ORDER BY r.model_id, n DESC, r.provider_id`;
+const DISTRIBUTION = `SELECT s.model_id AS model, s.provider_id AS provider, total(s.n) AS n,
+  total(s.successful) AS ok, total(s.failed_over) AS failed_over
+  FROM (${DAY_SOURCE}) s WHERE s.provider_id IS NOT NULL AND s.model_id IS NOT NULL
+  GROUP BY s.model_id, s.provider_id ORDER BY s.model_id, n DESC, s.provider_id`;
 
 /** `/api/stats/routing`: requests per (model, provider) and each provider's share of the model. */
 export function routingDistribution(db: Db, p: StatsPeriod) {
-  const rows = db.stmt(DISTRIBUTION).all(...range(p));
+  const rows = db.stmt(DISTRIBUTION).all(...daySourceParams(p));
   const perModel = new Map<string, number>();
   for (const r of rows) {
     perModel.set(String(r.model), (perModel.get(String(r.model)) ?? 0) + num(r.n));
@@ -76,17 +79,10 @@ export function routingSelections(db: Db, p: StatsPeriod) {
   );
 }
 
-const EXCLUSIONS =
-  `SELECT json_extract(e.value, '$[0]') AS aid, json_extract(e.value, '$[1]') AS reason,
-  count(*) AS n, count(DISTINCT r.id) AS requests
-  FROM requests r, json_each(r.routing_json) d, json_each(d.value, '$[7]') e
-  WHERE ${IN_PERIOD} AND r.routing_json IS NOT NULL
-  GROUP BY aid, reason ORDER BY n DESC`;
-
 /** `/api/stats/routing-exclusions`: per (account, reason), how many decisions left it out. */
 export function routingExclusions(db: Db, p: StatsPeriod) {
   const names = accountNames(db);
-  return db.stmt(EXCLUSIONS).all(...range(p)).map((r) => {
+  return db.stmt(EXCLUSIONS_BY_DAY).all(...daySourceParams(p)).map((r) => {
     const a = r.aid === null ? undefined : names.get(num(r.aid));
     return {
       account_name: a?.name ?? null,

@@ -1,8 +1,9 @@
 /**
  * Usage over a period (spec 01 §7): the summary, per account, per model, per
  * time bucket, per day of bandwidth, by error class and by client IP. Every
- * figure is summed from `requests` rows started inside the period, so a
- * custom range is exact to the millisecond.
+ * figure is the sum over the `requests` rows started inside the period, so a
+ * custom range is exact to the millisecond; the whole days of a long period
+ * are read from the day rollups (_days.ts), which hold the same sums.
  */
 import type { Db } from "../../storage/db.ts";
 import type { Bucket, StatsPeriod } from "./period.ts";
@@ -20,23 +21,20 @@ import {
   USAGE_SUMS,
   usageJson,
 } from "./_sql.ts";
+import { DAY_SOURCE, DAY_USAGE_SUMS, daySourceParams } from "./_days.ts";
 
 const EXACTNESS = ["exact", "derived", "partial", "estimated", "unknown", "provider_reported"];
 
-const SUMMARY = `SELECT ${USAGE_SUMS},
-  total(r.status = 'client_error' AND r.attempt_count = 0) AS rejected,
-  total(r.status = 'client_error' AND r.attempt_count > 0) AS client_errors,
-  total(r.status = 'cancelled') AS cancelled, total(r.status = 'pending') AS pending,
-  total(r.status = 'interrupted') AS interrupted,
-  total(r.streamed = 1) AS streamed,
-  ${EXACTNESS.map((e) => `total(r.cost_exactness = '${e}') AS x_${e}`).join(", ")},
-  total(CASE WHEN r.cost_exactness = 'provider_reported' THEN r.cost_microdollars END) AS x_pr_cost,
-  total(CASE WHEN r.cost_exactness = 'estimated' THEN r.cost_microdollars END) AS x_est_cost,
-  count(DISTINCT r.provider_id) AS providers,
-  total(CASE WHEN r.status = 'completed' AND r.output_tokens > 0 THEN r.output_tokens END)
-    AS tps_tokens,
-  total(CASE WHEN r.status = 'completed' AND r.output_tokens > 0 THEN r.latency_ms END) AS tps_ms
-  FROM requests r WHERE ${IN_PERIOD}`;
+const SUMMARY = `SELECT ${DAY_USAGE_SUMS},
+  total(CASE WHEN s.routed = 0 THEN s.client_errors END) AS rejected,
+  total(CASE WHEN s.routed = 1 THEN s.client_errors END) AS client_errors,
+  total(s.cancelled) AS cancelled, total(s.pending) AS pending,
+  total(s.interrupted) AS interrupted, total(s.streamed) AS streamed,
+  ${EXACTNESS.map((e) => `total(s.x_${e}) AS x_${e}`).join(", ")},
+  total(s.pr_cost) AS x_pr_cost, total(s.est_cost) AS x_est_cost,
+  count(DISTINCT s.provider_id) AS providers,
+  total(s.tps_tokens) AS tps_tokens, total(s.tps_ms) AS tps_ms
+  FROM (${DAY_SOURCE}) s`;
 
 const TTFT_VALUES = `SELECT r.first_byte_ms AS v FROM requests r
   WHERE ${IN_PERIOD} AND r.streamed = 1 AND r.first_byte_ms IS NOT NULL`;
@@ -48,7 +46,7 @@ const TTFT_VALUES = `SELECT r.first_byte_ms AS v FROM requests r
  * upstream saw), client errors an upstream returned, cancelled, pending.
  */
 export function summary(db: Db, p: StatsPeriod) {
-  const row = db.stmt(SUMMARY).get(...range(p)) ?? {};
+  const row = db.stmt(SUMMARY).get(...daySourceParams(p)) ?? {};
   const u = usageJson(row);
   const [p50, p95, p99] = percentiles(db, TTFT_VALUES, range(p), [50, 95, 99]);
   const tpsMs = num(row.tps_ms);
@@ -85,13 +83,12 @@ export function summary(db: Db, p: StatsPeriod) {
   };
 }
 
-const ACCOUNTS = `SELECT a.id AS account_id, a.name, a.provider_id, a.enabled, s.*
+const ACCOUNTS = `SELECT a.id AS account_id, a.name, a.provider_id, a.enabled, t.*
   FROM accounts a LEFT JOIN (
-    SELECT r.account_id AS aid, ${USAGE_SUMS},
-      total(CASE WHEN r.cost_exactness = 'estimated' THEN r.cost_microdollars END) AS est_cost,
-      ${EXACTNESS.map((e) => `total(r.cost_exactness = '${e}') AS x_${e}`).join(", ")}
-    FROM requests r WHERE ${IN_PERIOD} AND r.account_id IS NOT NULL GROUP BY r.account_id
-  ) s ON s.aid = a.id
+    SELECT s.account_id AS aid, ${DAY_USAGE_SUMS}, total(s.est_cost) AS est_cost,
+      ${EXACTNESS.map((e) => `total(s.x_${e}) AS x_${e}`).join(", ")}
+    FROM (${DAY_SOURCE}) s WHERE s.account_id IS NOT NULL GROUP BY s.account_id
+  ) t ON t.aid = a.id
   ORDER BY a.name`;
 
 /** One account's usage over the period, with the ratios of spec 01 §7 (null when undefined). */
@@ -105,7 +102,7 @@ export interface AccountStatsRow extends ReturnType<typeof usageJson> {
 
 /** `/api/stats/accounts`: every account (disabled ones unless asked not to), busiest history kept. */
 export function accountStats(db: Db, p: StatsPeriod, includeDisabled: boolean): AccountStatsRow[] {
-  const rows = db.stmt(ACCOUNTS).all(...range(p));
+  const rows = db.stmt(ACCOUNTS).all(...daySourceParams(p));
   return rows.filter((r) => includeDisabled || num(r.enabled) === 1).map((r) => {
     const u = usageJson(r);
     const inputAll = u.input_tokens + u.cache_read_tokens + u.cache_write_tokens;
@@ -133,10 +130,10 @@ export function accountIdByName(db: Db, name: string): number | undefined {
 }
 
 const MODELS = (byAccount: boolean) =>
-  `SELECT r.model_id, group_concat(DISTINCT r.provider_id) AS providers, ${USAGE_SUMS}
-  FROM requests r WHERE ${IN_PERIOD} AND r.model_id IS NOT NULL AND r.attempt_count > 0
-  ${byAccount ? "AND r.account_id = ?" : ""}
-  GROUP BY r.model_id ORDER BY requests DESC, r.model_id`;
+  `SELECT s.model_id, group_concat(DISTINCT s.provider_id) AS providers, ${DAY_USAGE_SUMS}
+  FROM (${DAY_SOURCE}) s WHERE s.model_id IS NOT NULL AND s.routed = 1
+  ${byAccount ? "AND s.account_id = ?" : ""}
+  GROUP BY s.model_id ORDER BY requests DESC, s.model_id`;
 
 /**
  * `/api/stats/models`: models that an upstream was asked for. A request
@@ -144,7 +141,7 @@ const MODELS = (byAccount: boolean) =>
  * never appears.
  */
 export function modelStats(db: Db, p: StatsPeriod, accountId?: number) {
-  const params = accountId === undefined ? range(p) : [...range(p), accountId];
+  const params = accountId === undefined ? daySourceParams(p) : [...daySourceParams(p), accountId];
   return db.stmt(MODELS(accountId !== undefined)).all(...params).map((r) => ({
     model_id: String(r.model_id),
     providers: r.providers === null ? [] : String(r.providers).split(",").sort(),
@@ -158,15 +155,15 @@ export interface UsageFilters {
   modelId?: string;
 }
 
-function filterSql(f: UsageFilters): { sql: string; params: (number | string)[] } {
+function filterSql(f: UsageFilters, t: string): { sql: string; params: (number | string)[] } {
   const parts: string[] = [];
   const params: (number | string)[] = [];
   if (f.accountId !== undefined) {
-    parts.push("r.account_id = ?");
+    parts.push(`${t}.account_id = ?`);
     params.push(f.accountId);
   }
   if (f.modelId !== undefined) {
-    parts.push("r.model_id = ?");
+    parts.push(`${t}.model_id = ?`);
     params.push(f.modelId);
   }
   return { sql: parts.map((s) => ` AND ${s}`).join(""), params };
@@ -175,7 +172,16 @@ function filterSql(f: UsageFilters): { sql: string; params: (number | string)[] 
 /** `/api/stats/timeseries`: usage per hour or day bucket that has requests, oldest first. */
 export function timeseries(db: Db, p: StatsPeriod, bucket: Bucket, f: UsageFilters) {
   const step = BUCKET_MS[bucket];
-  const where = filterSql(f);
+  if (bucket === "day") {
+    const where = filterSql(f, "s");
+    const sql = `SELECT s.b, ${DAY_USAGE_SUMS} FROM (${DAY_SOURCE}) s
+      WHERE true${where.sql} GROUP BY s.b ORDER BY s.b`;
+    return db.stmt(sql).all(...daySourceParams(p), ...where.params).map((r) => ({
+      bucket: bucketLabel(num(r.b)),
+      ...usageJson(r),
+    }));
+  }
+  const where = filterSql(f, "r");
   const sql = `SELECT (r.started_at / ${step}) * ${step} AS b, ${USAGE_SUMS}
     FROM requests r WHERE ${IN_PERIOD}${where.sql} GROUP BY b ORDER BY b`;
   return db.stmt(sql).all(...range(p), ...where.params).map((r) => ({
@@ -186,12 +192,10 @@ export function timeseries(db: Db, p: StatsPeriod, bucket: Bucket, f: UsageFilte
 
 /** `/api/stats/bandwidth`: bytes, tokens and requests per UTC day that has requests. */
 export function bandwidth(db: Db, p: StatsPeriod, accountId?: number) {
-  const day = BUCKET_MS.day;
-  const sql = `SELECT (r.started_at / ${day}) * ${day} AS b, total(r.bytes_in) AS bytes_in,
-    total(r.bytes_out) AS bytes_out, total(r.input_tokens + r.output_tokens) AS tokens,
-    count(*) AS n FROM requests r WHERE ${IN_PERIOD}
-    ${accountId === undefined ? "" : "AND r.account_id = ?"} GROUP BY b ORDER BY b`;
-  const params = accountId === undefined ? range(p) : [...range(p), accountId];
+  const sql = `SELECT s.b, total(s.bytes_in) AS bytes_in, total(s.bytes_out) AS bytes_out,
+    total(s.input + s.output) AS tokens, total(s.n) AS n FROM (${DAY_SOURCE}) s
+    ${accountId === undefined ? "" : "WHERE s.account_id = ?"} GROUP BY s.b ORDER BY s.b`;
+  const params = accountId === undefined ? daySourceParams(p) : [...daySourceParams(p), accountId];
   return db.stmt(sql).all(...params).map((r) => ({
     day: bucketLabel(num(r.b)).slice(0, 10),
     bytes_received: num(r.bytes_in),
