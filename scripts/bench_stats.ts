@@ -74,18 +74,18 @@ export interface StatsBenchRow {
 }
 
 /**
- * What migration 0003's wider `idx_requests_started` costs per recorded
- * request: request rows copied from `source` 100 per transaction (the
- * recorder's batches) into a file migrated to 0002 and one migrated to 0003,
- * alternating rounds, CPU time per row. Only SQLite's work is timed, which
- * is where the index is paid.
+ * What the stats indexes and rollups cost per recorded request: request rows
+ * copied from `source` 100 per transaction (the recorder's batches) into
+ * files migrated to 0002, 0003 (wider `idx_requests_started`) and 0004 (day
+ * rollup triggers), alternating rounds, CPU time per row. Only SQLite's work
+ * is timed, which is where the index and the triggers are paid.
  */
 export function insertCost(source: string, rows = 20_000, rounds = 3) {
   const tmp = Deno.makeTempDirSync({ prefix: "eggpool-insert-cost-" });
-  const totals = { v2: 0, v3: 0 };
+  const totals = { v2: 0, v3: 0, v4: 0 };
   try {
     for (let round = 0; round < rounds; round++) {
-      for (const [name, count] of [["v2", 2], ["v3", 3]] as const) {
+      for (const [name, count] of [["v2", 2], ["v3", 3], ["v4", 4]] as const) {
         const db = openDatabase({ path: `${tmp}/${name}-${round}.sqlite3` });
         migrate(db, MIGRATIONS.slice(0, count), { clock: Date.now });
         db.raw.exec("PRAGMA foreign_keys = OFF");
@@ -106,7 +106,7 @@ export function insertCost(source: string, rows = 20_000, rounds = 3) {
     Deno.removeSync(tmp, { recursive: true });
   }
   const perRow = (ms: number) => (ms * 1000) / (rows * rounds);
-  return { v2Us: perRow(totals.v2), v3Us: perRow(totals.v3) };
+  return { v2Us: perRow(totals.v2), v3Us: perRow(totals.v3), v4Us: perRow(totals.v4) };
 }
 
 /** Times every endpoint `runs` times after two warm-up calls. */
@@ -212,7 +212,10 @@ if (import.meta.main) {
         `Insert path (request rows, 100 per transaction, SQLite CPU per row): 0002 index ${
           insert.v2Us.toFixed(1)
         } µs, 0003 covering ` +
-          `index ${insert.v3Us.toFixed(1)} µs (+${(insert.v3Us - insert.v2Us).toFixed(1)} µs)`,
+          `index ${insert.v3Us.toFixed(1)} µs (+${(insert.v3Us - insert.v2Us).toFixed(1)} µs), ` +
+          `0004 day rollups ${insert.v4Us.toFixed(1)} µs (+${
+            (insert.v4Us - insert.v3Us).toFixed(1)
+          } µs over 0003)`,
       );
     }
   } finally {

@@ -25,6 +25,7 @@ import {
   upsertRollup,
 } from "../src/storage/requests_repo.ts";
 import type { IdLookup, RollupRow } from "../src/storage/requests_repo.ts";
+import { DayRollups } from "../src/storage/day_rollups_repo.ts";
 import type { AttemptRecord, RequestOutcome, RequestStart } from "../src/stats/types.ts";
 
 const DAY_MS = 86_400_000;
@@ -112,11 +113,12 @@ export function seedHistory(db: Db, o: Omit<Options, "path">): number {
   let written = 0;
   while (written < o.rows) {
     db.transaction(() => {
+      const days = new DayRollups();
       const end = Math.min(o.rows, written + BATCH);
       for (let i = written; i < end; i++) {
         const at = Math.floor(first + i * step);
         const { start, outcome, routing } = oneRequest(i, at, rand, pick);
-        const row = insertRequest(db, ids, start, outcome, routing);
+        const row = insertRequest(db, ids, start, outcome, routing, days);
         if (row !== undefined) insertAttempts(db, ids, row, outcome.attempts);
         const r = rollupOf(ids, ROLLUP_BUCKET_MS, start, outcome);
         const key = rollupKey(r);
@@ -124,6 +126,7 @@ export function seedHistory(db: Db, o: Omit<Options, "path">): number {
         if (had === undefined) rollups.set(key, r);
         else mergeRollup(had, r);
       }
+      days.write(db);
       written = end;
     });
   }

@@ -10,6 +10,8 @@ import {
   MAX_ID_CHARS,
   MAX_TEXT_CHARS,
 } from "../stats/bounds.ts";
+import { DayRollups, pendingValues } from "./day_rollups_repo.ts";
+import type { DayRowValues } from "./day_rollups_repo.ts";
 
 /** Maps account names and provider ids to the integer ids rows reference. */
 export interface IdLookup {
@@ -33,7 +35,7 @@ const FINALIZE_REQUEST = `UPDATE requests SET
   cache_write_tokens = ?, reasoning_tokens = ?, cost_microdollars = ?, cost_exactness = ?,
   latency_ms = ?, first_byte_ms = ?, bytes_out = ?, upstream_request_id = ?, routing_json = ?
 WHERE proxy_request_id = ? AND status = 'pending'
-RETURNING id`;
+RETURNING id, started_at, streamed, bytes_in`;
 
 const INSERT_ATTEMPT = `INSERT INTO request_attempts (
   request_id, attempt_number, account_id, provider_id, model_id, upstream_protocol, started_at,
@@ -91,6 +93,7 @@ export function insertRequest(
   start: RequestStart,
   outcome?: RequestOutcome,
   routingJson: string | null = null,
+  days?: DayRollups,
 ): number | undefined {
   const o = outcome;
   // run() and lastInsertRowid instead of RETURNING: SQLite buffers RETURNING
@@ -128,7 +131,61 @@ export function insertRequest(
     text(o?.upstreamRequestId),
     routingJson,
   );
-  return result.changes === 0 ? undefined : Number(result.lastInsertRowid);
+  if (result.changes === 0) return undefined;
+  addDayValues(
+    days,
+    db,
+    o === undefined
+      ? pendingValues(start.startedAt, start.streamed, start.bytesIn)
+      : finalValues(ids, start.startedAt, start.streamed, start.bytesIn, o, routingJson),
+  );
+  return Number(result.lastInsertRowid);
+}
+
+/** The day-rollup values of a finished request's row, as insertRequest and finalizeRequest store them. */
+function finalValues(
+  ids: IdLookup,
+  startedAt: number,
+  streamed: boolean,
+  bytesIn: number,
+  o: RequestOutcome,
+  routingJson: string | null,
+): DayRowValues {
+  return {
+    startedAt,
+    accountId: ids.accountId(o.accountName),
+    providerId: text(o.providerId),
+    modelId: text(o.modelId),
+    streamed,
+    status: o.status,
+    attemptCount: o.attempts.length,
+    inputTokens: o.inputTokens,
+    outputTokens: o.outputTokens,
+    cacheReadTokens: o.cacheReadTokens,
+    cacheWriteTokens: o.cacheWriteTokens,
+    reasoningTokens: o.reasoningTokens,
+    costMicros: o.costMicros,
+    exactness: o.exactness,
+    latencyMs: int(o.latencyMs),
+    firstByteMs: int(o.firstByteMs),
+    bytesIn,
+    bytesOut: o.bytesOut,
+    routingJson,
+  };
+}
+
+/**
+ * Adds a written row to the day rollups: into the caller's batch, or, for a
+ * caller without one, straight into the tables.
+ */
+function addDayValues(days: DayRollups | undefined, db: Db, v: DayRowValues, sign = 1): void {
+  if (days !== undefined) {
+    days.add(v, sign);
+    return;
+  }
+  const one = new DayRollups();
+  one.add(v, sign);
+  one.write(db);
 }
 
 /** Moves a pending row to its terminal state; returns its id, or undefined when it was not pending. */
@@ -138,6 +195,7 @@ export function finalizeRequest(
   requestId: string,
   o: RequestOutcome,
   routingJson: string | null = null,
+  days?: DayRollups,
 ): number | undefined {
   const row = db.stmt(FINALIZE_REQUEST).get(
     ids.accountId(o.accountName),
@@ -165,7 +223,15 @@ export function finalizeRequest(
     routingJson,
     requestId,
   );
-  return row === undefined ? undefined : Number(row.id);
+  if (row === undefined) return undefined;
+  const startedAt = Number(row.started_at);
+  const streamed = Number(row.streamed) === 1;
+  const bytesIn = Number(row.bytes_in);
+  const batch = days ?? new DayRollups();
+  batch.add(pendingValues(startedAt, streamed, bytesIn), -1);
+  batch.add(finalValues(ids, startedAt, streamed, bytesIn, o, routingJson));
+  if (days === undefined) batch.write(db);
+  return Number(row.id);
 }
 
 /**
@@ -348,8 +414,10 @@ export function interruptPending(
   const before = options.startedBefore ?? Number.MAX_SAFE_INTEGER;
   return db.transaction(() => {
     const rows = db.stmt(
-      "SELECT id, proxy_request_id FROM requests WHERE status = 'pending' AND started_at < ?",
+      `SELECT id, proxy_request_id, started_at, streamed, bytes_in FROM requests
+       WHERE status = 'pending' AND started_at < ?`,
     ).all(before);
+    const days = new DayRollups();
     let changed = 0;
     const closeRequest = db.stmt(
       `UPDATE requests SET status = 'interrupted', completed_at = ?, error_class = ?,
@@ -365,7 +433,16 @@ export function interruptPending(
       const result = closeRequest.run(now, options.errorClass, row.id as number);
       closeAttempts.run(now, options.errorClass, row.id as number);
       changed += Number(result.changes);
+      if (Number(result.changes) === 0) continue;
+      const pending = pendingValues(
+        Number(row.started_at),
+        Number(row.streamed) === 1,
+        Number(row.bytes_in),
+      );
+      days.add(pending, -1);
+      days.add({ ...pending, status: "interrupted" });
     }
+    days.write(db);
     return changed;
   });
 }
