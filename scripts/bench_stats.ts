@@ -15,6 +15,9 @@ import { createKeyChecker } from "../src/http/auth.ts";
 import type { HttpEnv } from "../src/http/server.ts";
 import { mountStatsApi } from "../src/http/stats_api/mod.ts";
 import { seedHistory } from "./seed_history.ts";
+import type { Db } from "../src/storage/db.ts";
+import { DayRollups } from "../src/storage/day_rollups_repo.ts";
+import type { DayRowValues } from "../src/storage/day_rollups_repo.ts";
 
 /** Targets of issue #14 for p95 at `period=30d`. */
 const TARGET_MS = 100;
@@ -76,9 +79,11 @@ export interface StatsBenchRow {
 /**
  * What the stats indexes and rollups cost per recorded request: request rows
  * copied from `source` 100 per transaction (the recorder's batches) into
- * files migrated to 0002, 0003 (wider `idx_requests_started`) and 0004 (day
- * rollup triggers), alternating rounds, CPU time per row. Only SQLite's work
- * is timed, which is where the index and the triggers are paid.
+ * files migrated to 0002, 0003 (wider `idx_requests_started`) and 0004,
+ * alternating rounds, CPU time per row. For 0004 each batch also adds its
+ * rows to the day rollups and upserts them, as the recorder does
+ * (`DayRollups`, with the routing JSON parsed for exclusions). Only the
+ * write is timed (the rows' values are read before the clock starts).
  */
 export function insertCost(source: string, rows = 20_000, rounds = 3) {
   const tmp = Deno.makeTempDirSync({ prefix: "eggpool-insert-cost-" });
@@ -94,9 +99,17 @@ export function insertCost(source: string, rows = 20_000, rounds = 3) {
           "INSERT INTO main.requests SELECT * FROM src.requests WHERE id > ? AND id <= ?",
         );
         const first = 500_000 + round * rows;
+        const values = count === 4 ? dayValues(db, first, first + rows) : [];
+        const days = new DayRollups();
         const t0 = cpuMs();
         for (let id = first; id < first + rows; id += 100) {
-          db.transaction(() => copy.run(id, id + 100));
+          db.transaction(() => {
+            copy.run(id, id + 100);
+            if (count === 4) {
+              for (let i = id - first; i < id - first + 100; i++) days.add(values[i]);
+              days.write(db);
+            }
+          });
         }
         totals[name] += cpuMs() - t0;
         db.close();
@@ -107,6 +120,36 @@ export function insertCost(source: string, rows = 20_000, rounds = 3) {
   }
   const perRow = (ms: number) => (ms * 1000) / (rows * rounds);
   return { v2Us: perRow(totals.v2), v3Us: perRow(totals.v3), v4Us: perRow(totals.v4) };
+}
+
+/** The day-rollup values of source rows `from < id <= to`, in id order. */
+function dayValues(db: Db, from: number, to: number): DayRowValues[] {
+  return db.stmt(
+    `SELECT started_at, account_id, provider_id, model_id, streamed, status, attempt_count,
+      input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens,
+      cost_microdollars, cost_exactness, latency_ms, first_byte_ms, bytes_in, bytes_out,
+      routing_json FROM src.requests WHERE id > ? AND id <= ? ORDER BY id`,
+  ).all(from, to).map((r) => ({
+    startedAt: Number(r.started_at),
+    accountId: r.account_id === null ? null : Number(r.account_id),
+    providerId: r.provider_id === null ? null : String(r.provider_id),
+    modelId: r.model_id === null ? null : String(r.model_id),
+    streamed: Number(r.streamed) === 1,
+    status: String(r.status),
+    attemptCount: Number(r.attempt_count),
+    inputTokens: Number(r.input_tokens),
+    outputTokens: Number(r.output_tokens),
+    cacheReadTokens: Number(r.cache_read_tokens),
+    cacheWriteTokens: Number(r.cache_write_tokens),
+    reasoningTokens: Number(r.reasoning_tokens),
+    costMicros: Number(r.cost_microdollars),
+    exactness: String(r.cost_exactness),
+    latencyMs: r.latency_ms === null ? null : Number(r.latency_ms),
+    firstByteMs: r.first_byte_ms === null ? null : Number(r.first_byte_ms),
+    bytesIn: Number(r.bytes_in),
+    bytesOut: Number(r.bytes_out),
+    routingJson: r.routing_json === null ? null : String(r.routing_json),
+  }));
 }
 
 /** Times every endpoint `runs` times after two warm-up calls. */

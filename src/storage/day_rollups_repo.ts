@@ -80,46 +80,41 @@ const UPSERT_EXCLUSION = `INSERT INTO routing_exclusion_days VALUES (?, ?, ?, ?,
   ON CONFLICT DO UPDATE SET exclusions = exclusions + excluded.exclusions,
   requests = requests + excluded.requests`;
 
-const b = (v: boolean) => (v ? 1 : 0);
+const EXACT_AT = 9; // index of x_exact in COUNTERS
 
-/** One row's counters, in {@linkcode COUNTERS} order, times `sign`. */
-function counters(r: DayRowValues, sign: number): number[] {
+/** Adds one row's counters times `sign` into `to` (a row: 5 key values, then COUNTERS). */
+function accumulate(to: (number | string)[], r: DayRowValues, sign: number): void {
+  const c = to as number[];
   const completed = r.status === "completed";
   const tps = completed && r.outputTokens > 0;
   const routed = r.attemptCount > 0;
-  const out = [
-    1,
-    b(completed),
-    b(r.status === "error" || r.status === "interrupted"),
-    b(r.status === "interrupted"),
-    b(r.status === "client_error"),
-    b(r.status === "cancelled"),
-    b(r.status === "pending"),
-    b(r.streamed),
-    b(r.attemptCount > 1),
-    ...EXACTNESS.map((e) => b(r.exactness === e)),
-    r.exactness === "provider_reported" ? r.costMicros : 0,
-    r.exactness === "estimated" ? r.costMicros : 0,
-    r.inputTokens,
-    r.outputTokens,
-    r.cacheReadTokens,
-    r.cacheWriteTokens,
-    r.reasoningTokens,
-    r.costMicros,
-    r.bytesIn,
-    r.bytesOut,
-    routed ? r.latencyMs ?? 0 : 0,
-    b(routed && r.latencyMs !== null),
-    r.streamed ? r.firstByteMs ?? 0 : 0,
-    b(r.streamed && r.firstByteMs !== null),
-    tps ? r.outputTokens : 0,
-    tps ? r.latencyMs ?? 0 : 0,
-  ];
-  if (sign !== 1) { for (let i = 0; i < out.length; i++) out[i] *= sign; }
-  return out;
+  c[5] += sign;
+  if (completed) c[6] += sign;
+  else if (r.status === "error") c[7] += sign;
+  else if (r.status === "interrupted") (c[7] += sign), (c[8] += sign);
+  else if (r.status === "client_error") c[9] += sign;
+  else if (r.status === "cancelled") c[10] += sign;
+  else if (r.status === "pending") c[11] += sign;
+  if (r.streamed) c[12] += sign;
+  if (r.attemptCount > 1) c[13] += sign;
+  const x = EXACTNESS.indexOf(r.exactness);
+  if (x >= 0) c[5 + EXACT_AT + x] += sign;
+  if (r.exactness === "provider_reported") c[20] += sign * r.costMicros;
+  else if (r.exactness === "estimated") c[21] += sign * r.costMicros;
+  c[22] += sign * r.inputTokens;
+  c[23] += sign * r.outputTokens;
+  c[24] += sign * r.cacheReadTokens;
+  c[25] += sign * r.cacheWriteTokens;
+  c[26] += sign * r.reasoningTokens;
+  c[27] += sign * r.costMicros;
+  c[28] += sign * r.bytesIn;
+  c[29] += sign * r.bytesOut;
+  if (routed && r.latencyMs !== null) (c[30] += sign * r.latencyMs), (c[31] += sign);
+  if (r.streamed && r.firstByteMs !== null) (c[32] += sign * r.firstByteMs), (c[33] += sign);
+  if (tps) (c[34] += sign * r.outputTokens), (c[35] += sign * (r.latencyMs ?? 0));
 }
 
-/** Sums of request rows written in one transaction, upserted by {@linkcode write}. */
+/** Sums of request rows written in one transaction, upserted by {@linkcode DayRollups.write}. */
 export class DayRollups {
   #days = new Map<string, (number | string)[]>();
   #exclusions = new Map<string, (number | string)[]>();
@@ -127,12 +122,15 @@ export class DayRollups {
   /** Adds a row's contribution (`sign` -1 takes it out: the pending row a finalize replaces). */
   add(r: DayRowValues, sign = 1): void {
     const day = Math.floor(r.startedAt / DAY_MS) * DAY_MS;
-    const key = [r.accountId ?? 0, r.providerId ?? "", r.modelId ?? "", b(r.attemptCount > 0)];
-    const k = `${day}\u0000${key.join("\u0000")}`;
-    const c = counters(r, sign);
-    const had = this.#days.get(k);
-    if (had === undefined) this.#days.set(k, [day, ...key, ...c]);
-    else for (let i = 0; i < c.length; i++) (had[5 + i] as number) += c[i];
+    const routed = r.attemptCount > 0 ? 1 : 0;
+    const k = `${day}|${r.accountId ?? 0}|${routed}|${r.providerId ?? ""}\u0000${r.modelId ?? ""}`;
+    let row = this.#days.get(k);
+    if (row === undefined) {
+      row = [day, r.accountId ?? 0, r.providerId ?? "", r.modelId ?? "", routed];
+      for (let i = 0; i < COUNTERS.length; i++) row.push(0);
+      this.#days.set(k, row);
+    }
+    accumulate(row, r, sign);
     if (r.routingJson !== null) this.#addExclusions(day, r.routingJson, sign);
   }
 
