@@ -17,6 +17,8 @@ import { deleteOlderThan } from "../src/storage/retention_repo.ts";
 import { seedHistory } from "../scripts/seed_history.ts";
 import { withTmpDir } from "./_helpers/tmp.ts";
 import { withoutDayRollups } from "../src/stats/queries/_days.ts";
+import { StatsRecorder } from "../src/stats/recorder.ts";
+import type { RequestOutcome } from "../src/stats/types.ts";
 import type { StatsPeriod } from "../src/stats/queries/period.ts";
 import { parsePeriod } from "../src/stats/queries/period.ts";
 import {
@@ -210,5 +212,70 @@ Deno.test("rollup-backed answers equal sums over the rows for periods with parti
     assert.ok(week.summary.total_requests > 2_000, "the 7-day period holds most of the seed");
     assert.ok(week.exclusions.length > 0, "failovers left exclusions in the period");
     assert.equal(week.days.length, 8, "7 days that start and end inside a day touch 8 days");
+  });
+});
+
+Deno.test("the recorder's batches keep the day rollups equal to the rows it writes", async () => {
+  await withHistory((db) => {
+    const lookup = ids(db);
+    let now = NOW;
+    const recorder = new StatsRecorder({
+      db,
+      ids: lookup,
+      clock: () => now,
+      flushIntervalMs: 60_000,
+      maxBuffered: 1_000,
+      bucketMs: 300_000,
+      pendingMinAgeMs: 0,
+      log: () => {},
+    });
+    const done = (i: number): RequestOutcome => ({
+      status: i % 5 === 0 ? "error" : "completed",
+      completedAt: now,
+      statusCode: i % 5 === 0 ? 502 : 200,
+      modelId: i % 2 === 0 ? "kimi-k2" : "glm-4.6",
+      providerId: "opencode-go",
+      accountName: i % 3 === 0 ? "oc-1" : "oc-2",
+      upstreamProtocol: "openai",
+      inputTokens: 10 * i,
+      outputTokens: i,
+      cacheReadTokens: i % 4,
+      cacheWriteTokens: 1,
+      reasoningTokens: 0,
+      costMicros: 100 + i,
+      exactness: i % 2 === 0 ? "exact" : "estimated",
+      latencyMs: 250.6 + i,
+      firstByteMs: i % 3 === 0 ? undefined : 40 + i,
+      bytesOut: 700,
+      attempts: [],
+    });
+    for (let i = 0; i < 40; i++) {
+      recorder.begin({
+        requestId: `rec-${i}`,
+        // Across midnight: two days' rows in one batch.
+        startedAt: Date.UTC(2026, 11, 2, 23, 59, 50) + i * 500,
+        clientProtocol: "openai",
+        requestedModel: "kimi-k2",
+        streamed: i % 2 === 1,
+        bytesIn: 500 + i,
+      });
+    }
+    // Half finish before the first flush (one insert each), half after their pending row.
+    for (let i = 0; i < 20; i++) recorder.finish(`rec-${i}`, done(i));
+    recorder.flush();
+    const open = db.stmt("SELECT count(*) AS n FROM requests WHERE status = 'pending'").get()!;
+    assert.equal(Number(open.n), 20, "the unfinished half was written pending");
+    assertRollupsMatchRows(db, "a batch of inserts and pending rows");
+    now += 5_000;
+    for (let i = 20; i < 40; i++) recorder.finish(`rec-${i}`, done(i));
+    recorder.flush();
+    assertRollupsMatchRows(db, "a batch of finalizes");
+    const pending = db.stmt("SELECT count(*) AS n FROM requests WHERE status = 'pending'").get()!;
+    assert.equal(Number(pending.n), 0);
+    const day = db.stmt(
+      "SELECT total(n) AS n FROM request_days WHERE day = ? AND provider_id = 'opencode-go'",
+    ).get(Date.UTC(2026, 11, 3))!;
+    assert.ok(Number(day.n) >= 20, "the rows after midnight count on the 3rd");
+    recorder.close();
   });
 });
