@@ -388,6 +388,7 @@ export async function createApp(loaded: LoadedConfig, options: AppOptions = {}):
     proxy: {
       handle: (req, protocol, ip, headers) => proxy.handle(req, protocol, ip, headers),
       countTokens: (req, headers) => proxy.countTokens(req, headers),
+      responses: (req, ip, headers) => proxy.responses(req, ip, headers),
       listModels: () =>
         listModels(catalog, {
           collapse: c.models.collapse_models,

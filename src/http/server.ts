@@ -24,6 +24,8 @@ export interface ProxyPort {
   listModels(): unknown;
   /** `POST /v1/messages/count_tokens`; absent: 404 like any unknown route. */
   countTokens?(req: Request, headers: HeaderReader): Promise<Response>;
+  /** `POST /v1/responses`; absent: 404 like any unknown route. */
+  responses?(req: Request, clientIp: string | undefined, headers: HeaderReader): Promise<Response>;
 }
 
 /** Readiness as `/v1/readyz` reports it; `reason` names the first failing check. */
@@ -104,6 +106,13 @@ export function createHttpHandler(
   const countTokens = deps.proxy.countTokens;
   if (countTokens !== undefined) {
     app.post("/v1/messages/count_tokens", (c) => countTokens(c.req.raw, c.req.raw.headers));
+  }
+  const responses = deps.proxy.responses;
+  if (responses !== undefined) {
+    app.post(
+      "/v1/responses",
+      (c) => responses(c.req.raw, c.env?.remoteAddr, c.req.raw.headers),
+    );
   }
   app.post(
     "/v1/messages",

@@ -89,6 +89,8 @@ export interface AttemptInput {
   upstreamProtocol: Protocol;
   /** Set when the account speaks the other protocol: `body` is already translated. */
   transcode?: Transcoding;
+  /** What the client surface's own translation dropped (`/v1/responses`). */
+  surfaceWarnings?: string;
 }
 
 /** Why an upstream call was aborted. */

@@ -48,6 +48,8 @@ import { resolveRoutes } from "./_routes.ts";
 import type { Routes } from "./_routes.ts";
 import { dropForeignHeaders } from "./translate/transcode.ts";
 import { countTokens } from "./count_tokens.ts";
+import { serveResponses } from "./translate/responses_endpoint.ts";
+import type { ClientSurface } from "./translate/responses_endpoint.ts";
 
 /**
  * Pause before a pinned account's one retry after an overload (issue #5): a
@@ -62,16 +64,24 @@ export interface Proxy {
     protocol: Protocol,
     clientIp: string | undefined,
     headers?: HeaderReader,
+    surface?: ClientSurface,
   ): Promise<Response>;
+  /** `POST /v1/responses`: the chat pipeline with the Responses API on the client's side. */
+  responses(req: Request, clientIp: string | undefined, headers?: HeaderReader): Promise<Response>;
   /** `POST /v1/messages/count_tokens`: an Anthropic account's count, else a local estimate. */
   countTokens(req: Request, headers?: HeaderReader): Promise<Response>;
 }
 
 /** Builds the data plane. */
 export function createProxy(deps: ProxyDeps): Proxy {
-  return {
+  const proxy: Proxy = {
     countTokens: (req, headers = req.headers) => countTokens(deps, req, headers),
-    async handle(req, protocol, clientIp, headers = req.headers) {
+    responses: (req, clientIp, headers = req.headers) =>
+      serveResponses(
+        deps.transcoder,
+        (surface) => proxy.handle(req, "openai", clientIp, headers, surface),
+      ),
+    async handle(req, protocol, clientIp, headers = req.headers, surface) {
       const run = new RequestRun(deps.sink, deps.clock, {
         requestId: newRequestId(),
         startedAt: deps.clock(),
@@ -82,7 +92,7 @@ export function createProxy(deps: ProxyDeps): Proxy {
         clientIp,
       });
       try {
-        return await proxyRequest(deps, run, req, headers);
+        return await proxyRequest(deps, run, req, headers, surface);
       } catch (error) {
         const err = error instanceof ProxyError
           ? error
@@ -106,6 +116,7 @@ export function createProxy(deps: ProxyDeps): Proxy {
       }
     },
   };
+  return proxy;
 }
 
 function describe(error: unknown): string {
@@ -119,6 +130,8 @@ interface Intake {
   /** The provider named by `model/provider`, if any. */
   providerId?: string;
   routes: Routes;
+  /** What a client surface's translation dropped (the warning header). */
+  surfaceWarnings?: string;
 }
 
 async function readIntake(
@@ -126,6 +139,7 @@ async function readIntake(
   run: RequestRun,
   req: Request,
   headers: HeaderReader,
+  surface: ClientSurface | undefined,
 ): Promise<Intake> {
   const protocol = run.start.clientProtocol;
   const bytes = await readBoundedBody(
@@ -143,7 +157,16 @@ async function readIntake(
   if (typeof body !== "object" || body === null || Array.isArray(body)) {
     throw invalidRequest("Invalid JSON: the request body must be a JSON object");
   }
-  const obj = body as Record<string, unknown>;
+  let obj = body as Record<string, unknown>;
+  let bodyBytes = bytes;
+  let surfaceWarnings: string | undefined;
+  if (surface !== undefined) {
+    // Another API's body (`/v1/responses`) runs as the chat body it translates to.
+    const s = surface.toChat(obj);
+    obj = s.body;
+    surfaceWarnings = s.warnings;
+    bodyBytes = new TextEncoder().encode(JSON.stringify(obj));
+  }
   if (obj.stream !== undefined && obj.stream !== null && typeof obj.stream !== "boolean") {
     throw invalidRequest("Invalid stream value: must be a boolean", "stream");
   }
@@ -190,7 +213,14 @@ async function readIntake(
     bodyBytes: bytes.byteLength,
   });
   if (!limit.ok) throw invalidRequest(limit.message);
-  return { body: obj, bytes, modelId: ref.modelId, providerId: ref.providerId, routes };
+  return {
+    body: obj,
+    bytes: bodyBytes,
+    modelId: ref.modelId,
+    providerId: ref.providerId,
+    routes,
+    surfaceWarnings,
+  };
 }
 
 /**
@@ -251,9 +281,10 @@ async function proxyRequest(
   run: RequestRun,
   req: Request,
   headers: HeaderReader,
+  surface?: ClientSurface,
 ): Promise<Response> {
   const protocol = run.start.clientProtocol;
-  const intake = await readIntake(deps, run, req, headers);
+  const intake = await readIntake(deps, run, req, headers, surface);
   const session = deps.affinity && sessionKeyOf(headers, intake.body);
   run.start.sessionKeyHash = session?.hash;
   run.begin();
@@ -316,6 +347,7 @@ async function proxyRequest(
       estTokens,
       upstreamProtocol,
       transcode,
+      surfaceWarnings: intake.surfaceWarnings,
       // Last when no other account remains (a forced pinned retry is outside the candidates).
       isLast: i === deps.maxAttempts - 1 ||
         !decision.candidates.some((c) => c.account !== account),
@@ -445,7 +477,7 @@ async function attempt(
     accountName: account.name,
     providerId: account.provider.id,
     upstreamProtocol: protocol,
-    transcodeWarnings: transcode?.warnings,
+    transcodeWarnings: joinWarnings(input.surfaceWarnings, transcode?.warnings),
   });
 
   const controller = new AbortController();
@@ -576,4 +608,8 @@ async function attempt(
 
   if (run.start.streamed && res.body !== null) return await relay(deps, run, res, opaque, ctx);
   return await completeJson(deps, run, res, opaque, ctx);
+}
+
+function joinWarnings(a: string | undefined, b: string | undefined): string | undefined {
+  return a === undefined ? b : b === undefined ? a : `${a}, ${b}`;
 }

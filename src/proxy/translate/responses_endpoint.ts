@@ -1,0 +1,63 @@
+/**
+ * `POST /v1/responses` on top of the Chat Completions data plane (issue #15).
+ * The request goes through the same pipeline as `/v1/chat/completions` (one
+ * stats row, routing, failover, and the Messages transcoder for
+ * Anthropic-only models), its body translated at intake; the answer comes
+ * back as a Response object or a Responses event stream.
+ */
+import { responsesToChat } from "./responses_request.ts";
+import type { ResponsesContext } from "./responses_request.ts";
+import { chatToResponse } from "./responses_reply.ts";
+import { chatToResponsesStream } from "./responses_stream.ts";
+import { asRecord } from "./types.ts";
+import type { TranscoderSettings } from "./types.ts";
+
+/** Replaces a client body at intake with the Chat Completions body the pipeline runs. */
+export interface ClientSurface {
+  /** The chat body and the warning header's value; throws the 400 for a body it refuses. */
+  toChat(body: Record<string, unknown>): { body: Record<string, unknown>; warnings?: string };
+}
+
+/**
+ * Runs one Responses request through `handle` (the chat pipeline, given the
+ * surface that translates its body) and rewrites the answer. Errors are
+ * already in OpenAI's envelope, which the Responses API shares.
+ */
+export async function serveResponses(
+  settings: TranscoderSettings | undefined,
+  handle: (surface: ClientSurface) => Promise<Response>,
+): Promise<Response> {
+  let ctx: ResponsesContext | undefined;
+  const surface: ClientSurface = {
+    toChat(body) {
+      const t = responsesToChat(body, settings);
+      ctx = t.context;
+      return { body: t.body, warnings: t.warnings };
+    },
+  };
+  const res = await handle(surface);
+  if (ctx === undefined || res.status >= 400 || res.body === null) return res;
+  const headers = new Headers(res.headers);
+  headers.delete("content-length");
+  if ((res.headers.get("content-type") ?? "").includes("text/event-stream")) {
+    return new Response(res.body.pipeThrough(chatToResponsesStream(ctx)), {
+      status: res.status,
+      headers,
+    });
+  }
+  let parsed: unknown;
+  const text = await res.text();
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = undefined;
+  }
+  const completion = asRecord(parsed);
+  // Not a chat completion (an upstream that answered something else): it goes back as it came.
+  if (completion === undefined) return new Response(text, { status: res.status, headers });
+  headers.set("content-type", "application/json");
+  return new Response(JSON.stringify(chatToResponse(completion, ctx)), {
+    status: res.status,
+    headers,
+  });
+}
