@@ -392,3 +392,43 @@ Deno.test("an Anthropic-only account serves /v1/responses through both translato
     ["openai", "anthropic", "completed"],
   ]);
 });
+
+async function waitFor(check: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    if (check()) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`gave up waiting for ${what}`);
+}
+
+Deno.test("a client that leaves a Responses stream mid-answer aborts the upstream and gets one row", async () => {
+  await using tmp = await withTmpDir();
+  const { mock, pool } = await setup(tmp.path);
+  await using _m = mock;
+  await using _p = pool;
+  mock.configure({ streamPieceChars: 3 });
+  mock.script.set("*", { stallAfterFrames: 5 });
+  const client = new AbortController();
+  const res = await fetch(`${pool.origin}/v1/responses`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${LOCAL_KEY}`, "content-type": "application/json" },
+    body: JSON.stringify({ model: "mock-small", input: "a reply that stalls", stream: true }),
+    signal: client.signal,
+  });
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get("content-type")?.includes("text/event-stream"), true);
+  const reader = res.body!.getReader();
+  const first = new TextDecoder().decode((await reader.read()).value);
+  assert.match(first, /^event: response\.created\n/);
+  client.abort();
+  await reader.cancel().catch(() => {});
+  await waitFor(() => completions(mock)[0]?.aborted === true, "the upstream fetch to be aborted");
+  await waitFor(
+    () => pool.query("SELECT 1 FROM requests WHERE status != 'pending'").length === 1,
+    "the row",
+  );
+  const rows = pool.query("SELECT status, status_code, error_class FROM requests");
+  assert.deepEqual(rows.map((r) => ({ ...r })), [
+    { status: "cancelled", status_code: 499, error_class: "client_disconnected" },
+  ]);
+});
