@@ -15,7 +15,7 @@ type Obj = Record<string, unknown>;
 function stableIds(value: unknown): unknown {
   const seen = new Map<string, string>();
   const text = JSON.stringify(value).replace(
-    /"(resp|msg|fc|ctc)_[0-9a-f]{32}"/g,
+    /"(resp|msg|fc|ctc|rs)_[0-9a-f]{32}"/g,
     (id, kind) => {
       if (!seen.has(id)) seen.set(id, `"${kind}_${seen.size + 1}"`);
       return seen.get(id)!;
@@ -403,4 +403,43 @@ Deno.test("stream: an error frame or a cut ends with response.failed, never comp
   const end = length.at(-1)!;
   assert.equal(end.type, "response.incomplete");
   assert.deepEqual((end.response as Obj).incomplete_details, { reason: "max_output_tokens" });
+});
+
+Deno.test("reasoning text becomes a reasoning item before the answer, streamed and not", async () => {
+  const ctx = responsesToChat({ model: "m", input: "x" }, undefined).context;
+  const whole = stableIds(chatToResponse({
+    choices: [{
+      index: 0,
+      finish_reason: "stop",
+      message: { role: "assistant", content: "42", reasoning_content: "Think: 6*7" },
+    }],
+  }, ctx)) as Obj;
+  assert.deepEqual((whole.output as Obj[]).map((o) => o.type), ["reasoning", "message"]);
+  assert.deepEqual((whole.output as Obj[])[0], {
+    type: "reasoning",
+    id: "rs_2",
+    summary: [],
+    content: [{ type: "reasoning_text", text: "Think: 6*7" }],
+  });
+
+  const events = await translateStream([
+    chunk({ reasoning: "Think" }),
+    chunk({ reasoning: ": 6*7" }),
+    chunk({ content: "42" }, "stop"),
+    "data: [DONE]\n\n",
+  ]);
+  const types = events.map((e) => e.type);
+  assert.deepEqual(types.slice(2, 9), [
+    "response.output_item.added",
+    "response.content_part.added",
+    "response.reasoning_text.delta",
+    "response.reasoning_text.delta",
+    "response.reasoning_text.done",
+    "response.content_part.done",
+    "response.output_item.done",
+  ]);
+  assert.equal(events[6].text, "Think: 6*7");
+  const done = events.at(-1)!.response as Obj;
+  assert.deepEqual((done.output as Obj[]).map((o) => o.type), ["reasoning", "message"]);
+  assert.equal(((done.output as Obj[])[1].content as Obj[])[0].text, "42");
 });

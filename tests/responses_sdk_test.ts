@@ -96,6 +96,7 @@ Deno.test("responses.stream: the event sequence, text deltas and usage in respon
   const { mock, pool, client } = await setup(tmp.path);
   await using _m = mock;
   await using _p = pool;
+  mock.configure({ reasoningTokens: 5 });
   const stream = client.responses.stream({
     model: "mock-small",
     input: "stream me a reply across",
@@ -134,6 +135,7 @@ Deno.test("responses.stream: the event sequence, text deltas and usage in respon
   assert.deepEqual((seen.body as Obj).stream_options, { include_usage: true });
   assert.equal(final.usage!.output_tokens, seen.usage!.outputTokens);
   assert.equal(final.usage!.input_tokens, seen.usage!.inputTokens);
+  assert.equal(final.usage!.output_tokens_details.reasoning_tokens, 5);
   const [row] = pool.query("SELECT * FROM requests");
   assert.equal(row.status, "completed");
   assert.equal(row.streamed, 1);

@@ -80,6 +80,14 @@ export function messageItem(id: string, text: string, status: string): Obj {
   };
 }
 
+/**
+ * The model's reasoning text as a `reasoning` item. It carries no encrypted
+ * content: a later turn that sends it back has it dropped with a warning.
+ */
+export function reasoningItem(id: string, text: string): Obj {
+  return { type: "reasoning", id, summary: [], content: [{ type: "reasoning_text", text }] };
+}
+
 /** A chat tool call as a `function_call` item, or a `custom_tool_call` for a freeform tool. */
 export function callItem(
   ctx: ResponsesContext,
@@ -125,6 +133,10 @@ export function chatToResponse(completion: Obj, ctx: ResponsesContext): Obj {
   const choice = asRecord(Array.isArray(completion.choices) ? completion.choices[0] : undefined);
   const message = asRecord(choice?.message) ?? {};
   const output: Obj[] = [];
+  const reasoning = message.reasoning_content ?? message.reasoning;
+  if (typeof reasoning === "string" && reasoning !== "") {
+    output.push(reasoningItem(newItemId("rs_"), reasoning));
+  }
   const text = typeof message.content === "string" ? message.content : "";
   if (text !== "") output.push(messageItem(newItemId("msg_"), text, "completed"));
   const calls = Array.isArray(message.tool_calls) ? message.tool_calls : [];

@@ -16,7 +16,9 @@ import { asRecord } from "./types.ts";
 import type { ResponsesContext } from "./responses_request.ts";
 import {
   customInput,
+  messageItem,
   newItemId,
+  reasoningItem,
   responseObject,
   responsesUsage,
   statusOfFinish,
@@ -24,6 +26,18 @@ import {
 
 type Obj = Record<string, unknown>;
 const ENCODER = new TextEncoder();
+
+type TextKind = "message" | "reasoning";
+const PART_OF: Readonly<Record<TextKind, string>> = {
+  message: "output_text",
+  reasoning: "reasoning_text",
+};
+
+function textPart(kind: TextKind, text: string): Obj {
+  return kind === "message"
+    ? { type: "output_text", text, annotations: [], logprobs: [] }
+    : { type: "reasoning_text", text };
+}
 
 interface OpenCall {
   outputIndex: number;
@@ -45,7 +59,8 @@ class ChatToResponses {
   #ended = false;
   /** Finished output items, by output index. */
   readonly #output: Obj[] = [];
-  #text: { outputIndex: number; id: string; text: string } | undefined;
+  /** The open text item: the answer (`message`) or the model's reasoning (`reasoning`). */
+  #text: { kind: TextKind; outputIndex: number; id: string; text: string } | undefined;
   /** Chat tool-call index → its open item. */
   readonly #calls = new Map<number, OpenCall>();
   #finish: unknown;
@@ -102,7 +117,11 @@ class ChatToResponses {
     const choice = asRecord(Array.isArray(chunk.choices) ? chunk.choices[0] : undefined);
     if (choice === undefined) return;
     const delta = asRecord(choice.delta) ?? {};
-    if (typeof delta.content === "string" && delta.content !== "") this.#textDelta(delta.content);
+    const reasoning = delta.reasoning_content ?? delta.reasoning;
+    if (typeof reasoning === "string" && reasoning !== "") this.#textDelta("reasoning", reasoning);
+    if (typeof delta.content === "string" && delta.content !== "") {
+      this.#textDelta("message", delta.content);
+    }
     if (Array.isArray(delta.tool_calls)) {
       for (const c of delta.tool_calls) {
         const call = asRecord(c);
@@ -112,29 +131,33 @@ class ChatToResponses {
     if (typeof choice.finish_reason === "string") this.#finish = choice.finish_reason;
   }
 
-  #textDelta(delta: string): void {
+  #textDelta(kind: TextKind, delta: string): void {
     let t = this.#text;
-    if (t === undefined) {
-      t = this.#text = { outputIndex: this.#output.length, id: newItemId("msg_"), text: "" };
+    if (t?.kind !== kind) {
+      this.#closeText("completed");
+      const id = newItemId(kind === "message" ? "msg_" : "rs_");
+      t = this.#text = { kind, outputIndex: this.#output.length, id, text: "" };
       this.#output.push(undefined as unknown as Obj); // its place, filled when it is done
       this.#event("response.output_item.added", {
         output_index: t.outputIndex,
-        item: { type: "message", id: t.id, status: "in_progress", role: "assistant", content: [] },
+        item: kind === "message"
+          ? { type: "message", id, status: "in_progress", role: "assistant", content: [] }
+          : { type: "reasoning", id, summary: [], content: [] },
       });
       this.#event("response.content_part.added", {
-        item_id: t.id,
+        item_id: id,
         output_index: t.outputIndex,
         content_index: 0,
-        part: { type: "output_text", text: "", annotations: [], logprobs: [] },
+        part: textPart(kind, ""),
       });
     }
     t.text += delta;
-    this.#event("response.output_text.delta", {
+    this.#event(`response.${PART_OF[kind]}.delta`, {
       item_id: t.id,
       output_index: t.outputIndex,
       content_index: 0,
       delta,
-      logprobs: [],
+      ...(kind === "message" ? { logprobs: [] } : {}),
     });
   }
 
@@ -142,13 +165,13 @@ class ChatToResponses {
     const t = this.#text;
     if (t === undefined) return;
     this.#text = undefined;
-    const part = { type: "output_text", text: t.text, annotations: [], logprobs: [] };
-    this.#event("response.output_text.done", {
+    const part = textPart(t.kind, t.text);
+    this.#event(`response.${PART_OF[t.kind]}.done`, {
       item_id: t.id,
       output_index: t.outputIndex,
       content_index: 0,
       text: t.text,
-      logprobs: [],
+      ...(t.kind === "message" ? { logprobs: [] } : {}),
     });
     this.#event("response.content_part.done", {
       item_id: t.id,
@@ -156,7 +179,9 @@ class ChatToResponses {
       content_index: 0,
       part,
     });
-    const item = { type: "message", id: t.id, status, role: "assistant", content: [part] };
+    const item = t.kind === "message"
+      ? messageItem(t.id, t.text, status)
+      : reasoningItem(t.id, t.text);
     this.#output[t.outputIndex] = item;
     this.#event("response.output_item.done", { output_index: t.outputIndex, item });
   }
