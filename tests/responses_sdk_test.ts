@@ -414,11 +414,20 @@ Deno.test("a client that leaves a Responses stream mid-answer aborts the upstrea
   const res = await fetch(`${pool.origin}/v1/responses`, {
     method: "POST",
     headers: { authorization: `Bearer ${LOCAL_KEY}`, "content-type": "application/json" },
-    body: JSON.stringify({ model: "mock-small", input: "a reply that stalls", stream: true }),
+    body: JSON.stringify({
+      model: "mock-small",
+      input: "a reply that stalls",
+      stream: true,
+      tools: [{ type: "web_search" }],
+    }),
     signal: client.signal,
   });
   assert.equal(res.status, 200);
   assert.equal(res.headers.get("content-type")?.includes("text/event-stream"), true);
+  assert.equal(
+    res.headers.get("x-proxy-transcode-warnings"),
+    "tools[0].type=web_search (unsupported)",
+  );
   const reader = res.body!.getReader();
   const first = new TextDecoder().decode((await reader.read()).value);
   assert.match(first, /^event: response\.created\n/);
@@ -433,4 +442,20 @@ Deno.test("a client that leaves a Responses stream mid-answer aborts the upstrea
   assert.deepEqual(rows.map((r) => ({ ...r })), [
     { status: "cancelled", status_code: 499, error_class: "client_disconnected" },
   ]);
+});
+
+Deno.test("an upstream error comes back in OpenAI's envelope, as the SDK reads it", async () => {
+  await using tmp = await withTmpDir();
+  const { mock, pool, client } = await setup(tmp.path);
+  await using _m = mock;
+  await using _p = pool;
+  mock.script.set("*", { status: 400, message: "context too long for this model" });
+  const err = await client.responses.create({ model: "mock-small", input: "hi" }).then(
+    () => undefined,
+    (e) => e,
+  );
+  assert.ok(err instanceof OpenAI.BadRequestError, String(err));
+  assert.match(err.message, /context too long for this model/);
+  const [row] = pool.query("SELECT status, status_code FROM requests");
+  assert.deepEqual([row.status, row.status_code], ["client_error", 400]);
 });
