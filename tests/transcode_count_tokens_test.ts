@@ -4,7 +4,7 @@ import Anthropic from "@anthropic-ai/sdk";
 import { startMockUpstream } from "../src/sim/mock_upstream.ts";
 import { LOCAL_KEY, mockProvidersToml, startEggPool } from "./_helpers/eggpool.ts";
 import { withTmpDir } from "./_helpers/tmp.ts";
-import { estimate } from "../src/proxy/count_tokens.ts";
+import { estimateInputTokens as estimate } from "../src/proxy/token_estimate.ts";
 
 const BODY = {
   model: "mock-small",

@@ -139,36 +139,3 @@ export function listModels(
   data.sort(byId);
   return { object: "list", data };
 }
-
-/** One `/v1/models` entry in Anthropic's list shape. */
-export interface AnthropicModelItem {
-  type: "model";
-  id: string;
-  display_name: string;
-  created_at: string;
-}
-
-/**
- * The same list in Anthropic's shape (`type: "model"` items, `has_more`,
- * `first_id`, `last_id`), for clients that send `anthropic-version`
- * (the Anthropic SDK, Claude Code). One page: EggPool's lists are small.
- */
-export function toAnthropicList(list: { data: readonly ModelListItem[] }): {
-  data: AnthropicModelItem[];
-  has_more: false;
-  first_id: string | null;
-  last_id: string | null;
-} {
-  const data = list.data.map((m): AnthropicModelItem => ({
-    type: "model",
-    id: m.id,
-    display_name: m.name ?? m.id,
-    created_at: new Date(m.created * 1000).toISOString().replace(/\.\d{3}Z$/, "Z"),
-  }));
-  return {
-    data,
-    has_more: false,
-    first_id: data[0]?.id ?? null,
-    last_id: data.at(-1)?.id ?? null,
-  };
-}

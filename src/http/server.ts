@@ -10,7 +10,7 @@ import type { KeyChecker } from "./auth.ts";
 import { AuthThrottle } from "./auth_throttle.ts";
 import { createGuard } from "./guard.ts";
 import type { SecuritySettings } from "./guard.ts";
-import { type ModelListItem, toAnthropicList } from "../catalog/listing.ts";
+import { answerProtocol, mountModelRoutes } from "./models_route.ts";
 
 /** What the data plane offers the HTTP layer. */
 export interface ProxyPort {
@@ -71,7 +71,7 @@ function protocolOfPath(path: string): Protocol | undefined {
 }
 
 function denied(c: Context<HttpEnv>): Response {
-  const protocol = protocolOfPath(c.req.path);
+  const protocol = answerProtocol(c.req.path, c.req.raw.headers);
   if (protocol) return errorResponse(protocol, unauthorized());
   return c.json({ error: "Invalid or missing API key" }, 401);
 }
@@ -94,11 +94,7 @@ export function createHttpHandler(
     if (c.req.path === "/v1/healthz" || c.req.path === "/v1/readyz") return await next();
     return await gated(c, next);
   });
-  app.get("/v1/models", (c) => {
-    const list = deps.proxy.listModels() as { data: ModelListItem[] };
-    // Anthropic's SDK and Claude Code send anthropic-version and read Anthropic's list shape.
-    return c.json(c.req.header("anthropic-version") ? toAnthropicList(list) : list);
-  });
+  mountModelRoutes(app, () => deps.proxy.listModels());
   app.post(
     "/v1/chat/completions",
     (c) => deps.proxy.handle(c.req.raw, "openai", c.env?.remoteAddr, c.req.raw.headers),

@@ -47,7 +47,7 @@ import { encodingPlan, inflated } from "./encoding.ts";
 import { resolveRoutes } from "./_routes.ts";
 import type { Routes } from "./_routes.ts";
 import { dropForeignHeaders } from "./translate/transcode.ts";
-import { countTokens } from "./count_tokens.ts";
+import { createCountTokens } from "./count_tokens.ts";
 import { serveResponses } from "./translate/responses_endpoint.ts";
 import type { ClientSurface } from "./translate/responses_endpoint.ts";
 
@@ -68,14 +68,14 @@ export interface Proxy {
   ): Promise<Response>;
   /** `POST /v1/responses`: the chat pipeline with the Responses API on the client's side. */
   responses(req: Request, clientIp: string | undefined, headers?: HeaderReader): Promise<Response>;
-  /** `POST /v1/messages/count_tokens`: an Anthropic account's count, else a local estimate. */
+  /** `POST /v1/messages/count_tokens` (`count_tokens.ts`): never a stats row. */
   countTokens(req: Request, headers?: HeaderReader): Promise<Response>;
 }
 
 /** Builds the data plane. */
 export function createProxy(deps: ProxyDeps): Proxy {
   const proxy: Proxy = {
-    countTokens: (req, headers = req.headers) => countTokens(deps, req, headers),
+    countTokens: createCountTokens(deps),
     responses: (req, clientIp, headers = req.headers) =>
       serveResponses(
         deps.transcoder,
