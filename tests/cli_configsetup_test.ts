@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
+import { parse as parseToml } from "smol-toml";
 import { runEggpool } from "./_helpers/cli.ts";
 import { startMockUpstream } from "../src/sim/mock_upstream.ts";
 import { withTmpDir } from "./_helpers/tmp.ts";
@@ -173,18 +174,82 @@ Deno.test("configsetup opencode merges EggPool into opencode.json (backed up fir
   assert.equal((await run("stop")).code, 0);
 });
 
-Deno.test("configsetup codex says Codex needs /v1/responses and writes nothing", async () => {
+Deno.test("configsetup codex adds EggPool as Codex's model provider in place, and Codex's settings reach EggPool over /v1/responses", async () => {
   await using tmp = await withTmpDir();
-  const config = await writeConfig(tmp.path, freePort(), "http://127.0.0.1:9/v1");
-  const env = opsEnv(tmp.path);
-  const r = await runEggpool(["--config", config, "configsetup", "codex"], { cwd: tmp.path, env });
-  assert.equal(r.code, 1);
-  assert.match(
-    r.stderr,
-    /Responses API \(POST \/v1\/responses\), which EggPool does not serve yet/,
+  await using _servers = serverScope(tmp.path);
+  await using mock = await startMockUpstream({ models: ["gpt-mock", "claude-sonnet-mock"] });
+  const port = freePort();
+  const config = await writeConfig(tmp.path, port, mock.url);
+  const env = { ...opsEnv(tmp.path), CODEX_HOME: `${tmp.path}/codex` };
+  const run = (...args: string[]) =>
+    runEggpool(["--config", config, ...args], { cwd: tmp.path, env });
+  const file = `${tmp.path}/codex/config.toml`;
+  await Deno.mkdir(`${tmp.path}/codex`);
+  const mine = [
+    "# my Codex settings",
+    'approval_policy = "never"',
+    "",
+    "[profiles.fast]",
+    'model = "o4-mini"  # for quick jobs',
+    "",
+  ].join("\n");
+  await Deno.writeTextFile(file, mine);
+
+  const start = await run("serve", "--daemon", "--as-root");
+  assert.equal(start.code, 0, start.stderr);
+  const printed = await run("configsetup", "codex", "--print");
+  assert.equal(printed.code, 0, printed.stderr);
+  assert.equal(await Deno.readTextFile(file), mine, "--print wrote nothing");
+
+  const wrote = await run("configsetup", "codex");
+  assert.equal(wrote.code, 0, wrote.stderr);
+  assert.match(wrote.stdout, /export EGGPOOL_KEY="\$\(eggpool getkey\)"/);
+  const backup = /Backed up .* to (\S+)\n/.exec(wrote.stdout)?.[1];
+  assert.ok(backup !== undefined, wrote.stdout);
+  assert.equal(await Deno.readTextFile(backup), mine, "the old file is kept");
+  const text = await Deno.readTextFile(file);
+  assert.equal(text, printed.stdout, "--print showed exactly what was written");
+  for (const line of mine.split("\n")) assert.ok(text.includes(line), `kept: ${line}`);
+
+  // Read as Codex reads it: its top-level model and provider, the provider's table.
+  const doc = parseToml(text) as {
+    model: string;
+    model_provider: string;
+    approval_policy: string;
+    profiles: { fast: { model: string } };
+    model_providers: { eggpool: Record<string, string> };
+  };
+  assert.equal(doc.model_provider, "eggpool");
+  // By default the first model (by id) of an OpenAI-protocol provider: one translation fewer.
+  assert.equal(doc.model, "claude-sonnet-mock/mockoai");
+  assert.equal(doc.approval_policy, "never");
+  assert.equal(doc.profiles.fast.model, "o4-mini");
+  assert.deepEqual({ ...doc.model_providers.eggpool }, {
+    name: "EggPool",
+    base_url: `http://127.0.0.1:${port}/v1`,
+    env_key: "EGGPOOL_KEY",
+    wire_api: "responses",
+  });
+  assert.ok(!text.includes(KEY), "the key stays out of Codex's file");
+
+  // What Codex does with it: a Responses API call, the key from the named variable.
+  const getkey = await run("getkey");
+  const client = new OpenAI({
+    baseURL: doc.model_providers.eggpool.base_url,
+    apiKey: getkey.stdout,
+    maxRetries: 0,
+  });
+  const reply = await client.responses.create({
+    model: doc.model,
+    input: "hello from codex's settings",
+    store: false,
+  });
+  assert.match(reply.output_text, /hello from codex's settings/);
+  assert.equal(
+    mock.requestsFor("sk-mock-openai").filter((r) => r.path.endsWith("/chat/completions")).length,
+    1,
   );
-  const written = [...Deno.readDirSync(tmp.path)].map((e) => e.name).sort();
-  assert.deepEqual(written, [".env", "config.toml"]);
+  assert.equal((await run("stop")).code, 0);
 });
 
 Deno.test("configsetup claude-code with only OpenAI accounts names their models while the transcoder is on", async () => {

@@ -14,6 +14,7 @@ import { type EggpoolModels, eggpoolModels } from "./_model_listing.ts";
 import { newLocalKey } from "./init_config.ts";
 import { opencodeBlock } from "./configsetup_opencode.ts";
 import { claudeCodeEnv } from "./configsetup_claude.ts";
+import { CODEX_KEY_ENV, codexModel, codexToml } from "./configsetup_codex.ts";
 
 /** Flags every `configsetup` client takes. */
 export interface SetupFlags {
@@ -92,12 +93,38 @@ export function configsetupCommand(ctx: CliContext): Command {
       }),
   );
   setup.addCommand(
-    new Command("codex").description("Codex CLI (needs /v1/responses, not served yet)")
-      .action(() => {
-        throw new CliError(
-          "Codex CLI speaks only the OpenAI Responses API (POST /v1/responses), which EggPool " +
-            "does not serve yet, so no Codex config was written: it could not work. " +
-            "OpenCode (configsetup opencode) works with the same OpenAI-compatible providers",
+    withSetupFlags(
+      new Command("codex").description(
+        "Codex CLI: a model provider in ~/.codex/config.toml (the key stays in EGGPOOL_KEY)",
+      ),
+    )
+      .option("--model <id>", "the model Codex starts with (default: an OpenAI-protocol model)")
+      .action(async (flags: SetupFlags) => {
+        const input = await setupInput(ctx, flags);
+        const home = ctx.env.get("CODEX_HOME") || joinPath(ctx.env.home, ".codex");
+        const file = flags.file ?? joinPath(home, "config.toml");
+        const model = codexModel(input, flags);
+        if (model === undefined) {
+          ctx.io.err(
+            "warning: EggPool serves no model yet: connect a provider, then run this again\n",
+          );
+        }
+        await mergeText(ctx, file, flags, (old) => {
+          try {
+            return codexToml(old, input, model);
+          } catch (error) {
+            throw new CliError(
+              `cannot merge into ${file}: ${error instanceof Error ? error.message : error}; ` +
+                "run with --print and paste the part EggPool needs by hand",
+            );
+          }
+        });
+        report(
+          ctx,
+          input,
+          flags,
+          file,
+          `Codex reads the key from ${CODEX_KEY_ENV}: export ${CODEX_KEY_ENV}="$(eggpool getkey)", then: codex`,
         );
       }),
   );
@@ -159,14 +186,15 @@ function xdgConfig(ctx: CliContext): string {
 }
 
 /**
- * Reads the client's JSON file (or `{}`), lets `change` edit it, then prints
- * it (`--print`) or backs the old file up and writes the new one atomically.
+ * Reads the client's file (or ""), lets `change` return its new text, then
+ * prints it (`--print`) or backs the old file up and writes the new one
+ * atomically, readable by the user only (it may hold the local key).
  */
-async function mergeJson(
+async function mergeText(
   ctx: CliContext,
   file: string,
   flags: SetupFlags,
-  change: (doc: Record<string, unknown>) => void,
+  change: (old: string) => string,
 ): Promise<void> {
   let old: string | undefined;
   try {
@@ -176,21 +204,7 @@ async function mergeJson(
       throw new CliError(`cannot read ${file}: ${error instanceof Error ? error.message : error}`);
     }
   }
-  let doc: Record<string, unknown> = {};
-  if (old !== undefined && old.trim() !== "") {
-    try {
-      const parsed = JSON.parse(old);
-      if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw new Error();
-      doc = parsed;
-    } catch {
-      throw new CliError(
-        `cannot merge into ${file}: it is not plain JSON (comments?); ` +
-          "run with --print and paste the part EggPool needs by hand",
-      );
-    }
-  }
-  change(doc);
-  const text = `${JSON.stringify(doc, null, 2)}\n`;
+  const text = change(old ?? "");
   if (flags.print) {
     ctx.io.out(text);
     return;
@@ -202,6 +216,33 @@ async function mergeJson(
     await Deno.copyFile(file, backup);
     ctx.io.out(`Backed up ${file} to ${backup}\n`);
   }
-  // The file now holds the local key: readable by the user only.
   await writeAtomic(file, text, 0o600, true);
+}
+
+/** {@linkcode mergeText} for a JSON file: `change` edits the parsed object in place. */
+function mergeJson(
+  ctx: CliContext,
+  file: string,
+  flags: SetupFlags,
+  change: (doc: Record<string, unknown>) => void,
+): Promise<void> {
+  return mergeText(ctx, file, flags, (old) => {
+    let doc: Record<string, unknown> = {};
+    if (old.trim() !== "") {
+      try {
+        const parsed = JSON.parse(old);
+        if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
+          throw new Error();
+        }
+        doc = parsed;
+      } catch {
+        throw new CliError(
+          `cannot merge into ${file}: it is not plain JSON (comments?); ` +
+            "run with --print and paste the part EggPool needs by hand",
+        );
+      }
+    }
+    change(doc);
+    return `${JSON.stringify(doc, null, 2)}\n`;
+  });
 }
