@@ -1,0 +1,199 @@
+/**
+ * Real coding-agent CLIs through EggPool (issues #15 and #16): each client is
+ * installed from npm by `.ci/run` into `.ci/agents/`, configured only by
+ * `eggpool configsetup` in a temp HOME, run headless, and reaches a mock
+ * upstream that speaks only the other protocol, so every turn is transcoded.
+ * A tap between the client and EggPool notes every request the client makes
+ * (the configured base URL is the tap's), so an endpoint EggPool lacks shows up
+ * as a failed status instead of going unnoticed.
+ *
+ * Clients covered: Claude Code (`@anthropic-ai/claude-code`) and OpenCode
+ * (`opencode-ai`); versions are pinned in `.ci/run`.
+ */
+import assert from "node:assert/strict";
+import { startMockUpstream } from "../src/sim/mock_upstream.ts";
+import type { RecordedRequest } from "../src/sim/mock_upstream.ts";
+import { isolatedEnv, runEggpool } from "./_helpers/cli.ts";
+import { startEggPool } from "./_helpers/eggpool.ts";
+import { withTmpDir } from "./_helpers/tmp.ts";
+import { agentBin, runAgent, startTap, type Tap } from "./_helpers/agents.ts";
+
+type Json = Record<string, unknown>;
+
+/** One provider of one protocol over the mock. */
+function onlyToml(mockUrl: string, protocol: "openai" | "anthropic"): string {
+  const lines = [`[providers.only]`, `id = "only"`, `base_url = "${mockUrl}"`];
+  lines.push(`protocols = ["${protocol}"]`);
+  if (protocol === "anthropic") {
+    lines.push(`[providers.only.auth]`, `mode = "api_key"`, `header = "x-api-key"`);
+  }
+  lines.push(`[[providers.only.accounts]]`, `name = "only-1"`, `api_key = "sk-only-upstream"`);
+  return lines.join("\n") + "\n";
+}
+
+/** The text of a message's content, string or parts (OpenAI or Anthropic blocks). */
+function textParts(content: unknown): string[] {
+  if (typeof content === "string") return [content];
+  if (!Array.isArray(content)) return [];
+  return content.flatMap((part: Json) => {
+    if (part.type === "text" && typeof part.text === "string") return [part.text];
+    if (part.type === "tool_result") return textParts(part.content);
+    return [];
+  });
+}
+
+/** What the user typed last: the last user message less the reminders a client puts before it. */
+function lastPrompt(messages: Json[]): string {
+  const user = messages.findLast((m) => m.role === "user");
+  return textParts(user?.content).join("\n").split("</system-reminder>").at(-1)!.trim();
+}
+
+/**
+ * The mock's answer, the same over both protocols: after a tool result, the
+ * result's text; otherwise which answer this is (counting the assistant turns
+ * the client sent back as history) and the prompt it answers.
+ */
+function agentReply(request: RecordedRequest): string {
+  const messages = ((request.body as Json).messages ?? []) as Json[];
+  const last = messages.at(-1);
+  const toolResult = last?.role === "tool"
+    ? textParts(last.content)
+    : (Array.isArray(last?.content) ? last.content as Json[] : [])
+      .filter((b) => b.type === "tool_result").flatMap((b) => textParts(b.content));
+  if (toolResult.length > 0) return `The note says: ${toolResult.join(" ").trim()}`;
+  const earlier = messages.filter((m) => m.role === "assistant").length;
+  return `Answer ${earlier + 1} to: ${lastPrompt(messages)}`;
+}
+
+/** Mock (one protocol) ← EggPool ← tap, a temp HOME, and a project folder to run in. */
+async function world(root: string, protocol: "openai" | "anthropic") {
+  const mock = await startMockUpstream({
+    models: ["claude-sonnet-mock", "claude-haiku-mock"],
+    reply: agentReply,
+  });
+  const tap = startTap();
+  // The config's port is the tap's: configsetup points the client there, and the
+  // tap forwards to EggPool, which listens on its own free port.
+  const pool = await startEggPool({
+    dir: root,
+    toml: onlyToml(mock.url, protocol),
+    server: `port = ${tap.port}`,
+  });
+  tap.target = pool.origin;
+  const env = isolatedEnv(root);
+  const project = `${root}/project`;
+  await Deno.mkdir(project, { recursive: true });
+  await Deno.mkdir(env.HOME, { recursive: true });
+  const configsetup = (client: string) =>
+    runEggpool(["--config", `${root}/config.toml`, "configsetup", client], { cwd: root, env });
+  return { mock, tap, pool, env, project, configsetup };
+}
+
+function completionsOf(mock: { requests: RecordedRequest[] }): RecordedRequest[] {
+  return mock.requests.filter((r) => r.route === "chat_completions" || r.route === "messages");
+}
+
+/** Every request the client made was answered with a success status. */
+function assertNoFailedCalls(tap: Tap): void {
+  if (Deno.env.get("DBG")) console.error(JSON.stringify(tap.seen));
+  const failed = tap.seen.filter((r) => r.status >= 400);
+  assert.deepEqual(failed, [], `the client asked for: ${JSON.stringify(tap.seen)}`);
+}
+
+/** Runs `claude -p PROMPT --output-format json ...extra` and returns its result object. */
+async function claude(w: Awaited<ReturnType<typeof world>>, prompt: string, extra: string[] = []) {
+  const r = await runAgent(
+    agentBin("claude"),
+    ["-p", prompt, "--output-format", "json", ...extra],
+    { cwd: w.project, env: w.env },
+  );
+  assert.equal(r.code, 0, `claude exited ${r.code}: ${r.stderr}\n${r.stdout}`);
+  return JSON.parse(r.stdout) as {
+    result: string;
+    is_error: boolean;
+    num_turns: number;
+    session_id: string;
+  };
+}
+
+async function setupClaude(w: Awaited<ReturnType<typeof world>>): Promise<void> {
+  const setup = await w.configsetup("claude-code");
+  assert.equal(setup.code, 0, setup.stderr);
+  const settings = JSON.parse(
+    await Deno.readTextFile(`${w.env.HOME}/.claude/settings.json`),
+  ) as { env: Record<string, string> };
+  assert.equal(settings.env.ANTHROPIC_BASE_URL, w.tap.origin);
+  assert.equal(settings.env.ANTHROPIC_MODEL, "claude-sonnet-mock/only");
+}
+
+Deno.test("Claude Code through EggPool to an OpenAI-only account: two turns, the second with --continue", async () => {
+  await using tmp = await withTmpDir();
+  const w = await world(tmp.path, "openai");
+  await using _mock = w.mock;
+  await using _pool = w.pool;
+  await using _tap = w.tap;
+  await setupClaude(w);
+
+  const first = await claude(w, "Which protocol do you speak?");
+  assert.equal(first.is_error, false);
+  assert.equal(first.result, "Answer 1 to: Which protocol do you speak?");
+  const second = await claude(w, "And what did you just say?", ["--continue"]);
+  assert.equal(second.result, "Answer 2 to: And what did you just say?");
+  assert.equal(second.session_id, first.session_id, "--continue resumed the same session");
+
+  const calls = completionsOf(w.mock);
+  assert.ok(calls.every((r) => r.route === "chat_completions"), "the upstream saw only OpenAI");
+  const last = calls.at(-1)!.body as Json;
+  const history = (last.messages as Json[]).filter((m) => m.role === "assistant");
+  assert.deepEqual(history.map((m) => textParts(m.content).join("")), [first.result]);
+  assert.equal(last.model, "claude-sonnet-mock");
+
+  const rows = w.pool.query(
+    "SELECT client_protocol, upstream_protocol, status, requested_model FROM requests",
+  );
+  assert.equal(rows.length, calls.length, "one stats row per upstream call");
+  for (const row of rows) {
+    assert.deepEqual(
+      [row.client_protocol, row.upstream_protocol, row.status],
+      ["anthropic", "openai", "completed"],
+    );
+  }
+  assert.ok(rows.some((r) => r.requested_model === "claude-sonnet-mock/only"));
+  assertNoFailedCalls(w.tap);
+  assert.ok(w.tap.seen.some((r) => r.method === "POST" && r.path.startsWith("/v1/messages")));
+});
+
+Deno.test("Claude Code through EggPool to an OpenAI-only account: a Read tool round trip", async () => {
+  await using tmp = await withTmpDir();
+  const w = await world(tmp.path, "openai");
+  await using _mock = w.mock;
+  await using _pool = w.pool;
+  await using _tap = w.tap;
+  await setupClaude(w);
+  const note = `${w.project}/note.txt`;
+  await Deno.writeTextFile(note, "the pelican code is 4242\n");
+  w.mock.configure({ toolCall: { name: "Read", arguments: { file_path: note } } });
+
+  const out = await claude(w, "Read note.txt and tell me the code.", ["--allowedTools", "Read"]);
+  assert.equal(out.is_error, false);
+  assert.match(out.result, /^The note says: .*the pelican code is 4242/);
+  assert.equal(out.num_turns, 2, "one turn asked for the tool, the next answered with its result");
+
+  const calls = completionsOf(w.mock);
+  const toolTurn = calls.find((r) =>
+    ((r.body as Json).messages as Json[]).some((m) => m.role === "tool")
+  );
+  assert.ok(toolTurn !== undefined, "the tool result went upstream as an OpenAI tool message");
+  const messages = (toolTurn.body as Json).messages as Json[];
+  const asked = messages.find((m) => Array.isArray(m.tool_calls)) as
+    | { tool_calls: { id: string; function: { name: string; arguments: string } }[] }
+    | undefined;
+  const answered = messages.find((m) => m.role === "tool") as { tool_call_id: string };
+  assert.equal(asked?.tool_calls[0].function.name, "Read");
+  assert.deepEqual(JSON.parse(asked!.tool_calls[0].function.arguments), { file_path: note });
+  assert.equal(answered.tool_call_id, asked!.tool_calls[0].id, "tool ids survive the round trip");
+  const rows = w.pool.query("SELECT client_protocol, upstream_protocol, status FROM requests");
+  assert.equal(rows.length, calls.length);
+  assert.ok(rows.every((r) => r.client_protocol === "anthropic" && r.upstream_protocol === "openai"));
+  assertNoFailedCalls(w.tap);
+});
