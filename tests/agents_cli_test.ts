@@ -95,7 +95,6 @@ function completionsOf(mock: { requests: RecordedRequest[] }): RecordedRequest[]
 
 /** Every request the client made was answered with a success status. */
 function assertNoFailedCalls(tap: Tap): void {
-  if (Deno.env.get("DBG")) console.error(JSON.stringify(tap.seen));
   const failed = tap.seen.filter((r) => r.status >= 400);
   assert.deepEqual(failed, [], `the client asked for: ${JSON.stringify(tap.seen)}`);
 }
@@ -194,6 +193,90 @@ Deno.test("Claude Code through EggPool to an OpenAI-only account: a Read tool ro
   assert.equal(answered.tool_call_id, asked!.tool_calls[0].id, "tool ids survive the round trip");
   const rows = w.pool.query("SELECT client_protocol, upstream_protocol, status FROM requests");
   assert.equal(rows.length, calls.length);
-  assert.ok(rows.every((r) => r.client_protocol === "anthropic" && r.upstream_protocol === "openai"));
+  assert.ok(
+    rows.every((r) => r.client_protocol === "anthropic" && r.upstream_protocol === "openai"),
+  );
   assertNoFailedCalls(w.tap);
+});
+
+/** Variables that keep OpenCode off the network: no update check, model catalog or downloads. */
+const OPENCODE_OFFLINE = {
+  OPENCODE_DISABLE_AUTOUPDATE: "1",
+  OPENCODE_DISABLE_MODELS_FETCH: "1",
+  OPENCODE_DISABLE_LSP_DOWNLOAD: "1",
+  OPENCODE_DISABLE_DEFAULT_PLUGINS: "1",
+  OPENCODE_DISABLE_SHARE: "1",
+};
+
+/** The JSON events `opencode run --format json` prints, one a line. */
+type OpencodeEvent = { type: string; part: Json & { text?: string; tool?: string } };
+
+Deno.test("OpenCode through EggPool to an Anthropic-only account: a read tool round trip in one run", async () => {
+  await using tmp = await withTmpDir();
+  const w = await world(tmp.path, "anthropic");
+  await using _mock = w.mock;
+  await using _pool = w.pool;
+  await using _tap = w.tap;
+  const setup = await w.configsetup("opencode");
+  assert.equal(setup.code, 0, setup.stderr);
+  const config = JSON.parse(
+    await Deno.readTextFile(`${w.env.XDG_CONFIG_HOME}/opencode/opencode.json`),
+  ) as { provider: { eggpool: { options: { baseURL: string } } } };
+  assert.equal(config.provider.eggpool.options.baseURL, `${w.tap.origin}/v1`);
+  const note = `${w.project}/note.txt`;
+  await Deno.writeTextFile(note, "the heron code is 7373\n");
+  w.mock.configure({ toolCall: { name: "read", arguments: { filePath: note } } });
+
+  const r = await runAgent(
+    agentBin("opencode"),
+    [
+      "run",
+      "--model",
+      "eggpool/claude-sonnet-mock/only",
+      "--format",
+      "json",
+      "Read note.txt and tell me the code.",
+    ],
+    { cwd: w.project, env: { ...w.env, ...OPENCODE_OFFLINE } },
+  );
+  assert.equal(r.code, 0, `opencode exited ${r.code}: ${r.stderr}\n${r.stdout}`);
+  const events = r.stdout.split("\n").filter((l) => l.startsWith("{")).map((l) =>
+    JSON.parse(l) as OpencodeEvent
+  );
+  const used = events.filter((e) => e.type === "tool_use").map((e) => e.part.tool);
+  assert.deepEqual(used, ["read"], r.stdout);
+  // The mock's Anthropic reply says a sentence before its tool_use block; both arrive.
+  const texts = events.filter((e) => e.type === "text").map((e) => e.part.text);
+  assert.equal(texts[0], "I'll use the read tool.");
+  assert.match(texts.at(-1)!, /^The note says: [\s\S]*the heron code is 7373/);
+
+  const calls = completionsOf(w.mock);
+  assert.ok(calls.every((c) => c.route === "messages"), "the upstream saw only Anthropic");
+  const toolTurn = calls.find((c) =>
+    ((c.body as Json).messages as Json[]).some((m) =>
+      Array.isArray(m.content) && (m.content as Json[]).some((b) => b.type === "tool_result")
+    )
+  );
+  assert.ok(toolTurn !== undefined, "the tool result went upstream as an Anthropic tool_result");
+  const messages = (toolTurn.body as Json).messages as { role: string; content: Json[] }[];
+  const use = messages.flatMap((m) => Array.isArray(m.content) ? m.content : [])
+    .find((b) => b.type === "tool_use");
+  const result = messages.flatMap((m) => Array.isArray(m.content) ? m.content : [])
+    .find((b) => b.type === "tool_result");
+  assert.equal(use?.name, "read");
+  assert.deepEqual(use?.input, { filePath: note });
+  assert.equal(result?.tool_use_id, use?.id, "tool ids survive the round trip");
+
+  const rows = w.pool.query(
+    "SELECT client_protocol, upstream_protocol, status, requested_model FROM requests",
+  );
+  assert.equal(rows.length, calls.length, "one stats row per upstream call");
+  for (const row of rows) {
+    assert.deepEqual(
+      [row.client_protocol, row.upstream_protocol, row.status, row.requested_model],
+      ["openai", "anthropic", "completed", "claude-sonnet-mock/only"],
+    );
+  }
+  assertNoFailedCalls(w.tap);
+  assert.ok(w.tap.seen.some((s) => s.method === "POST" && s.path === "/v1/chat/completions"));
 });
