@@ -7,14 +7,14 @@
  * (the configured base URL is the tap's), so an endpoint EggPool lacks shows up
  * as a failed status instead of going unnoticed.
  *
- * Clients covered: Claude Code (`@anthropic-ai/claude-code`) and OpenCode
- * (`opencode-ai`); versions are pinned in `.ci/run`.
+ * Clients covered: Claude Code (`@anthropic-ai/claude-code`), OpenCode
+ * (`opencode-ai`) and Codex (`@openai/codex`); versions are pinned in `.ci/run`.
  */
 import assert from "node:assert/strict";
 import { startMockUpstream } from "../src/sim/mock_upstream.ts";
 import type { RecordedRequest } from "../src/sim/mock_upstream.ts";
 import { isolatedEnv, runEggpool } from "./_helpers/cli.ts";
-import { startEggPool } from "./_helpers/eggpool.ts";
+import { LOCAL_KEY, startEggPool } from "./_helpers/eggpool.ts";
 import { withTmpDir } from "./_helpers/tmp.ts";
 import { agentBin, runAgent, startTap, type Tap } from "./_helpers/agents.ts";
 
@@ -42,10 +42,17 @@ function textParts(content: unknown): string[] {
   });
 }
 
-/** What the user typed last: the last user message less the reminders a client puts before it. */
+/**
+ * What the user typed last: the last user message that is more than the tagged
+ * context a client adds (`<system-reminder>`, `<environment_context>`), less those tags.
+ */
 function lastPrompt(messages: Json[]): string {
-  const user = messages.findLast((m) => m.role === "user");
-  return textParts(user?.content).join("\n").split("</system-reminder>").at(-1)!.trim();
+  for (const m of messages.toReversed()) {
+    if (m.role !== "user") continue;
+    const text = textParts(m.content).join("\n").replace(/<([a-z_-]+)>[\s\S]*?<\/\1>/g, "").trim();
+    if (text !== "") return text;
+  }
+  return "";
 }
 
 /**
@@ -279,4 +286,65 @@ Deno.test("OpenCode through EggPool to an Anthropic-only account: a read tool ro
   }
   assertNoFailedCalls(w.tap);
   assert.ok(w.tap.seen.some((s) => s.method === "POST" && s.path === "/v1/chat/completions"));
+});
+
+/** Runs `codex exec --json ...args` and returns the agent messages it printed. */
+async function codex(w: Awaited<ReturnType<typeof world>>, args: string[]): Promise<string[]> {
+  const r = await runAgent(
+    agentBin("codex"),
+    ["exec", ...args],
+    { cwd: w.project, env: { ...w.env, EGGPOOL_KEY: LOCAL_KEY } },
+  );
+  assert.equal(r.code, 0, `codex exited ${r.code}: ${r.stderr}\n${r.stdout}`);
+  const events = r.stdout.split("\n").filter((l) => l.startsWith("{")).map((l) =>
+    JSON.parse(l) as { type: string; item?: { type: string; text?: string } }
+  );
+  assert.ok(events.some((e) => e.type === "turn.completed"), r.stdout);
+  return events.filter((e) => e.type === "item.completed" && e.item?.type === "agent_message")
+    .map((e) => e.item!.text!);
+}
+
+Deno.test("Codex through EggPool's /v1/responses to an Anthropic-only account: two turns, the second with exec resume", async () => {
+  await using tmp = await withTmpDir();
+  const w = await world(tmp.path, "anthropic");
+  await using _mock = w.mock;
+  await using _pool = w.pool;
+  await using _tap = w.tap;
+  const setup = await w.configsetup("codex");
+  assert.equal(setup.code, 0, setup.stderr);
+  const config = await Deno.readTextFile(`${w.env.HOME}/.codex/config.toml`);
+  assert.match(config, new RegExp(`base_url = "${w.tap.origin}/v1"`));
+  const model = /^model = "([^"]+)"/m.exec(config)?.[1];
+  assert.ok(model !== undefined, config);
+
+  const first = await codex(w, ["--skip-git-repo-check", "--json", "Which protocol do you speak?"]);
+  assert.deepEqual(first, ["Answer 1 to: Which protocol do you speak?"]);
+  const second = await codex(w, [
+    "resume",
+    "--last",
+    "--skip-git-repo-check",
+    "--json",
+    "And what did you just say?",
+  ]);
+  assert.deepEqual(second, ["Answer 2 to: And what did you just say?"]);
+
+  const calls = completionsOf(w.mock);
+  assert.ok(calls.every((c) => c.route === "messages"), "the upstream saw only Anthropic");
+  const last = calls.at(-1)!.body as Json;
+  const history = (last.messages as Json[]).filter((m) => m.role === "assistant");
+  assert.deepEqual(history.map((m) => textParts(m.content).join("")), first);
+
+  const rows = w.pool.query(
+    "SELECT client_protocol, upstream_protocol, status, requested_model FROM requests",
+  );
+  assert.equal(rows.length, calls.length, "one stats row per upstream call");
+  for (const row of rows) {
+    // Responses requests run through the Chat Completions pipeline: OpenAI on the client side.
+    assert.deepEqual(
+      [row.client_protocol, row.upstream_protocol, row.status, row.requested_model],
+      ["openai", "anthropic", "completed", model],
+    );
+  }
+  assertNoFailedCalls(w.tap);
+  assert.ok(w.tap.seen.some((s) => s.method === "POST" && s.path === "/v1/responses"));
 });
