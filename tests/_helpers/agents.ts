@@ -7,7 +7,7 @@
 
 const AGENTS_DIR = new URL("../../.ci/agents/", import.meta.url).pathname;
 
-/** The installed CLI `name` (`claude`, `opencode`); throws a one-line fix when missing. */
+/** The installed CLI `name` (`claude`, `opencode`, `codex`); throws a one-line fix when missing. */
 export function agentBin(name: string): string {
   const path = `${AGENTS_DIR}node_modules/.bin/${name}`;
   try {
@@ -16,12 +16,6 @@ export function agentBin(name: string): string {
     throw new Error(`${path} is missing: run 'bash .ci/run' once (it installs the agent CLIs)`);
   }
   return path;
-}
-
-/** The version an installed package declares. */
-export function agentVersion(pkg: string): string {
-  const text = Deno.readTextFileSync(`${AGENTS_DIR}node_modules/${pkg}/package.json`);
-  return (JSON.parse(text) as { version: string }).version;
 }
 
 /** One request the tap forwarded. */
