@@ -1,6 +1,6 @@
 /**
  * Real coding-agent CLIs through EggPool (issues #15 and #16): each client is
- * installed from npm by `.ci/run` into `.ci/agents/`, configured only by
+ * installed from npm by `deno task test` (scripts/test_deps.ts) into `.ci/agents/`, configured only by
  * `eggpool configsetup` in a temp HOME, run headless, and reaches a mock
  * upstream that speaks only the other protocol, so every turn is transcoded.
  * A tap between the client and EggPool notes every request the client makes
@@ -8,7 +8,7 @@
  * as a failed status instead of going unnoticed.
  *
  * Clients covered: Claude Code (`@anthropic-ai/claude-code`), OpenCode
- * (`opencode-ai`) and Codex (`@openai/codex`); versions are pinned in `.ci/run`.
+ * (`opencode-ai`) and Codex (`@openai/codex`); versions are pinned in scripts/test_deps.ts.
  */
 import assert from "node:assert/strict";
 import { startMockUpstream } from "../src/sim/mock_upstream.ts";

@@ -1,5 +1,5 @@
 /**
- * Helpers for the agent CLI tests: where `.ci/run` installs the real clients
+ * Helpers for the agent CLI tests: where `deno task test` (scripts/test_deps.ts) installs the real clients
  * (`npm install --prefix .ci/agents`), a loopback tap that forwards every
  * request to EggPool and notes what the client asked for, and a runner that
  * starts a client in a clean environment (temp HOME, no inherited keys).
@@ -13,7 +13,9 @@ export function agentBin(name: string): string {
   try {
     Deno.statSync(path);
   } catch {
-    throw new Error(`${path} is missing: run 'bash .ci/run' once (it installs the agent CLIs)`);
+    throw new Error(
+      `${path} is missing: 'deno task test' installs the agent CLIs with npm first (scripts/test_deps.ts); see its output`,
+    );
   }
   return path;
 }
