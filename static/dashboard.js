@@ -135,6 +135,57 @@ function initCharts() {
       }),
     );
   }
+  initBarCharts(Chart, c);
+}
+
+// Replaces each server-drawn category chart (data-chart=bars) with a Chart.js bar chart; each
+// dataset's tone names the theme colour (--color-<tone>) it is drawn in.
+function initBarCharts(Chart, c) {
+  const style = getComputedStyle(document.documentElement);
+  const tone = (t) => style.getPropertyValue(`--color-${t}`).trim() || c.requests;
+  for (const figure of document.querySelectorAll("figure[data-chart=bars]")) {
+    const data = JSON.parse(figure.dataset.series || "{}");
+    const holder = figure.querySelector(".chart-canvas");
+    const canvas = holder && holder.querySelector("canvas");
+    if (!canvas || !Array.isArray(data.labels) || !Array.isArray(data.datasets)) continue;
+    holder.hidden = false;
+    const svg = figure.querySelector(".chart-fallback");
+    if (svg) svg.style.display = "none";
+    const datasets = data.datasets.map((d) => ({
+      label: d.label,
+      data: d.data,
+      backgroundColor: tone(d.tone),
+    }));
+    EggPoolDashboard.charts.push(
+      new Chart(canvas, {
+        type: "bar",
+        data: { labels: data.labels, datasets },
+        options: {
+          animation: false,
+          responsive: true,
+          maintainAspectRatio: false,
+          scales: {
+            x: { ticks: { color: c.text }, grid: { color: c.grid } },
+            y: {
+              beginAtZero: true,
+              ticks: { color: c.text, precision: 0 },
+              grid: { color: c.grid },
+            },
+          },
+          plugins: {
+            legend: { labels: { color: c.text } },
+            tooltip: {
+              backgroundColor: c.tooltipBg,
+              titleColor: c.tooltipText,
+              bodyColor: c.tooltipText,
+              borderColor: c.tooltipBorder,
+              borderWidth: 1,
+            },
+          },
+        },
+      }),
+    );
+  }
 }
 
 // Re-initialises what lives inside #dashboard-content after a swap.

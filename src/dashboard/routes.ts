@@ -17,6 +17,7 @@ import { DailyUsageCache, loadOverviewData, loadTimeseries } from "./overview_da
 import { AccountsPage } from "./views/accounts_page.tsx";
 import { OverviewPage } from "./views/overview_page.tsx";
 import { LoginPage } from "./views/login_page.tsx";
+import { mountPagesA } from "./pages_a.ts";
 import type { PageChrome, Period } from "./views/types.ts";
 
 /** The `[dashboard]` settings the routes read. */
@@ -191,4 +192,5 @@ export function mountDashboard<E extends Env>(app: Hono<E>, deps: DashboardDeps)
       }));
     }),
   );
+  mountPagesA(app, { source: deps, clock: deps.clock, page, chrome });
 }

@@ -21,7 +21,10 @@ import {
   strOrNull,
 } from "./_sql.ts";
 
-function ttftGroups(values: Map<string, number[]>, split: (key: string) => Record<string, string>) {
+function ttftGroups<K extends Record<string, string>>(
+  values: Map<string, number[]>,
+  split: (key: string) => K,
+) {
   return [...values.entries()].map(([key, list]) => {
     const sorted = sortedValues(list);
     const sum = list.reduce((s, v) => s + v, 0);

@@ -124,3 +124,21 @@ export function routingSkew(db: Db, p: StatsPeriod) {
     per_account: Object.fromEntries(list),
   };
 }
+
+const DECISIONS = `SELECT count(*) AS n, total(json_extract(d.value, '$[5]')) AS eligible
+  FROM requests r, json_each(r.routing_json) d
+  WHERE ${IN_PERIOD} AND r.routing_json IS NOT NULL`;
+
+/**
+ * How many routing decisions the period's requests stored (one per attempt)
+ * and how many accounts were eligible per decision on average (null when
+ * there was none).
+ */
+export function routingDecisionTotals(db: Db, p: StatsPeriod) {
+  const row = db.stmt(DECISIONS).get(...range(p)) ?? {};
+  const n = num(row.n);
+  return {
+    decisions: n,
+    avg_eligible: n === 0 ? null : Math.round(num(row.eligible) / n * 100) / 100,
+  };
+}

@@ -23,7 +23,14 @@ import {
 } from "./_sql.ts";
 import { DAY_SOURCE, DAY_USAGE_SUMS, daySourceParams } from "./_days.ts";
 
-const EXACTNESS = ["exact", "derived", "partial", "estimated", "unknown", "provider_reported"];
+const EXACTNESS = [
+  "exact",
+  "derived",
+  "partial",
+  "estimated",
+  "unknown",
+  "provider_reported",
+] as const;
 
 const SUMMARY = `SELECT ${DAY_USAGE_SUMS},
   total(CASE WHEN s.routed = 0 THEN s.client_errors END) AS rejected,
@@ -130,7 +137,8 @@ export function accountIdByName(db: Db, name: string): number | undefined {
 }
 
 const MODELS = (byAccount: boolean) =>
-  `SELECT s.model_id, group_concat(DISTINCT s.provider_id) AS providers, ${DAY_USAGE_SUMS}
+  `SELECT s.model_id, group_concat(DISTINCT s.provider_id) AS providers, ${DAY_USAGE_SUMS},
+  ${EXACTNESS.map((e) => `total(s.x_${e}) AS x_${e}`).join(", ")}
   FROM (${DAY_SOURCE}) s WHERE s.model_id IS NOT NULL AND s.routed = 1
   ${byAccount ? "AND s.account_id = ?" : ""}
   GROUP BY s.model_id ORDER BY requests DESC, s.model_id`;
@@ -146,6 +154,10 @@ export function modelStats(db: Db, p: StatsPeriod, accountId?: number) {
     model_id: String(r.model_id),
     providers: r.providers === null ? [] : String(r.providers).split(",").sort(),
     ...usageJson(r),
+    ...Object.fromEntries(EXACTNESS.map((e) => [`${e}_count`, num(r[`x_${e}`])])) as Record<
+      `${typeof EXACTNESS[number]}_count`,
+      number
+    >,
   }));
 }
 

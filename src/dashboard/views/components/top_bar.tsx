@@ -5,7 +5,13 @@ import { pageHref } from "../_format.ts";
 /** Pages in navigation order; only pages that exist are listed. */
 const NAV_ITEMS: readonly { path: string; label: string }[] = [
   { path: "/", label: "Overview" },
+  { path: "/reliability", label: "Reliability" },
+  { path: "/routing", label: "Routing" },
+  { path: "/cache", label: "Cache" },
   { path: "/accounts", label: "Accounts" },
+  { path: "/models", label: "Models" },
+  { path: "/latency", label: "Latency" },
+  { path: "/pings", label: "Pings" },
 ];
 
 /** Brand link plus, unless on the login page, navigation and page controls. */
