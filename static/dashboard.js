@@ -155,6 +155,7 @@ function initBarCharts(Chart, c) {
       label: d.label,
       data: d.data,
       backgroundColor: tone(d.tone),
+      maxBarThickness: 56,
     }));
     EggPoolDashboard.charts.push(
       new Chart(canvas, {

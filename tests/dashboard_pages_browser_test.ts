@@ -16,7 +16,18 @@ import { withTmpDir } from "./_helpers/tmp.ts";
 /** An account name that would run script if any page put it into the DOM as markup. */
 const IMG_NAME = "<img src=x onerror=alert(1)>";
 /** Every page the dashboard serves (the login page is checked signed out). */
-const PAGES = ["/", "/accounts"];
+const PAGES = [
+  "/",
+  "/accounts",
+  "/reliability",
+  "/routing",
+  "/cache",
+  "/models",
+  "/latency",
+  "/pings",
+];
+/** Pages that list accounts in an always-shown column. */
+const NAME_PAGES = new Set(["/", "/accounts", "/routing", "/cache"]);
 
 function toml(mockUrl: string, extra = ""): string {
   return [
@@ -79,7 +90,7 @@ Deno.test("every page loads clean at 1280 and 375 px, and a markup account name 
       const shown = await page.evaluate<boolean>(
         `document.body.innerText.includes(${JSON.stringify(IMG_NAME)})`,
       );
-      assert.ok(shown, `${path} shows the account name as text`);
+      if (NAME_PAGES.has(path)) assert.ok(shown, `${path} shows the account name as text`);
       assert.equal(await page.evaluate<number>("document.images.length"), 1, "only the brand");
       assert.equal(await page.evaluate<number>("document.querySelectorAll('[onerror]').length"), 0);
       await page.screenshot(`${path === "/" ? "overview" : path.slice(1)}-${width}`);
@@ -197,6 +208,61 @@ Deno.test("themes: computed text colours reach AA, and the chart redraws in the 
     "EggPoolDashboard.bootstrap(); EggPoolDashboard.charts.length",
   );
   assert.equal(charts, 1);
+  assert.deepEqual(page.dialogs, []);
+  assert.deepEqual(page.errors, []);
+  assert.deepEqual(page.failedRequests, []);
+});
+
+/** In-page: per category chart, whether its canvas replaced the SVG and how many pixels it drew. */
+const BAR_CANVASES = `[...document.querySelectorAll("figure[data-chart=bars]")].map((f) => {
+  const canvas = f.querySelector("canvas");
+  const { data } = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height);
+  let drawn = 0;
+  for (let i = 3; i < data.length; i += 4) if (data[i] !== 0) drawn++;
+  const success = getComputedStyle(document.documentElement).getPropertyValue("--color-success")
+    .trim();
+  const want = [1, 3, 5].map((i) => parseInt(success.slice(i, i + 2), 16));
+  let bars = 0;
+  for (let i = 0; i < data.length; i += 4) {
+    if (data[i] === want[0] && data[i + 1] === want[1] && data[i + 2] === want[2]) bars++;
+  }
+  return {
+    id: f.dataset.chartId,
+    drawn,
+    bars,
+    visible: canvas.getClientRects().length > 0,
+    fallback: getComputedStyle(f.querySelector(".chart-fallback")).display,
+  };
+})`;
+
+Deno.test("Reliability and Routing draw their charts on canvases in the theme's colours", async () => {
+  await using tmp = await withTmpDir();
+  await using mock = await startMockUpstream({ models: ["mock-small"] });
+  const extra = '[dashboard]\npublic = true\ntheme = "Nord"\n';
+  await using pool = await startEggPool({ dir: tmp.path, toml: toml(mock.url, extra) });
+  await traffic(pool, 3);
+  await using browser = await launchBrowser();
+  const page = await browser.newPage();
+  await page.setViewport(1280, 900);
+  for (
+    const [path, id] of [["/reliability", "attempts-by-provider"], [
+      "/routing",
+      "exclusion-taxonomy",
+    ]]
+  ) {
+    await page.navigate(`${pool.origin}${path}?period=24h`);
+    const charts = await page.evaluate<
+      { id: string; drawn: number; bars: number; visible: boolean; fallback: string }[]
+    >(BAR_CANVASES);
+    assert.equal(charts.length, 1, path);
+    assert.equal(charts[0].id, id);
+    assert.ok(charts[0].visible, `${path}: the canvas replaced the SVG`);
+    assert.equal(charts[0].fallback, "none");
+    assert.ok(charts[0].drawn > 500, `${path}: canvas has drawn pixels (${charts[0].drawn})`);
+    if (path === "/reliability") {
+      assert.ok(charts[0].bars > 50, `successful attempts in --color-success (${charts[0].bars})`);
+    }
+  }
   assert.deepEqual(page.dialogs, []);
   assert.deepEqual(page.errors, []);
   assert.deepEqual(page.failedRequests, []);

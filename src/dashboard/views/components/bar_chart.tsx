@@ -33,7 +33,8 @@ export function BarChart(
 ) {
   const max = Math.max(1, ...datasets.flatMap((d) => d.values));
   const slot = WIDTH / Math.max(1, labels.length);
-  const bar = Math.max(1, (slot * 0.8) / Math.max(1, datasets.length));
+  // Bars no wider than Chart.js draws them (maxBarThickness in static/dashboard.js).
+  const bar = Math.max(1, Math.min(56, (slot * 0.8) / Math.max(1, datasets.length)));
   const y = (v: number) => HEIGHT - (v / max) * (HEIGHT - 4);
   const total = datasets.reduce((s, d) => s + d.values.reduce((a, v) => a + v, 0), 0);
   const data = {
@@ -61,7 +62,7 @@ export function BarChart(
               <rect
                 key={`${label}-${d.label}`}
                 class={`bar-${d.tone}`}
-                x={i * slot + slot * 0.1 + j * bar}
+                x={i * slot + (slot - bar * datasets.length) / 2 + j * bar}
                 y={y(d.values[i] ?? 0)}
                 width={bar}
                 height={HEIGHT - y(d.values[i] ?? 0)}
