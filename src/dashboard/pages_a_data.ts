@@ -7,7 +7,12 @@
 import type { Db } from "../storage/db.ts";
 import { cacheShares } from "../storage/cache_stats_repo.ts";
 import type { StatsPeriod } from "../stats/queries/period.ts";
-import { attemptStats, latency, retryDistribution } from "../stats/queries/latency.ts";
+import {
+  attemptRows,
+  latency,
+  retryDistribution,
+  summarizeAttempts,
+} from "../stats/queries/latency.ts";
 import { operationalEvents, pendingHealth, pings } from "../stats/queries/events.ts";
 import {
   routingDecisionTotals,
@@ -62,19 +67,23 @@ export function retryLabel(category: string | null): string {
     : "Other";
 }
 
-function providerIds(db: Db): string[] {
-  return db.stmt("SELECT id FROM providers ORDER BY id").all().map((r) => String(r.id));
-}
-
 /** Reliability: attempts, attempts per provider, retries by category, pending and process events. */
 export function loadReliability(src: PagesASource, p: StatsPeriod, now: number) {
   src.flush();
-  const byProvider = providerIds(src.db).map((id) => {
-    const a = attemptStats(src.db, p, { providerId: id });
-    return { providerId: id, ok: a.successful_attempts, failed: a.failed_attempts };
-  }).filter((r) => r.ok + r.failed > 0);
+  // One read of the period's attempts serves the totals and the per-provider split.
+  const rows = attemptRows(src.db, p, {});
+  const perProvider = new Map<string, { ok: number; failed: number }>();
+  for (const a of rows) {
+    const k = a.providerId ?? "(unknown)";
+    const c = perProvider.get(k) ?? { ok: 0, failed: 0 };
+    if (a.ok) c.ok++;
+    else c.failed++;
+    perProvider.set(k, c);
+  }
+  const byProvider = [...perProvider.entries()].sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([providerId, c]) => ({ providerId, ...c }));
   return {
-    attempts: attemptStats(src.db, p, {}),
+    attempts: summarizeAttempts(rows),
     byProvider,
     retries: retryDistribution(src.db, p).map((r) => ({
       ...r,

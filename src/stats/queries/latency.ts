@@ -94,6 +94,7 @@ export interface AttemptRow {
   requestId: number;
   attemptNumber: number;
   accountId: number;
+  providerId: string | null;
   ok: boolean;
   latencyMs: number | null;
   bytesOut: number;
@@ -121,7 +122,7 @@ function filterSql(alias: string, f: AttemptFilters): { sql: string; params: (nu
 export function attemptRows(db: Db, p: StatsPeriod, f: AttemptFilters): AttemptRow[] {
   const fa = filterSql("ra", f);
   const stored = `SELECT ra.request_id, ra.attempt_number, ra.account_id,
-      ra.error_class IS NULL, ra.latency_ms, ra.bytes_out, r.attempt_count
+      ra.error_class IS NULL, ra.latency_ms, ra.bytes_out, r.attempt_count, ra.provider_id
     FROM request_attempts ra JOIN requests r ON r.id = ra.request_id
     WHERE ra.started_at >= ? AND ra.started_at < ? AND ${IN_PERIOD}${fa.sql}`;
   const out: AttemptRow[] = [];
@@ -133,6 +134,7 @@ export function attemptRows(db: Db, p: StatsPeriod, f: AttemptFilters): AttemptR
       requestId: Number(r[0]),
       attemptNumber: Number(r[1]),
       accountId: Number(r[2]),
+      providerId: strOrNull(r[7]),
       ok: Number(r[3]) === 1,
       latencyMs: r[4] === null ? null : Number(r[4]),
       bytesOut: Number(r[5]),
@@ -140,7 +142,7 @@ export function attemptRows(db: Db, p: StatsPeriod, f: AttemptFilters): AttemptR
   }
   // A single attempt is stored only when it failed; those were just read.
   const fr = filterSql("r", f);
-  const single = `SELECT r.id, r.account_id, r.latency_ms, r.bytes_out
+  const single = `SELECT r.id, r.account_id, r.latency_ms, r.bytes_out, r.provider_id
     FROM requests r WHERE ${IN_PERIOD} AND r.attempt_count = 1 AND r.account_id IS NOT NULL${fr.sql}`;
   for (const r of arrays(db, single, [...range(p), ...fr.params])) {
     if (withRows.has(Number(r[0]))) continue;
@@ -148,6 +150,7 @@ export function attemptRows(db: Db, p: StatsPeriod, f: AttemptFilters): AttemptR
       requestId: Number(r[0]),
       attemptNumber: 1,
       accountId: Number(r[1]),
+      providerId: strOrNull(r[4]),
       ok: true,
       latencyMs: r[2] === null ? null : Number(r[2]),
       bytesOut: Number(r[3]),
@@ -158,7 +161,11 @@ export function attemptRows(db: Db, p: StatsPeriod, f: AttemptFilters): AttemptR
 
 /** `/api/stats/attempts`: upstream attempts, their outcomes, failovers and latency. */
 export function attemptStats(db: Db, p: StatsPeriod, f: AttemptFilters) {
-  const rows = attemptRows(db, p, f);
+  return summarizeAttempts(attemptRows(db, p, f));
+}
+
+/** {@linkcode attemptStats} of rows already read (one read can serve several summaries). */
+export function summarizeAttempts(rows: readonly AttemptRow[]) {
   const perRequest = new Map<number, number>();
   let ok = 0;
   let bytes = 0;
