@@ -20,6 +20,7 @@ import {
   routingExclusions,
   routingSelections,
   routingSkew,
+  selectionCounts,
 } from "../stats/queries/routing.ts";
 import { modelStats } from "../stats/queries/usage.ts";
 
@@ -97,10 +98,11 @@ export function loadReliability(src: PagesASource, p: StatsPeriod, now: number) 
 /** Routing: skew, decisions, exclusions, distribution and selections. */
 export function loadRouting(src: PagesASource, p: StatsPeriod) {
   src.flush();
+  const counts = selectionCounts(src.db, p);
   return {
-    skew: routingSkew(src.db, p),
+    skew: routingSkew(src.db, p, counts),
     decisions: routingDecisionTotals(src.db, p),
-    selections: routingSelections(src.db, p),
+    selections: routingSelections(src.db, p, counts),
     exclusions: routingExclusions(src.db, p),
     distribution: routingDistribution(src.db, p),
   };

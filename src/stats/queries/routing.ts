@@ -43,8 +43,15 @@ function accountNames(db: Db): Map<number, { name: string; provider: string; ena
   );
 }
 
-/** Selections per account id: each attempt followed one decision that selected its account. */
-function selectionCounts(db: Db, p: StatsPeriod): Map<number, { n: number; first: number }> {
+/** Selections (and first choices) per account id. */
+export type SelectionCounts = Map<number, { n: number; first: number }>;
+
+/**
+ * Selections per account id: each attempt followed one decision that
+ * selected its account. One read can serve both {@linkcode routingSelections}
+ * and {@linkcode routingSkew}.
+ */
+export function selectionCounts(db: Db, p: StatsPeriod): SelectionCounts {
   const counts = new Map<number, { n: number; first: number }>();
   for (const a of attemptRows(db, p, {})) {
     const c = counts.get(a.accountId) ?? { n: 0, first: 0 };
@@ -60,9 +67,12 @@ function selectionCounts(db: Db, p: StatsPeriod): Map<number, { n: number; first
  * it, as the first choice or after a failover. Counted from the attempts
  * (one decision each), which needs no parsing of the stored decisions.
  */
-export function routingSelections(db: Db, p: StatsPeriod) {
+export function routingSelections(
+  db: Db,
+  p: StatsPeriod,
+  counts: SelectionCounts = selectionCounts(db, p),
+) {
   const names = accountNames(db);
-  const counts = selectionCounts(db, p);
   const total = [...counts.values()].reduce((s, c) => s + c.n, 0);
   return [...counts.entries()].map(([id, c]) => {
     const a = names.get(id);
@@ -99,11 +109,15 @@ export function routingExclusions(db: Db, p: StatsPeriod) {
  * accounts (an account never selected counts as 0, which makes the ratio
  * null: it is unbounded).
  */
-export function routingSkew(db: Db, p: StatsPeriod) {
+export function routingSkew(
+  db: Db,
+  p: StatsPeriod,
+  selected: SelectionCounts = selectionCounts(db, p),
+) {
   const names = accountNames(db);
   const counts = new Map<string, number>();
   for (const a of names.values()) if (a.enabled) counts.set(a.name, 0);
-  for (const [id, c] of selectionCounts(db, p)) {
+  for (const [id, c] of selected) {
     const a = names.get(id);
     if (a !== undefined && counts.has(a.name)) counts.set(a.name, counts.get(a.name)! + c.n);
   }
