@@ -8,7 +8,7 @@
  */
 import type { Db } from "../../storage/db.ts";
 import type { StatsPeriod } from "./period.ts";
-import { num, ratio, strOrNull } from "./_sql.ts";
+import { IN_PERIOD, num, range, ratio, strOrNull } from "./_sql.ts";
 import { DAY_SOURCE, daySourceParams, EXCLUSIONS_BY_DAY } from "./_days.ts";
 import { attemptRows } from "./latency.ts";
 
