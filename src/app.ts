@@ -41,7 +41,8 @@ import { Deadlines } from "./proxy/deadlines.ts";
 import { createKeyChecker } from "./http/auth.ts";
 import { createHttpHandler } from "./http/server.ts";
 import type { Readiness } from "./http/server.ts";
-import { mountRuntimeRoute } from "./http/runtime_route.ts";
+import { mountRuntimeRoute, runtimeSnapshot } from "./http/runtime_route.ts";
+import type { RuntimeSource } from "./http/runtime_route.ts";
 import { mountDashboard } from "./dashboard/routes.ts";
 import { TaskBoard } from "./ops/tasks.ts";
 import { startRetention } from "./ops/retention_task.ts";
@@ -418,6 +419,31 @@ export async function createApp(loaded: LoadedConfig, options: AppOptions = {}):
         catalog: (name) => refresher.accountState(name),
       });
       mountSessionsRoute(app, { keys, pins, clock });
+      const runtime: RuntimeSource = {
+        clock,
+        startedAt,
+        version: EGGPOOL_VERSION,
+        dbPath: c.database.path,
+        dbSizes: () => db.fileSizes(),
+        recorder: () => recorder.stats(),
+        flushIntervalMs: flushIntervalMs(c),
+        tasks: () => tasks.list(),
+        lag: () => lag.stats(),
+        readiness,
+      };
+      // The dashboard's sign-in also opens the stats API to the browser (one gate for both).
+      const session = mountDashboard(app, {
+        settings: c.dashboard,
+        keys,
+        localKey: resolveServerApiKey(loaded),
+        db,
+        clock,
+        flush: () => recorder.flush(),
+        pool,
+        pins,
+        log,
+        runtime: () => runtimeSnapshot(runtime),
+      });
       // `[dashboard] enabled = false` drops the dashboard and its stats views; the
       // routes the CLI reads (runtime-status, accounts status) stay.
       if (c.dashboard.enabled) {
@@ -439,19 +465,9 @@ export async function createApp(loaded: LoadedConfig, options: AppOptions = {}):
           pool,
           catalog,
           price,
+          session,
         });
       }
-      mountDashboard(app, {
-        settings: c.dashboard,
-        keys,
-        localKey: resolveServerApiKey(loaded),
-        db,
-        clock,
-        flush: () => recorder.flush(),
-        pool,
-        pins,
-        log,
-      });
       if (metrics !== undefined) {
         mountMetricsRoute(app, keys, () =>
           renderMetrics({
@@ -465,18 +481,7 @@ export async function createApp(loaded: LoadedConfig, options: AppOptions = {}):
             lag: () => lag.stats(),
           }));
       }
-      mountRuntimeRoute(app, keys, {
-        clock,
-        startedAt,
-        version: EGGPOOL_VERSION,
-        dbPath: c.database.path,
-        dbSizes: () => db.fileSizes(),
-        recorder: () => recorder.stats(),
-        flushIntervalMs: flushIntervalMs(c),
-        tasks: () => tasks.list(),
-        lag: () => lag.stats(),
-        readiness,
-      });
+      mountRuntimeRoute(app, keys, runtime, session);
     },
   });
   let closed = false;

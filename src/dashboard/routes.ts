@@ -19,6 +19,8 @@ import { OverviewPage } from "./views/overview_page.tsx";
 import { LoginPage } from "./views/login_page.tsx";
 import { mountPagesA } from "./pages_a.ts";
 import type { PageChrome, Period } from "./views/types.ts";
+import type { RuntimeSnapshot } from "../ops/runtime_snapshot.ts";
+import { mountPagesB } from "./pages_b.ts";
 
 /** The `[dashboard]` settings the routes read. */
 export interface DashboardSettings {
@@ -37,6 +39,8 @@ export interface DashboardDeps extends AccountsSource {
   localKey: string | undefined;
   clock: () => number;
   log?: (message: string) => void;
+  /** The process figures of `/api/stats/runtime`, for the Runtime page. */
+  runtime?: () => RuntimeSnapshot;
 }
 
 const HOUR_MS = 3_600_000;
@@ -61,10 +65,16 @@ function denied<E extends Env>(c: Context<E>): Response {
   return c.redirect(`/login?${next}`, 303);
 }
 
-/** Registers the dashboard on `app`. */
-export function mountDashboard<E extends Env>(app: Hono<E>, deps: DashboardDeps): void {
+/**
+ * Registers the dashboard on `app`. Returns the session check the stats API
+ * shares (a signed-in browser may call it), or undefined when disabled.
+ */
+export function mountDashboard<E extends Env>(
+  app: Hono<E>,
+  deps: DashboardDeps,
+): ((req: Request) => Promise<boolean>) | undefined {
   const s = deps.settings;
-  if (!s.enabled) return;
+  if (!s.enabled) return undefined;
   const themes = new ThemeLibrary({
     bundled: THEMES,
     dir: s.themes_dir,
@@ -193,4 +203,6 @@ export function mountDashboard<E extends Env>(app: Hono<E>, deps: DashboardDeps)
     }),
   );
   mountPagesA(app, { source: deps, clock: deps.clock, page, chrome });
+  mountPagesB(app, { deps, page, chrome });
+  return async (req) => (await gate.access(req)) === "session";
 }

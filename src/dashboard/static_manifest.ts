@@ -5,6 +5,7 @@ import s1 from "../../static/dashboard.css" with { type: "text" };
 import s2 from "../../static/dashboard.js" with { type: "text" };
 import s3 from "../../static/favicon.ico" with { type: "bytes" };
 import s4 from "../../static/favicon.svg" with { type: "text" };
+import s5 from "../../static/timeseries.js" with { type: "text" };
 
 /** A file served under `/static/`: its name and its text, or its bytes for an image. */
 export type EmbeddedStatic =
@@ -18,4 +19,5 @@ export const STATIC_FILES: readonly EmbeddedStatic[] = [
   { name: "dashboard.js", text: s2 },
   { name: "favicon.ico", bytes: s3 },
   { name: "favicon.svg", text: s4 },
+  { name: "timeseries.js", text: s5 },
 ];

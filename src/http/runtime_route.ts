@@ -127,9 +127,10 @@ export function mountRuntimeRoute(
   app: Hono<HttpEnv>,
   keys: KeyChecker,
   source: RuntimeSource,
+  session?: (req: Request) => Promise<boolean>,
 ): void {
-  app.get(RUNTIME_PATH, (c) => {
-    if (!keys.isAuthorized(c.req.raw.headers)) {
+  app.get(RUNTIME_PATH, async (c) => {
+    if (!keys.isAuthorized(c.req.raw.headers) && !(await session?.(c.req.raw))) {
       return c.json({ error: "Invalid or missing API key" }, 401);
     }
     c.header("cache-control", "no-store");

@@ -2,8 +2,8 @@
  * The stats JSON API (spec 01 §7, issue #14): `/api/stats/*`, `/api/events`
  * and `/api/timeseries/grouped`. Values come from `src/stats/queries/`.
  * Access per 09-decisions: runtime, pending-health, recent-requests and
- * recent/{id} always need the local key; every other route follows
- * `[dashboard].public`. Each answer flushes buffered stats first, so it
+ * recent/{id} always need the local key or a signed-in dashboard session;
+ * every other route follows `[dashboard].public`. Each answer flushes buffered stats first, so it
  * includes the requests finished a moment ago.
  */
 import type { Context, Hono } from "hono";
@@ -40,6 +40,8 @@ export interface StatsApiDeps {
   };
   /** The proxy's price book (`model_overrides`). */
   price?: (providerId: string, modelId: string) => PriceRates | undefined;
+  /** True when the request carries a live dashboard session (the browser's sign-in cookie). */
+  session?: (req: Request) => Promise<boolean>;
 }
 
 /** Who may call a route: always the key, or as `[dashboard].public` says. */
@@ -55,9 +57,12 @@ export type StatsRoute = (
 /** Mounts every stats API route on `app`. */
 export function mountStatsApi(app: Hono<HttpEnv>, deps: StatsApiDeps): void {
   const route: StatsRoute = (path, gate, handler) => {
-    app.get(path, (c) => {
+    app.get(path, async (c) => {
       const open = gate === "dashboard" && deps.isPublic;
-      if (!open && !deps.keys.isAuthorized(c.req.raw.headers)) {
+      if (
+        !open && !deps.keys.isAuthorized(c.req.raw.headers) &&
+        !(await deps.session?.(c.req.raw))
+      ) {
         return c.json({ error: "Invalid or missing API key" }, 401);
       }
       try {

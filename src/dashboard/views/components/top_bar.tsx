@@ -12,6 +12,11 @@ const NAV_ITEMS: readonly { path: string; label: string }[] = [
   { path: "/models", label: "Models" },
   { path: "/latency", label: "Latency" },
   { path: "/pings", label: "Pings" },
+  { path: "/bandwidth", label: "Bandwidth" },
+  { path: "/traces", label: "Traces" },
+  { path: "/events", label: "Events" },
+  { path: "/timeseries", label: "Timeseries" },
+  { path: "/runtime", label: "Runtime" },
 ];
 
 /** Brand link plus, unless on the login page, navigation and page controls. */

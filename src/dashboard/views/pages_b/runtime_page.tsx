@@ -1,0 +1,150 @@
+/** The Runtime page (spec 06 §4): what `/api/stats/runtime` reports, as cards and tables. */
+import type { RuntimeSnapshot } from "../../../ops/runtime_snapshot.ts";
+import type { PageChrome } from "../types.ts";
+import { formatCount, formatMs } from "../_format.ts";
+import { Layout } from "../layout.tsx";
+
+/** `12.3 MiB`. */
+export function formatBytes(n: number): string {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let v = n;
+  let i = 0;
+  while (Math.abs(v) >= 1024 && i < units.length - 1) (v /= 1024, i++);
+  return i === 0 ? `${Math.round(v)} B` : `${v.toFixed(1)} ${units[i]}`;
+}
+
+function uptime(s: number): string {
+  const d = Math.floor(s / 86400);
+  const h = Math.floor((s % 86400) / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  return d > 0 ? `${d}d ${h}h` : h > 0 ? `${h}h ${m}m` : `${m}m ${Math.floor(s % 60)}s`;
+}
+
+function Card(
+  { id, label, value, detail }: { id: string; label: string; value: string; detail: string },
+) {
+  return (
+    <section class="card stat-card" data-card={id}>
+      <h3>{label}</h3>
+      <p class="card-value">{value}</p>
+      <p class="card-detail muted">{detail}</p>
+    </section>
+  );
+}
+
+/** The page; without a snapshot source it says so. */
+export function RuntimePage(
+  { chrome, snapshot: s }: { chrome: PageChrome; snapshot?: RuntimeSnapshot },
+) {
+  if (s === undefined) {
+    return (
+      <Layout chrome={chrome}>
+        <h1>Runtime</h1>
+        <p class="muted">Runtime figures are not available in this server.</p>
+      </Layout>
+    );
+  }
+  return (
+    <Layout chrome={chrome}>
+      <h1>Runtime</h1>
+      {s.problems.length > 0 && (
+        <section class="card stat-card warning" id="runtime-problems">
+          <h3>Degraded</h3>
+          <ul>
+            {s.problems.map((p) => <li key={p}>{p}</li>)}
+          </ul>
+        </section>
+      )}
+      <div class="card-grid" role="group" aria-label="Process">
+        <Card id="pid" label="Server PID" value={String(s.pid)} detail={`status ${s.status}`} />
+        <Card
+          id="uptime"
+          label="Uptime"
+          value={uptime(s.uptimeS)}
+          detail={`since ${s.startedAt}`}
+        />
+        <Card
+          id="runtime"
+          label="Runtime version"
+          value={`Deno ${s.versions.deno}`}
+          detail={`EggPool ${s.versions.eggpool} · V8 ${s.versions.v8}`}
+        />
+        <Card
+          id="rss"
+          label="RSS"
+          value={formatBytes(s.memory.rssBytes)}
+          detail={`heap ${formatBytes(s.memory.heapUsedBytes)} of ${
+            formatBytes(s.memory.heapTotalBytes)
+          }`}
+        />
+        <Card
+          id="lag"
+          label="Event-loop lag"
+          value={formatMs(s.eventLoop.meanMs)}
+          detail={`max ${formatMs(s.eventLoop.maxMs)}`}
+        />
+        <Card
+          id="in_flight"
+          label="In-flight"
+          value={formatCount(s.requests.inFlight)}
+          detail={`${formatCount(s.requests.pendingWrites)} stats writes pending`}
+        />
+      </div>
+      <h2>Background tasks</h2>
+      <div class="table-wrap">
+        <table id="runtime-tasks">
+          <thead>
+            <tr>
+              <th scope="col">Task</th>
+              <th scope="col">State</th>
+              <th scope="col" class="num">Runs</th>
+              <th scope="col" class="num p2">Failures</th>
+              <th scope="col" class="p2">Last run</th>
+              <th scope="col" class="p3">Last error</th>
+            </tr>
+          </thead>
+          <tbody>
+            {s.backgroundTasks.map((t) => (
+              <tr key={t.name} data-task={t.name}>
+                <td data-col="Task">{t.name}</td>
+                <td data-col="State">
+                  <span
+                    class={t.state === "failing"
+                      ? "tag error"
+                      : t.state === "ok"
+                      ? "tag success"
+                      : "tag"}
+                  >
+                    {t.state}
+                  </span>
+                </td>
+                <td class="num" data-col="Runs">{formatCount(t.runs)}</td>
+                <td class="num p2" data-col="Failures">{formatCount(t.failures)}</td>
+                <td class="p2" data-col="Last run">{t.lastRunAt ?? "—"}</td>
+                <td class="p3" data-col="Last error">{t.lastError ?? "—"}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      <h2>Database and stats writes</h2>
+      <dl class="card trace-facts" id="runtime-db">
+        {([
+          ["Path", s.database.path],
+          ["Database", formatBytes(s.database.dbBytes)],
+          ["WAL", formatBytes(s.database.walBytes)],
+          ["Pending writes", formatCount(s.requests.pendingWrites)],
+          ["Write failures", formatCount(s.requests.writeFailures)],
+          ["Dropped records", formatCount(s.requests.droppedRecords)],
+          ["Last flush", s.requests.lastFlushAt ?? "—"],
+          ["Ready", s.readiness.ok ? "yes" : `no: ${s.readiness.reason ?? "unknown"}`],
+        ] as const).map(([k, v]) => (
+          <div key={k}>
+            <dt>{k}</dt>
+            <dd data-fact={k}>{v}</dd>
+          </div>
+        ))}
+      </dl>
+    </Layout>
+  );
+}

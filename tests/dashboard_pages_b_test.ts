@@ -1,0 +1,327 @@
+/**
+ * The Timeseries, Events, Traces, Runtime and Bandwidth pages against a real
+ * EggPool, the mock upstream and its SQLite file: the figures on each page
+ * match the database, hostile names stay inert, empty states say what to do,
+ * and the dashboard's sign-in cookie opens the stats API until logout.
+ */
+import assert from "node:assert/strict";
+import { DatabaseSync } from "node:sqlite";
+import { startMockUpstream } from "../src/sim/mock_upstream.ts";
+import { LOCAL_KEY, postChat, startEggPool } from "./_helpers/eggpool.ts";
+import type { TestEggPool } from "./_helpers/eggpool.ts";
+import { withTmpDir } from "./_helpers/tmp.ts";
+import { poolToml, SCRIPT_NAME } from "./dashboard_fixtures.ts";
+
+const BEARER = { authorization: `Bearer ${LOCAL_KEY}` };
+const HTML = { accept: "text/html" };
+const ESCAPED_NAME = "&lt;script>alert(&quot;x&quot;)&lt;/script>";
+const HOSTILE_MODEL = "<img src=x onerror=alert(1)>";
+
+async function get(pool: TestEggPool, path: string, headers: Record<string, string> = BEARER) {
+  const res = await fetch(`${pool.origin}${path}`, { headers, redirect: "manual" });
+  return { res, text: await res.text() };
+}
+
+function count(n: unknown): string {
+  return Math.round(Number(n ?? 0)).toLocaleString("en-US");
+}
+
+function decode(html: string): string {
+  return html.replace(/<[^>]*>/g, "").replaceAll("&lt;", "<").replaceAll("&gt;", ">")
+    .replaceAll("&quot;", '"').replaceAll("&#39;", "'").replaceAll("&amp;", "&").trim();
+}
+
+/** Each row of table `id` as cells by column label. */
+function tableRows(html: string, id: string): Record<string, string>[] {
+  const table = new RegExp(`<table id="${id}">(.*?)</table>`, "s").exec(html);
+  if (table === null) throw new Error(`No table #${id} on the page`);
+  const rows: Record<string, string>[] = [];
+  for (const tr of table[1].matchAll(/<tr[^>]*>(.*?)<\/tr>/gs)) {
+    const cells: Record<string, string> = {};
+    for (const c of tr[1].matchAll(/<td[^>]*data-col="([^"]*)"[^>]*>(.*?)<\/td>/gs)) {
+      cells[c[1]] = decode(c[2]);
+    }
+    if (Object.keys(cells).length > 0) rows.push(cells);
+  }
+  return rows;
+}
+
+function cards(html: string): Record<string, { value: string; detail: string }> {
+  const out: Record<string, { value: string; detail: string }> = {};
+  const re =
+    /data-card="([^"]+)".*?class="card-value">(.*?)<\/p><p class="card-detail muted">(.*?)<\/p>/gs;
+  for (const m of html.matchAll(re)) out[m[1]] = { value: decode(m[2]), detail: decode(m[3]) };
+  return out;
+}
+
+async function chat(pool: TestEggPool, model = "mock-small"): Promise<number> {
+  const res = await postChat(pool, { model, messages: [{ role: "user", content: "hello" }] });
+  await res.text();
+  return res.status;
+}
+
+Deno.test("Timeseries: the tables match the grouped series, the form works as a plain GET", async () => {
+  await using tmp = await withTmpDir();
+  await using mock = await startMockUpstream({ models: ["mock-small", "mock-large"] });
+  await using pool = await startEggPool({ dir: tmp.path, toml: poolToml(mock.url) });
+  for (let i = 0; i < 6; i++) assert.equal(await chat(pool), 200);
+  for (let i = 0; i < 3; i++) assert.equal(await chat(pool, "mock-large"), 200);
+  const perAccount = pool.query(`SELECT a.name, count(*) AS n, total(r.input_tokens +
+    r.output_tokens) AS tokens FROM requests r JOIN accounts a ON a.id = r.account_id
+    GROUP BY a.name`);
+  assert.equal(perAccount.reduce((s, r) => s + Number(r.n), 0), 9);
+  assert.ok(perAccount.some((r) => r.name === SCRIPT_NAME), "the hostile account served some");
+
+  const { res, text } = await get(
+    pool,
+    "/timeseries?period=1h&group_by=account&bucket=hour&metric=requests&limit=5",
+  );
+  assert.equal(res.status, 200);
+  // Without JavaScript the controls are a GET form that keeps every choice.
+  assert.match(text, /<form id="timeseries-controls"[^>]*method="get" action="\/timeseries"/);
+  assert.match(text, /<option\s+value="account"\s+selected>/);
+  assert.match(text, /<option\s+value="requests"\s+selected>/);
+  assert.match(text, /name="limit" min="1" max="25" value="5"/);
+  assert.match(text, /src="\/static\/chart.umd.min.js"/);
+  // The hostile account name is escaped everywhere (table, legend, chart data, select).
+  assert.ok(!text.includes(SCRIPT_NAME), "raw account name on the page");
+  assert.ok(text.includes(ESCAPED_NAME));
+
+  const detail = tableRows(text, "timeseries-detail");
+  for (const r of perAccount) {
+    const rows = detail.filter((d) => d.Series === r.name);
+    assert.equal(rows.reduce((s, d) => s + Number(d.Requests.replaceAll(",", "")), 0), r.n);
+    assert.equal(
+      rows.reduce((s, d) => s + Number(d.Tokens.replaceAll(",", "")), 0),
+      Number(r.tokens),
+    );
+  }
+  const aggregate = tableRows(text, "timeseries-aggregate");
+  assert.equal(aggregate.reduce((s, d) => s + Number(d.Requests), 0), 9);
+  const api = await (await fetch(
+    `${pool.origin}/api/timeseries/grouped?period=1h&group_by=account&bucket=hour&limit=5`,
+    { headers: BEARER },
+  )).json();
+  assert.deepEqual(aggregate.map((a) => a.Bucket), api.buckets);
+
+  // Top 1 by model: the rest folds into "Other", and the totals stay exact.
+  const top1 = await get(pool, "/timeseries?period=1h&group_by=model&limit=1");
+  const rows = tableRows(top1.text, "timeseries-detail");
+  assert.deepEqual(
+    [...new Set(rows.map((r) => r.Series))].sort(),
+    ["Other", "mock-small"],
+  );
+  assert.equal(rows.reduce((s, d) => s + Number(d.Requests), 0), 9);
+
+  // A model filter, and an account that does not exist.
+  const large = await get(pool, "/timeseries?period=1h&model=mock-large");
+  assert.equal(
+    tableRows(large.text, "timeseries-aggregate").reduce((s, d) => s + Number(d.Requests), 0),
+    3,
+  );
+  const unknown = await get(pool, `/timeseries?account=${encodeURIComponent(HOSTILE_MODEL)}`);
+  assert.equal(unknown.res.status, 400);
+  assert.match(unknown.text, /No account is named/);
+  assert.ok(!unknown.text.includes(HOSTILE_MODEL));
+});
+
+Deno.test("the sign-in cookie opens the stats API the pages call; logout closes it", async () => {
+  await using tmp = await withTmpDir();
+  await using mock = await startMockUpstream({ models: ["mock-small"] });
+  await using pool = await startEggPool({ dir: tmp.path, toml: poolToml(mock.url) });
+  assert.equal(await chat(pool), 200);
+  const paths = [
+    "/api/timeseries/grouped?period=1h",
+    "/api/stats/summary",
+    "/api/stats/recent-requests",
+    "/api/stats/runtime",
+  ];
+  for (const p of paths) assert.equal((await get(pool, p, {})).res.status, 401, p);
+
+  const login = await fetch(`${pool.origin}/login`, {
+    method: "POST",
+    headers: { ...HTML, "content-type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({ key: LOCAL_KEY, next: "/timeseries" }),
+    redirect: "manual",
+  });
+  await login.body?.cancel();
+  assert.equal(login.status, 303);
+  const cookie = login.headers.get("set-cookie")!.split(";")[0];
+  const grouped = await get(pool, paths[0], { cookie });
+  assert.equal(grouped.res.status, 200);
+  assert.equal(JSON.parse(grouped.text).bucket_totals[0].request_count, 1);
+  const recent = await get(pool, paths[2], { cookie });
+  assert.equal(recent.res.status, 200);
+  assert.equal(JSON.parse(recent.text).requests.length, 1);
+  const runtime = await get(pool, paths[3], { cookie });
+  assert.equal(runtime.res.status, 200);
+  assert.equal(JSON.parse(runtime.text).pid, Deno.pid);
+  assert.equal((await get(pool, "/runtime", { cookie })).res.status, 200);
+  // A wrong cookie opens nothing.
+  const forged = `${cookie.slice(0, -4)}AAAA`;
+  assert.equal((await get(pool, paths[1], { cookie: forged })).res.status, 401);
+
+  const out = await fetch(`${pool.origin}/logout`, { headers: { cookie }, redirect: "manual" });
+  await out.body?.cancel();
+  for (const p of paths) {
+    const after = await get(pool, p, { cookie });
+    assert.equal(after.res.status, 401, p);
+    assert.equal(JSON.parse(after.text).error, "Invalid or missing API key");
+  }
+});
+
+Deno.test("Events: the period's account events with a type filter, details redacted", async () => {
+  await using tmp = await withTmpDir();
+  await using mock = await startMockUpstream({ models: ["mock-small"] });
+  await using pool = await startEggPool({ dir: tmp.path, toml: poolToml(mock.url) });
+  const empty = await get(pool, "/events?period=1h");
+  assert.match(empty.text, /No account events in this period/);
+
+  const now = Date.now();
+  const db = new DatabaseSync(pool.dbPath);
+  try {
+    const id = (name: string) =>
+      Number(db.prepare("SELECT id FROM accounts WHERE name = ?").get(name)!.id);
+    const add = db.prepare(
+      "INSERT INTO account_events (account_id, event_type, details_json, occurred_at) VALUES (?, ?, ?, ?)",
+    );
+    add.run(
+      id(SCRIPT_NAME),
+      "rate_limited",
+      JSON.stringify({ status_code: 429, note: HOSTILE_MODEL, error_detail: "RAW-SECRET" }),
+      now - 10 * 60_000,
+    );
+    add.run(id("acct-1"), "auth_failed", JSON.stringify({ status_code: 401 }), now - 20 * 60_000);
+    add.run(id("acct-2"), "quota_exhausted", "{}", now - 40 * 86_400_000);
+  } finally {
+    db.close();
+  }
+  const { text } = await get(pool, "/events?period=24h");
+  const rows = tableRows(text, "account-events");
+  assert.deepEqual(rows.map((r) => [r.Account, r.Type]), [
+    [SCRIPT_NAME, "rate_limited"],
+    ["acct-1", "auth_failed"],
+  ]);
+  assert.equal(rows[0].Details, `status_code=429 · note=${HOSTILE_MODEL}`);
+  assert.ok(!text.includes("RAW-SECRET"));
+  assert.ok(!text.includes(HOSTILE_MODEL) && !text.includes(SCRIPT_NAME));
+  assert.match(text, /data-tooltip="Upstream returned 429 recently"/);
+  // The filter offers only types present in the period (not the 40-day-old quota event).
+  assert.match(text, /type=auth_failed/);
+  assert.ok(!text.includes("type=quota_exhausted"));
+  const filtered = await get(pool, "/events?period=24h&type=auth_failed");
+  assert.deepEqual(tableRows(filtered.text, "account-events").map((r) => r.Account), ["acct-1"]);
+});
+
+Deno.test("Traces: latest requests and one request's attempts, never bodies or IPs", async () => {
+  await using tmp = await withTmpDir();
+  await using mock = await startMockUpstream({ models: ["mock-small"] });
+  await using pool = await startEggPool({ dir: tmp.path, toml: poolToml(mock.url) });
+  const empty = await get(pool, "/traces");
+  assert.match(empty.text, /No requests recorded yet/);
+  assert.equal(await chat(pool), 200);
+  mock.script.set("*", { status: 500 });
+  assert.notEqual(await chat(pool), 200);
+  mock.script.clear();
+  assert.equal(await chat(pool, HOSTILE_MODEL), 404);
+
+  const { res, text } = await get(pool, "/traces");
+  assert.equal(res.status, 200);
+  const rows = tableRows(text, "traces");
+  const db = pool.query(`SELECT id, proxy_request_id, status, attempt_count FROM requests
+    ORDER BY started_at DESC, id DESC`);
+  assert.deepEqual(rows.map((r) => r.ID), db.map((r) => r.proxy_request_id));
+  assert.equal(rows[0].Model, HOSTILE_MODEL);
+  assert.ok(!text.includes(HOSTILE_MODEL), "hostile model name escaped");
+  assert.ok(!text.includes("127.0.0.1"), "no client IP");
+  assert.ok(!text.includes("hello"), "no prompt");
+
+  const failed = db.find((r) => r.status === "error")!;
+  const detail = await get(pool, `/traces/${failed.id}`);
+  assert.equal(detail.res.status, 200);
+  const attempts = tableRows(detail.text, "trace-attempts");
+  assert.equal(attempts.length, Number(failed.attempt_count));
+  assert.ok(attempts.every((a) => a.Status === "500"));
+  assert.ok(tableRows(detail.text, "trace-routing").length >= 1);
+  assert.ok(!detail.text.includes("127.0.0.1"));
+  const missing = await get(pool, "/traces/999999");
+  assert.equal(missing.res.status, 404);
+  assert.match(missing.text, /No request has this id/);
+});
+
+Deno.test("Traces and Runtime need the key even when the dashboard is public", async () => {
+  await using tmp = await withTmpDir();
+  await using mock = await startMockUpstream({ models: ["mock-small"] });
+  await using pool = await startEggPool({
+    dir: tmp.path,
+    toml: poolToml(mock.url) + "[dashboard]\npublic = true\n",
+  });
+  for (const path of ["/traces", "/runtime"]) {
+    const open = await get(pool, path, HTML);
+    assert.equal(open.res.status, 401, path);
+    assert.match(open.text, /This page needs the local API key/);
+    assert.equal((await get(pool, path)).res.status, 200, path);
+  }
+  for (const path of ["/timeseries", "/events", "/bandwidth"]) {
+    assert.equal((await get(pool, path, HTML)).res.status, 200, path);
+  }
+});
+
+Deno.test("Runtime shows what /api/stats/runtime reports", async () => {
+  await using tmp = await withTmpDir();
+  await using mock = await startMockUpstream({ models: ["mock-small"] });
+  await using pool = await startEggPool({ dir: tmp.path, toml: poolToml(mock.url) });
+  const { text } = await get(pool, "/runtime");
+  const api = await (await fetch(`${pool.origin}/api/stats/runtime`, { headers: BEARER })).json();
+  const c = cards(text);
+  assert.equal(c.pid.value, String(api.pid));
+  assert.equal(c.runtime.value, `Deno ${api.versions.deno}`);
+  assert.match(text, /<body data-refresh-s="/);
+  const tasks = tableRows(text, "runtime-tasks").map((t) => t.Task);
+  assert.deepEqual(tasks, api.backgroundTasks.map((t: { name: string }) => t.name));
+  assert.ok(text.includes(`>${pool.dbPath}<`));
+});
+
+Deno.test("Bandwidth: the period's bytes and the 180-day heatmap", async () => {
+  await using tmp = await withTmpDir();
+  await using mock = await startMockUpstream({ models: ["mock-small"] });
+  await using pool = await startEggPool({ dir: tmp.path, toml: poolToml(mock.url) });
+  const empty = await get(pool, "/bandwidth?period=1h");
+  assert.match(empty.text, /No requests in this period/);
+  for (let i = 0; i < 3; i++) assert.equal(await chat(pool), 200);
+  // An old request: in the heatmap, not in the 24 h cards.
+  const db = new DatabaseSync(pool.dbPath);
+  const old = Date.now() - 20 * 86_400_000;
+  try {
+    db.prepare(`INSERT INTO requests (proxy_request_id, requested_model, client_protocol, status,
+      started_at, completed_at, bytes_in, bytes_out) VALUES ('old-1', 'mock-small', 'openai',
+      'completed', ?, ?, 1000, 2000)`).run(old, old + 10);
+  } finally {
+    db.close();
+  }
+  const [sum] = pool.query(`SELECT total(bytes_in) AS i, total(bytes_out) AS o FROM requests
+    WHERE proxy_request_id <> 'old-1'`);
+  assert.ok(Number(sum.o) > 0);
+  const { text } = await get(pool, "/bandwidth?period=24h");
+  const c = cards(text);
+  assert.match(c.received.detail, new RegExp(`^${count(sum.i)} bytes from clients · 3 requests`));
+  assert.equal(c.emitted.detail, `${count(sum.o)} bytes to clients`);
+  const today = new Date().toISOString().slice(0, 10);
+  const oldDay = new Date(old).toISOString().slice(0, 10);
+  const cell = (day: string) =>
+    Number(new RegExp(`data-date="${day}" data-value="(\\d+)"`).exec(text)?.[1]);
+  assert.equal(cell(today), Number(sum.i) + Number(sum.o));
+  assert.equal(cell(oldDay), 3000);
+  assert.match(text, /Bandwidth activity \(last 180 days\)/);
+});
+
+Deno.test("empty Timeseries says how to get data", async () => {
+  await using tmp = await withTmpDir();
+  await using mock = await startMockUpstream({ models: ["mock-small"] });
+  await using pool = await startEggPool({ dir: tmp.path, toml: poolToml(mock.url) });
+  const { res, text } = await get(pool, "/timeseries");
+  assert.equal(res.status, 200);
+  assert.match(text, /id="timeseries-empty"(?! hidden)/);
+  assert.match(text, /No requests match these controls in this period/);
+  assert.equal(tableRows(text, "timeseries-aggregate").length, 0);
+});
