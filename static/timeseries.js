@@ -155,6 +155,21 @@
     draw(data, metric);
   }
 
+  // The theme picker's hidden fields carry the controls, so a theme change keeps them.
+  function keepInThemeForm(params) {
+    const themeForm = document.querySelector(".theme-form");
+    if (!themeForm) return;
+    for (const old of themeForm.querySelectorAll("input[type=hidden]")) old.remove();
+    for (const [name, value] of params) {
+      if (name === "theme") continue;
+      const input = document.createElement("input");
+      input.type = "hidden";
+      input.name = name;
+      input.value = value;
+      themeForm.prepend(input);
+    }
+  }
+
   async function refetch() {
     const params = new URLSearchParams(new FormData(form));
     for (const [k, v] of [...params]) if (v === "") params.delete(k);
@@ -184,6 +199,7 @@
       return;
     }
     history.replaceState(null, "", "/timeseries?" + params);
+    keepInThemeForm(params);
     const other = body.series.some((s) => s.is_other) ? " plus Other" : "";
     status.textContent = body.group_by + " · " + body.bucket + " buckets · top " + body.limit +
       other;
