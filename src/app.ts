@@ -418,7 +418,6 @@ export async function createApp(loaded: LoadedConfig, options: AppOptions = {}):
         }),
         catalog: (name) => refresher.accountState(name),
       });
-      mountSessionsRoute(app, { keys, pins, clock });
       const runtime: RuntimeSource = {
         clock,
         startedAt,
@@ -444,6 +443,7 @@ export async function createApp(loaded: LoadedConfig, options: AppOptions = {}):
         log,
         runtime: () => runtimeSnapshot(runtime),
       });
+      mountSessionsRoute(app, { keys, pins, clock, session });
       // `[dashboard] enabled = false` drops the dashboard and its stats views; the
       // routes the CLI reads (runtime-status, accounts status) stay.
       if (c.dashboard.enabled) {

@@ -135,6 +135,7 @@ Deno.test("the sign-in cookie opens the stats API the pages call; logout closes 
     "/api/stats/summary",
     "/api/stats/recent-requests",
     "/api/stats/runtime",
+    "/api/sessions",
   ];
   for (const p of paths) assert.equal((await get(pool, p, {})).res.status, 401, p);
 
@@ -157,6 +158,9 @@ Deno.test("the sign-in cookie opens the stats API the pages call; logout closes 
   assert.equal(runtime.res.status, 200);
   assert.equal(JSON.parse(runtime.text).pid, Deno.pid);
   assert.equal((await get(pool, "/runtime", { cookie })).res.status, 200);
+  const sessions = await get(pool, paths[4], { cookie });
+  assert.equal(sessions.res.status, 200);
+  assert.ok(Array.isArray(JSON.parse(sessions.text).sessions));
   // A wrong cookie opens nothing.
   const forged = `${cookie.slice(0, -4)}AAAA`;
   assert.equal((await get(pool, paths[1], { cookie: forged })).res.status, 401);

@@ -20,6 +20,8 @@ export interface SessionsRouteDeps {
     readonly maxPins: number;
   };
   clock: () => number;
+  /** True when the request carries a live dashboard session (the browser's sign-in cookie). */
+  session?: (req: Request) => Promise<boolean>;
 }
 
 /** Sessions per page when `limit` is not given. */
@@ -59,8 +61,8 @@ export function pinJson(p: Pin, now: number) {
 
 /** Mounts `GET /api/sessions` on `app`. */
 export function mountSessionsRoute(app: Hono<HttpEnv>, deps: SessionsRouteDeps): void {
-  app.get("/api/sessions", (c) => {
-    if (!deps.keys.isAuthorized(c.req.raw.headers)) {
+  app.get("/api/sessions", async (c) => {
+    if (!deps.keys.isAuthorized(c.req.raw.headers) && !(await deps.session?.(c.req.raw))) {
       return c.json({ error: "Invalid or missing API key" }, 401);
     }
     const limit = intParam(
