@@ -10,6 +10,8 @@ import { startMockUpstream } from "../src/sim/mock_upstream.ts";
 import { LOCAL_KEY, postChat, startEggPool } from "./_helpers/eggpool.ts";
 import type { TestEggPool } from "./_helpers/eggpool.ts";
 import { withTmpDir } from "./_helpers/tmp.ts";
+import { openDatabase } from "../src/storage/db.ts";
+import { insertRequest } from "../src/storage/requests_repo.ts";
 import { poolToml, SCRIPT_NAME } from "./dashboard_fixtures.ts";
 
 const BEARER = { authorization: `Bearer ${LOCAL_KEY}` };
@@ -293,13 +295,39 @@ Deno.test("Bandwidth: the period's bytes and the 180-day heatmap", async () => {
   const empty = await get(pool, "/bandwidth?period=1h");
   assert.match(empty.text, /No requests in this period/);
   for (let i = 0; i < 3; i++) assert.equal(await chat(pool), 200);
-  // An old request: in the heatmap, not in the 24 h cards.
-  const db = new DatabaseSync(pool.dbPath);
+  // An old request, written the way the recorder writes (row and day rollup): in the heatmap,
+  // not in the 24 h cards.
   const old = Date.now() - 20 * 86_400_000;
+  const db = openDatabase({ path: pool.dbPath });
   try {
-    db.prepare(`INSERT INTO requests (proxy_request_id, requested_model, client_protocol, status,
-      started_at, completed_at, bytes_in, bytes_out) VALUES ('old-1', 'mock-small', 'openai',
-      'completed', ?, ?, 1000, 2000)`).run(old, old + 10);
+    insertRequest(
+      db,
+      { accountId: () => null },
+      {
+        requestId: "old-1",
+        startedAt: old,
+        clientProtocol: "openai",
+        requestedModel: "mock-small",
+        streamed: false,
+        bytesIn: 1000,
+        clientIp: "10.9.9.9",
+      },
+      {
+        status: "client_error",
+        completedAt: old + 10,
+        statusCode: 404,
+        errorClass: "local_validation",
+        inputTokens: 0,
+        outputTokens: 0,
+        cacheReadTokens: 0,
+        cacheWriteTokens: 0,
+        reasoningTokens: 0,
+        costMicros: 0,
+        exactness: "unknown",
+        bytesOut: 2000,
+        attempts: [],
+      },
+    );
   } finally {
     db.close();
   }
