@@ -85,6 +85,33 @@ function themeColors() {
   };
 }
 
+// The options every bar chart of the dashboard shares: counts from zero in the theme's colours.
+function barOptions(c) {
+  return {
+    animation: false,
+    responsive: true,
+    maintainAspectRatio: false,
+    scales: {
+      x: { ticks: { color: c.text }, grid: { color: c.grid } },
+      y: {
+        beginAtZero: true,
+        ticks: { color: c.text, precision: 0 },
+        grid: { color: c.grid },
+      },
+    },
+    plugins: {
+      legend: { labels: { color: c.text } },
+      tooltip: {
+        backgroundColor: c.tooltipBg,
+        titleColor: c.tooltipText,
+        bodyColor: c.tooltipText,
+        borderColor: c.tooltipBorder,
+        borderWidth: 1,
+      },
+    },
+  };
+}
+
 // Replaces each server-drawn requests chart with a Chart.js bar chart.
 function initCharts() {
   for (const chart of EggPoolDashboard.charts.splice(0)) chart.destroy();
@@ -109,29 +136,7 @@ function initCharts() {
             { label: "Errors", data: data.errors, backgroundColor: c.errors },
           ],
         },
-        options: {
-          animation: false,
-          responsive: true,
-          maintainAspectRatio: false,
-          scales: {
-            x: { ticks: { color: c.text }, grid: { color: c.grid } },
-            y: {
-              beginAtZero: true,
-              ticks: { color: c.text, precision: 0 },
-              grid: { color: c.grid },
-            },
-          },
-          plugins: {
-            legend: { labels: { color: c.text } },
-            tooltip: {
-              backgroundColor: c.tooltipBg,
-              titleColor: c.tooltipText,
-              bodyColor: c.tooltipText,
-              borderColor: c.tooltipBorder,
-              borderWidth: 1,
-            },
-          },
-        },
+        options: barOptions(c),
       }),
     );
   }
@@ -161,29 +166,7 @@ function initBarCharts(Chart, c) {
       new Chart(canvas, {
         type: "bar",
         data: { labels: data.labels, datasets },
-        options: {
-          animation: false,
-          responsive: true,
-          maintainAspectRatio: false,
-          scales: {
-            x: { ticks: { color: c.text }, grid: { color: c.grid } },
-            y: {
-              beginAtZero: true,
-              ticks: { color: c.text, precision: 0 },
-              grid: { color: c.grid },
-            },
-          },
-          plugins: {
-            legend: { labels: { color: c.text } },
-            tooltip: {
-              backgroundColor: c.tooltipBg,
-              titleColor: c.tooltipText,
-              bodyColor: c.tooltipText,
-              borderColor: c.tooltipBorder,
-              borderWidth: 1,
-            },
-          },
-        },
+        options: barOptions(c),
       }),
     );
   }
