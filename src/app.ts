@@ -33,6 +33,7 @@ import { insertOperationalEvent, interruptPending } from "./storage/requests_rep
 import { StatsRecorder } from "./stats/recorder.ts";
 import { createProxy } from "./proxy/handler.ts";
 import { transcoderSettings } from "./proxy/translate/settings.ts";
+import { CapabilityBook } from "./routing/capabilities.ts";
 import type { Price } from "./proxy/cost.ts";
 import { fetchModelList } from "./proxy/models_fetch.ts";
 import { CredentialProbe, scheduleReprobe } from "./proxy/credential_probe.ts";
@@ -295,6 +296,7 @@ export async function createApp(loaded: LoadedConfig, options: AppOptions = {}):
     log,
     affinity: pins && new AffinityRouter(pins),
     transcoder: transcoderSettings(c.transcoder),
+    capabilities: new CapabilityBook(c.model_capabilities, c.providers),
   });
   const flushPins = () => {
     pins?.sweep();

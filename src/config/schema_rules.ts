@@ -10,6 +10,7 @@ import { formatKeyPath } from "./_key_path.ts";
 import { FORBIDDEN_HEADERS } from "./schema_fields.ts";
 import { PROVIDER_ID } from "./schema_providers.ts";
 import { unsupportedTranscoderKeys } from "./schema_transcoder.ts";
+import { capabilityFindings } from "./schema_capabilities.ts";
 
 type Table = Record<string, unknown>;
 
@@ -363,6 +364,9 @@ function isOrigin(value: string): boolean {
  */
 function checkUnsupported(root: Table, out: RuleFindings): void {
   out.errors.push(...unsupportedTranscoderKeys(root.transcoder));
+  const caps = capabilityFindings(root);
+  out.errors.push(...caps.errors);
+  out.warnings.push(...caps.warnings);
   const db = asTable(root.database);
   if (db && typeof db.worker_threads === "number" && db.worker_threads !== 1) {
     out.errors.push({

@@ -20,7 +20,16 @@ export interface ProxyErrorOptions {
   provider?: string;
   param?: string;
   code?: string;
+  /** A request no provider can serve as asked (spec 01 §6.2): rendered as a `capability_error`. */
+  capability?: CapabilityRefusal;
   cause?: unknown;
+}
+
+/** What a capability error names: the capability, the fields that asked for it, the model. */
+export interface CapabilityRefusal {
+  name: string;
+  requestedFields: string[];
+  model: string;
 }
 
 /** The one error type of the data plane; rendered per protocol by the envelope module. */
@@ -33,6 +42,7 @@ export class ProxyError extends Error {
   readonly provider?: string;
   readonly param?: string;
   readonly code?: string;
+  readonly capability?: CapabilityRefusal;
 
   constructor(kind: ErrorKind, message: string, options: ProxyErrorOptions) {
     super(message, { cause: options.cause });
@@ -45,6 +55,7 @@ export class ProxyError extends Error {
     this.provider = options.provider;
     this.param = options.param;
     this.code = options.code;
+    this.capability = options.capability;
   }
 }
 

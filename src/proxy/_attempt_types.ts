@@ -9,6 +9,7 @@ import type { Price } from "./cost.ts";
 import type { Deadlines } from "./deadlines.ts";
 import type { CredentialProbe } from "./credential_probe.ts";
 import type { Protocol } from "../core/protocol.ts";
+import type { CapabilityBook } from "../routing/capabilities.ts";
 import type { TranscoderSettings } from "./translate/types.ts";
 import type { Transcoding } from "./translate/transcode.ts";
 
@@ -44,6 +45,8 @@ export interface ProxyDeps {
   credentials?: CredentialProbe;
   /** `[transcoder]`; absent when `enabled = false` (a model of the other protocol is then a 400). */
   transcoder?: TranscoderSettings;
+  /** `[model_capabilities]`: the thinking gate and per-model transcoding. */
+  capabilities?: CapabilityBook;
 }
 
 /** A failed attempt that another account may retry. */

@@ -12,6 +12,8 @@ import { invalidRequest } from "./envelope.ts";
 import { lossMessage, transcodeRequest } from "./translate/transcode.ts";
 import type { Transcoding } from "./translate/transcode.ts";
 import type { TranscoderSettings } from "./translate/types.ts";
+import { modelBudget, thinkingAsked, thinkingRefusal } from "../routing/capabilities.ts";
+import type { CapabilityBook, ModelCapability } from "../routing/capabilities.ts";
 
 /** Providers decided together, and the upstream protocol they share (mixed: undefined). */
 export interface RouteTier {
@@ -45,11 +47,15 @@ function providerSet(entries: readonly ModelEntry[]): Set<string> {
  * off, and the loss 400 under `loss_policy = "reject"`.
  */
 export function resolveRoutes(
-  all: readonly ModelEntry[],
+  offered: readonly ModelEntry[],
   client: Protocol,
   request: { body: Record<string, unknown>; modelId: string },
   settings: TranscoderSettings | undefined,
+  capabilities?: CapabilityBook,
 ): Routes {
+  const all = capabilities === undefined || capabilities.empty
+    ? offered
+    : thinkingGate(offered, client, request, capabilities);
   let foreign = 0;
   for (const e of all) if (e.protocol !== client) foreign++;
   if (foreign === 0) {
@@ -67,7 +73,10 @@ export function resolveRoutes(
       "model",
     );
   }
-  const transcode = transcodeRequest(client, request.body, request.modelId, settings);
+  const forModel = capabilities === undefined || capabilities.empty
+    ? settings
+    : modelSettings(settings, all, client, request.modelId, capabilities);
+  const transcode = transcodeRequest(client, request.body, request.modelId, forModel);
   if (settings.lossPolicy === "reject" && transcode.losses.length > 0) {
     // Native accounts can still serve it whole; only when none exists is it refused.
     if (native.length > 0) return nativeOnly(native, client);
@@ -94,4 +103,81 @@ export function resolveRoutes(
 function nativeOnly(native: readonly ModelEntry[], client: Protocol): Routes {
   const providers = providerSet(native);
   return { tiers: [{ providers, protocol: client }], providers, entries: native };
+}
+
+/**
+ * Gate 10 (spec 03 §4): when the request asks for thinking, providers whose
+ * model is stated not to think, or not at the effort asked, are left out;
+ * with none left the request is refused with a capability error. Nothing
+ * stated about the model lets every provider through, as before.
+ */
+function thinkingGate(
+  offered: readonly ModelEntry[],
+  client: Protocol,
+  request: { body: Record<string, unknown>; modelId: string },
+  book: CapabilityBook,
+): readonly ModelEntry[] {
+  const ask = thinkingAsked(client, request.body);
+  if (ask === undefined) return offered;
+  const kept: ModelEntry[] = [];
+  let why: string | undefined;
+  for (const e of offered) {
+    const refusal = thinkingRefusal(book.get(e.providerId, request.modelId), ask);
+    if (refusal === undefined) kept.push(e);
+    else why ??= refusal;
+  }
+  if (kept.length > 0) return kept;
+  throw new ProxyError(
+    "invalid_request",
+    `Model '${request.modelId}' is available, but no eligible provider is known to support ` +
+      `requested thinking controls (thinking capability status: ${why}).`,
+    {
+      status: 400,
+      param: ask.fields[0],
+      capability: { name: "thinking", requestedFields: ask.fields, model: request.modelId },
+    },
+  );
+}
+
+/**
+ * The transcoder's settings for one model: thinking on with the model's own
+ * budgets when a provider of the other protocol states it thinks, and the
+ * image sources its providers state they take (all of them must).
+ */
+function modelSettings(
+  settings: TranscoderSettings,
+  entries: readonly ModelEntry[],
+  client: Protocol,
+  modelId: string,
+  book: CapabilityBook,
+): TranscoderSettings {
+  let thinking: ModelCapability["thinking"];
+  let images: { base64: boolean; url: boolean } | undefined;
+  for (const e of entries) {
+    if (e.protocol === client) continue;
+    const cap = book.get(e.providerId, modelId);
+    if (cap?.thinking?.status === "supported") thinking ??= cap.thinking;
+    if (cap?.images !== undefined) {
+      images = images === undefined
+        ? { ...cap.images }
+        : { base64: images.base64 && cap.images.base64, url: images.url && cap.images.url };
+    }
+  }
+  if (thinking === undefined && images === undefined) return settings;
+  const out: TranscoderSettings = { ...settings };
+  if (thinking !== undefined) {
+    const t = thinking;
+    out.thinking = true;
+    out.budgets = {
+      low: modelBudget(t, "low", settings.budgets),
+      medium: modelBudget(t, "medium", settings.budgets),
+      high: modelBudget(t, "high", settings.budgets),
+    };
+    if (t.efforts !== undefined) out.efforts = t.efforts;
+  }
+  if (images !== undefined) {
+    out.images = images;
+    out.vision = images.base64 || images.url;
+  }
+  return out;
 }

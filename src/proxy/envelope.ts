@@ -41,6 +41,24 @@ const OPENAI_CODE: Readonly<Partial<Record<ErrorKind, string>>> = {
 
 /** The JSON body of an error in the client's protocol. */
 export function errorBody(protocol: Protocol, error: ProxyError): Record<string, unknown> {
+  const cap = error.capability;
+  if (cap !== undefined) {
+    const fields = {
+      capability: cap.name,
+      requested_fields: cap.requestedFields,
+      model: cap.model,
+    };
+    return protocol === "anthropic"
+      ? { type: "error", error: { type: "capability_error", message: error.message, ...fields } }
+      : {
+        error: {
+          message: error.message,
+          type: "capability_error",
+          code: String(error.status),
+          ...fields,
+        },
+      };
+  }
   if (protocol === "anthropic") {
     return { type: "error", error: { type: ANTHROPIC_TYPE[error.kind], message: error.message } };
   }

@@ -203,7 +203,13 @@ async function readIntake(
       { status: 404, param: "model" },
     );
   }
-  const routes = resolveRoutes(all, protocol, { body: obj, modelId: ref.modelId }, deps.transcoder);
+  const routes = resolveRoutes(
+    all,
+    protocol,
+    { body: obj, modelId: ref.modelId },
+    deps.transcoder,
+    deps.capabilities,
+  );
   checkShape(obj);
   const limit = checkContextLimit({
     modelId: ref.modelId,

@@ -191,7 +191,9 @@ function contentBlocks(content: unknown, where: string, sink: MessageSink): Bloc
     }
     if (part.type === "image_url") {
       const image = imageBlock(asRecord(part.image_url)?.url);
-      if (!sink.settings.vision) {
+      const { images, vision } = sink.settings;
+      const source = (image?.source as Block | undefined)?.type as "base64" | "url" | undefined;
+      if (images === undefined ? !vision : source !== undefined && !images[source]) {
         sink.losses.push({ field: `${where}.content[${j}]`, kind: "feature_disabled" });
       } else if (image === undefined) {
         sink.losses.push({ field: `${where}.content[${j}]`, kind: "invalid" });

@@ -7,6 +7,7 @@
 import { asRecord, isSet } from "./types.ts";
 import type { Loss, TranscoderSettings, TranslatedRequest } from "./types.ts";
 import { toOpenAiId } from "./tool_ids.ts";
+import { nearestEffort } from "../../routing/capabilities.ts";
 
 /** Top-level Messages fields Chat Completions has no counterpart for. */
 const DROPPED: readonly string[] = [
@@ -163,11 +164,13 @@ function addMessage(m: Record<string, unknown>, i: number, out: Msg[], w: Walk):
 function userPart(b: Part, where: string, w: Walk): Part | undefined {
   if (b.type === "text" && typeof b.text === "string") return { type: "text", text: b.text };
   if (b.type === "image") {
-    if (!w.settings.vision) {
+    const src = asRecord(b.source);
+    const { images, vision } = w.settings;
+    const kind = src?.type === "base64" || src?.type === "url" ? src.type : undefined;
+    if (images === undefined ? !vision : kind !== undefined && !images[kind]) {
       w.losses.push({ field: where, kind: "feature_disabled" });
       return undefined;
     }
-    const src = asRecord(b.source);
     if (src?.type === "base64" && typeof src.data === "string") {
       return {
         type: "image_url",
@@ -243,11 +246,12 @@ function addThinking(body: Record<string, unknown>, out: Record<string, unknown>
   }
   const budget = typeof thinking.budget_tokens === "number" ? thinking.budget_tokens : undefined;
   const b = w.settings.budgets;
-  out.reasoning_effort = budget === undefined
+  const effort = budget === undefined
     ? "medium"
     : budget <= b.low
     ? "low"
     : budget <= b.medium
     ? "medium"
     : "high";
+  out.reasoning_effort = nearestEffort(effort, w.settings.efforts);
 }

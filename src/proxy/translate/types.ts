@@ -16,6 +16,13 @@ export interface TranscoderSettings {
   thinking: boolean;
   /** `thinking_budget_defaults`: effort → Anthropic `budget_tokens`. */
   budgets: Readonly<Record<"low" | "medium" | "high", number>>;
+  /**
+   * `[model_capabilities]` image input of the target model, when stated: which
+   * image sources it takes. Unset, `vision` decides for both.
+   */
+  images?: Readonly<{ base64: boolean; url: boolean }>;
+  /** The target model's `supported_efforts`, when stated: a budget maps to the nearest. */
+  efforts?: readonly ("low" | "medium" | "high")[];
 }
 
 /** The spec defaults (04 §7.1), with the transcoder on. */
