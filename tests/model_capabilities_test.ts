@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { startMockUpstream } from "../src/sim/mock_upstream.ts";
 import type { MockUpstream } from "../src/sim/mock_upstream.ts";
-import { LOCAL_KEY, startEggPool } from "./_helpers/eggpool.ts";
+import { LOCAL_KEY, postJson, startEggPool } from "./_helpers/eggpool.ts";
 import { runEggpool } from "./_helpers/cli.ts";
 import { withTmpDir } from "./_helpers/tmp.ts";
 
@@ -26,18 +26,6 @@ function provider(id: string, protocol: "openai" | "anthropic", url: string, ext
     `api_key = "sk-${id}"`,
     extra,
   ].join("\n") + "\n";
-}
-
-async function post(origin: string, path: string, body: unknown): Promise<Response> {
-  return await fetch(origin + path, {
-    method: "POST",
-    headers: {
-      authorization: `Bearer ${LOCAL_KEY}`,
-      "content-type": "application/json",
-      "anthropic-version": "2023-06-01",
-    },
-    body: JSON.stringify(body),
-  });
 }
 
 function sent(mock: MockUpstream): { key: string; body: Record<string, unknown> }[] {
@@ -68,7 +56,7 @@ Deno.test("a model that states it thinks gets the thinking the features table ke
       dir: `${tmp.path}`,
       toml: provider("oai", "openai", mock.url),
     });
-    const res = await post(pool.origin, "/v1/messages", THINKING_MESSAGES);
+    const res = await postJson(pool.origin, "/v1/messages", THINKING_MESSAGES);
     assert.equal(res.status, 200);
     assert.equal(res.headers.get("x-proxy-transcode-warnings"), "thinking (feature_disabled)");
     await res.body?.cancel();
@@ -81,7 +69,7 @@ Deno.test("a model that states it thinks gets the thinking the features table ke
       dir: `${tmp.path}`,
       toml: provider("oai", "openai", mock.url, caps),
     });
-    const res = await post(pool.origin, "/v1/messages", THINKING_MESSAGES);
+    const res = await postJson(pool.origin, "/v1/messages", THINKING_MESSAGES);
     assert.equal(res.status, 200, await res.clone().text());
     assert.equal(res.headers.get("x-proxy-transcode-warnings"), null);
     await res.body?.cancel();
@@ -104,7 +92,7 @@ Deno.test("a model's own effort budgets and bounds set Anthropic's budget_tokens
     toml: provider("ant", "anthropic", mock.url) + caps + "\n",
   });
   for (const effort of ["high", "low", "medium"]) {
-    const res = await post(pool.origin, "/v1/chat/completions", {
+    const res = await postJson(pool.origin, "/v1/chat/completions", {
       model: "mock-small",
       messages: [{ role: "user", content: "hi" }],
       reasoning_effort: effort,
@@ -130,13 +118,13 @@ Deno.test("the thinking gate skips a provider whose model does not think, and sa
   ) + provider("ant", "anthropic", mock.url);
   {
     await using pool = await startEggPool({ dir: tmp.path, toml });
-    const plain = await post(pool.origin, "/v1/chat/completions", {
+    const plain = await postJson(pool.origin, "/v1/chat/completions", {
       model: "mock-small",
       messages: [{ role: "user", content: "hi" }],
     });
     assert.equal(plain.status, 200);
     await plain.body?.cancel();
-    const thinking = await post(pool.origin, "/v1/chat/completions", {
+    const thinking = await postJson(pool.origin, "/v1/chat/completions", {
       model: "mock-small",
       messages: [{ role: "user", content: "hi" }],
       reasoning_effort: "low",
@@ -150,7 +138,7 @@ Deno.test("the thinking gate skips a provider whose model does not think, and sa
   await Deno.remove(`${tmp.path}/usage.sqlite3`);
   const none = toml + '[model_capabilities."mock-small".thinking]\nstatus = "unsupported"\n';
   await using pool = await startEggPool({ dir: tmp.path, toml: none });
-  const openai = await post(pool.origin, "/v1/chat/completions", {
+  const openai = await postJson(pool.origin, "/v1/chat/completions", {
     model: "mock-small",
     messages: [{ role: "user", content: "hi" }],
     reasoning_effort: "high",
@@ -167,7 +155,7 @@ Deno.test("the thinking gate skips a provider whose model does not think, and sa
       model: "mock-small",
     },
   });
-  const anthropic = await post(pool.origin, "/v1/messages", THINKING_MESSAGES);
+  const anthropic = await postJson(pool.origin, "/v1/messages", THINKING_MESSAGES);
   assert.equal(anthropic.status, 400);
   const body = await anthropic.json();
   assert.equal(body.type, "error");
@@ -189,7 +177,7 @@ Deno.test("image input stated per model carries the sources it names and drops t
     dir: tmp.path,
     toml: provider("ant", "anthropic", mock.url) + caps + "\n",
   });
-  const res = await post(pool.origin, "/v1/chat/completions", {
+  const res = await postJson(pool.origin, "/v1/chat/completions", {
     model: "mock-small",
     messages: [{
       role: "user",

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import OpenAI from "openai";
 import { startMockUpstream } from "../src/sim/mock_upstream.ts";
 import type { MockUpstream } from "../src/sim/mock_upstream.ts";
-import { LOCAL_KEY, mockProvidersToml, startEggPool } from "./_helpers/eggpool.ts";
+import { LOCAL_KEY, mockProvidersToml, postJson, startEggPool } from "./_helpers/eggpool.ts";
 import { withTmpDir } from "./_helpers/tmp.ts";
 
 const WEATHER = {
@@ -36,18 +36,6 @@ function anthropicOnly(mockUrl: string, transcoder = ""): string {
 
 function completions(mock: MockUpstream) {
   return mock.requests.filter((r) => r.route !== "models");
-}
-
-async function post(origin: string, path: string, body: unknown): Promise<Response> {
-  return await fetch(origin + path, {
-    method: "POST",
-    headers: {
-      authorization: `Bearer ${LOCAL_KEY}`,
-      "content-type": "application/json",
-      "anthropic-version": "2023-06-01",
-    },
-    body: JSON.stringify(body),
-  });
 }
 
 Deno.test("a three-turn tool conversation keeps its tool ids across the translation", async () => {
@@ -121,7 +109,7 @@ Deno.test("an upstream error comes back in the client's envelope with its status
     errorType: "invalid_request_error",
     message: "messages: bad turn",
   });
-  const res = await post(pool.origin, "/v1/chat/completions", {
+  const res = await postJson(pool.origin, "/v1/chat/completions", {
     model: "mock-small",
     messages: [{ role: "user", content: "hi" }],
   });
@@ -150,7 +138,7 @@ Deno.test("a stream cut mid-tool-call ends with the client protocol's error even
   // two argument deltas: the connection is cut there. Frames are spaced so each one is
   // on the wire before the cut (a reset discards bytes still in the send buffer).
   mock.script.set("sk-onlyant", { dropAfterFrames: 11, frameDelayMs: 5 });
-  const res = await post(pool.origin, "/v1/chat/completions", {
+  const res = await postJson(pool.origin, "/v1/chat/completions", {
     model: "mock-small",
     stream: true,
     tools: [WEATHER],
@@ -178,7 +166,7 @@ Deno.test("failover crosses protocols: a rate-limited Anthropic account hands ov
     retryAfter: 30,
     errorType: "rate_limit_error",
   });
-  const res = await post(pool.origin, "/v1/messages", {
+  const res = await postJson(pool.origin, "/v1/messages", {
     model: "mock-small",
     max_tokens: 64,
     messages: [{ role: "user", content: "route me anywhere" }],
@@ -213,7 +201,7 @@ Deno.test("lost fields: a warning header under warn, a 400 naming them under rej
   };
   {
     await using pool = await startEggPool({ dir: `${tmp.path}`, toml: anthropicOnly(mock.url) });
-    const res = await post(pool.origin, "/v1/chat/completions", request);
+    const res = await postJson(pool.origin, "/v1/chat/completions", request);
     assert.equal(res.status, 200);
     assert.equal(
       res.headers.get("x-proxy-transcode-warnings"),
@@ -229,7 +217,7 @@ Deno.test("lost fields: a warning header under warn, a 400 naming them under rej
     toml: anthropicOnly(mock.url, '[transcoder]\nloss_policy = "reject"'),
   });
   const before = completions(mock).length;
-  const res = await post(strict.origin, "/v1/chat/completions", request);
+  const res = await postJson(strict.origin, "/v1/chat/completions", request);
   assert.equal(res.status, 400);
   const body = await res.json();
   assert.equal(
@@ -247,7 +235,7 @@ Deno.test("[transcoder] enabled = false keeps the 400 that names the other endpo
     dir: tmp.path,
     toml: anthropicOnly(mock.url, "[transcoder]\nenabled = false"),
   });
-  const res = await post(pool.origin, "/v1/chat/completions", {
+  const res = await postJson(pool.origin, "/v1/chat/completions", {
     model: "mock-small",
     messages: [{ role: "user", content: "hi" }],
   });
@@ -288,7 +276,7 @@ Deno.test("an Anthropic client's stream cut mid-tool-call ends with an error eve
   await using pool = await startEggPool({ dir: tmp.path, toml });
   // The tool call's first chunk and two argument deltas, then the connection is cut.
   mock.script.set("sk-mockoai-key-1", { dropAfterFrames: 3, frameDelayMs: 5 });
-  const res = await post(pool.origin, "/v1/messages", {
+  const res = await postJson(pool.origin, "/v1/messages", {
     model: "mock-small",
     max_tokens: 64,
     stream: true,
@@ -319,7 +307,7 @@ Deno.test("prefer_native = false ranks native and transcoded accounts together",
     toml: "[transcoder]\nprefer_native = false\n" + mockProvidersToml(mock.url),
   });
   for (let i = 0; i < 4; i++) {
-    const res = await post(pool.origin, "/v1/messages", {
+    const res = await postJson(pool.origin, "/v1/messages", {
       model: "mock-small",
       max_tokens: 16,
       messages: [{ role: "user", content: `turn ${i}` }],

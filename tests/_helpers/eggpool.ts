@@ -79,6 +79,19 @@ export function mockProvidersToml(mockUrl: string, accountsPerProvider = 1): str
   return lines.join("\n") + "\n";
 }
 
+/** POSTs JSON with the local key and an `anthropic-version`, as both SDKs would. */
+export async function postJson(origin: string, path: string, body: unknown): Promise<Response> {
+  return await fetch(origin + path, {
+    method: "POST",
+    headers: {
+      authorization: `Bearer ${LOCAL_KEY}`,
+      "content-type": "application/json",
+      "anthropic-version": "2023-06-01",
+    },
+    body: JSON.stringify(body),
+  });
+}
+
 /** Starts EggPool; stop it with `await using` or `stop()`. */
 export async function startEggPool(options: StartEggPoolOptions): Promise<TestEggPool> {
   const dbPath = `${options.dir}/usage.sqlite3`;
