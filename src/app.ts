@@ -279,6 +279,7 @@ export async function createApp(loaded: LoadedConfig, options: AppOptions = {}):
   });
   const reprobeMs = c.upstream.credential_reprobe_s * 1000;
   const stopReprobe = reprobeMs > 0 ? scheduleReprobe(credentials, pool, reprobeMs, log) : () => {};
+  const capabilities = new CapabilityBook(c.model_capabilities, c.providers);
   const proxy = createProxy({
     credentials,
     deadlines,
@@ -296,7 +297,7 @@ export async function createApp(loaded: LoadedConfig, options: AppOptions = {}):
     log,
     affinity: pins && new AffinityRouter(pins),
     transcoder: transcoderSettings(c.transcoder),
-    capabilities: new CapabilityBook(c.model_capabilities, c.providers),
+    capabilities,
   });
   const flushPins = () => {
     pins?.sweep();
@@ -404,6 +405,7 @@ export async function createApp(loaded: LoadedConfig, options: AppOptions = {}):
               : pool.canServe(provider, model, {
                 healthyOnly: c.models.expose_mode === "healthy_union",
               }),
+          capabilities: capabilities.empty ? undefined : (p, m) => capabilities.get(p, m),
         }),
     },
     readiness,

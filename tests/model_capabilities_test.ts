@@ -235,3 +235,47 @@ Deno.test("check-config names a wrong capability value and the capability keys t
     /providers\.oai\.model_capabilities\.m1\.transcoding.*accepted but has no effect/,
   );
 });
+
+Deno.test("/v1/models shows what the capabilities state, per provider and collapsed", async () => {
+  await using tmp = await withTmpDir();
+  await using mock = await startMockUpstream({ models: ["mock-small", "mock-large"] });
+  const toml = provider(
+    "oai",
+    "openai",
+    mock.url,
+    '[providers.oai.model_capabilities."mock-small".thinking]\nstatus = "unsupported"',
+  ) + provider("ant", "anthropic", mock.url) +
+    '[model_capabilities."mock-small".thinking]\nstatus = "supported"\n' +
+    'supported_efforts = ["high"]\n' +
+    '[model_capabilities."mock-small".multimodal]\nimage_input = true\n';
+  const listed = async (pool: { origin: string }) =>
+    (await (await fetch(`${pool.origin}/v1/models`, {
+      headers: { authorization: `Bearer ${LOCAL_KEY}` },
+    })).json()).data as { id: string; eggpool?: { capabilities?: unknown } }[];
+  {
+    await using pool = await startEggPool({ dir: tmp.path, toml });
+    const byId = Object.fromEntries(
+      (await listed(pool)).map((m) => [m.id, m.eggpool?.capabilities]),
+    );
+    const images = { base64: true, url: true };
+    assert.deepEqual(byId["mock-small/oai"], {
+      thinking: { status: "unsupported" },
+      image_input: images,
+    });
+    assert.deepEqual(byId["mock-small/ant"], {
+      thinking: { status: "supported", supported_efforts: ["high"] },
+      image_input: images,
+    });
+    assert.equal(byId["mock-large/ant"], undefined, "nothing stated, nothing shown");
+  }
+  await Deno.remove(`${tmp.path}/usage.sqlite3`);
+  await using pool = await startEggPool({
+    dir: tmp.path,
+    toml: "[models]\ncollapse_models = true\n" + toml,
+  });
+  const small = (await listed(pool)).find((m) => m.id === "mock-small");
+  assert.deepEqual(small?.eggpool?.capabilities, {
+    thinking: { status: "supported", supported_efforts: ["high"] },
+    image_input: { base64: true, url: true },
+  });
+});

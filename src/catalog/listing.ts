@@ -1,5 +1,6 @@
 import type { ModelCatalog, ModelEntry } from "./catalog.ts";
 import type { Protocol } from "../core/protocol.ts";
+import type { ModelCapability } from "../routing/capabilities.ts";
 
 /** Token limits shown with a listed model; only known fields are present. */
 export interface ListedLimits {
@@ -20,6 +21,14 @@ export interface ModelListExtras {
   limits?: ListedLimits;
   /** The protocols the model's upstreams speak; either endpoint reaches it while the transcoder is on. */
   protocols?: Protocol[];
+  /** What `[model_capabilities]` states, when it states anything. */
+  capabilities?: ListedCapabilities;
+}
+
+/** A model's stated capabilities as `/v1/models` shows them. */
+export interface ListedCapabilities {
+  thinking?: { status: string; supported_efforts?: string[] };
+  image_input?: { base64: boolean; url: boolean };
 }
 
 /** One `/v1/models` entry in the OpenAI list shape, plus EggPool's extras. */
@@ -44,6 +53,8 @@ export interface ListModelsOptions {
    * the provider serves the model. Default: everything in the catalog is shown.
    */
   isVisible?: (providerId: string, modelId: string) => boolean;
+  /** `[model_capabilities]` as stated for a provider's model. */
+  capabilities?: (providerId: string, modelId: string) => ModelCapability | undefined;
 }
 
 function minDefined(a: number | undefined, b: number | undefined): number | undefined {
@@ -72,6 +83,51 @@ export function minimumLimits(entries: readonly ModelEntry[]): ListedLimits | un
 function withLimits(extras: ModelListExtras, entries: readonly ModelEntry[]): ModelListExtras {
   const limits = minimumLimits(entries);
   return limits === undefined ? extras : { ...extras, limits };
+}
+
+/**
+ * The capabilities stated for a model on any of its providers: thinking as
+ * the most able provider states it (supported before unknown before
+ * unsupported), image input as every stating provider takes it.
+ */
+function listedCapabilities(
+  entries: readonly ModelEntry[],
+  of: ListModelsOptions["capabilities"],
+): ListedCapabilities | undefined {
+  if (of === undefined) return undefined;
+  const rank = { supported: 0, unknown: 1, unsupported: 2 } as const;
+  let thinking: ModelCapability["thinking"];
+  let images: { base64: boolean; url: boolean } | undefined;
+  for (const e of entries) {
+    const cap = of(e.providerId, e.modelId);
+    if (
+      cap?.thinking !== undefined &&
+      (thinking === undefined || rank[cap.thinking.status] < rank[thinking.status])
+    ) {
+      thinking = cap.thinking;
+    }
+    if (cap?.images !== undefined) {
+      images = images === undefined
+        ? { ...cap.images }
+        : { base64: images.base64 && cap.images.base64, url: images.url && cap.images.url };
+    }
+  }
+  const out: ListedCapabilities = {};
+  if (thinking !== undefined) {
+    out.thinking = { status: thinking.status };
+    if (thinking.efforts !== undefined) out.thinking.supported_efforts = [...thinking.efforts];
+  }
+  if (images !== undefined) out.image_input = images;
+  return out.thinking === undefined && out.image_input === undefined ? undefined : out;
+}
+
+function withCapabilities(
+  extras: ModelListExtras,
+  entries: readonly ModelEntry[],
+  of: ListModelsOptions["capabilities"],
+): ModelListExtras {
+  const capabilities = listedCapabilities(entries, of);
+  return capabilities === undefined ? extras : { ...extras, capabilities };
 }
 
 function byId(a: { id: string }, b: { id: string }): number {
@@ -108,11 +164,15 @@ export function listModels(
         created: 0,
         owned_by: providers.join(","),
         name: first.displayName ?? id,
-        eggpool: withLimits({
-          providers,
-          routing_priority_max: Math.max(...providers.map(priorityOf)),
-          protocols: [...new Set(entries.map((e) => e.protocol))].sort(),
-        }, entries),
+        eggpool: withCapabilities(
+          withLimits({
+            providers,
+            routing_priority_max: Math.max(...providers.map(priorityOf)),
+            protocols: [...new Set(entries.map((e) => e.protocol))].sort(),
+          }, entries),
+          entries,
+          options.capabilities,
+        ),
       });
     }
   } else {
@@ -127,12 +187,16 @@ export function listModels(
         created: 0,
         owned_by: e.providerId,
         name: e.displayName ?? e.modelId,
-        eggpool: withLimits({
-          base_model_id: e.modelId,
-          provider_id: e.providerId,
-          routing_priority: priorityOf(e.providerId),
-          protocols: [e.protocol],
-        }, [e]),
+        eggpool: withCapabilities(
+          withLimits({
+            base_model_id: e.modelId,
+            provider_id: e.providerId,
+            routing_priority: priorityOf(e.providerId),
+            protocols: [e.protocol],
+          }, [e]),
+          [e],
+          options.capabilities,
+        ),
       });
     }
   }
