@@ -33,6 +33,9 @@ async function writeConfig(dir: string, port: number, mockUrl: string): Promise<
       'id = "gpt-mock"',
       "max_context_tokens = 128000",
       "max_output_tokens = 16000",
+      '[providers.mockoai.model_capabilities."gpt-mock".thinking]',
+      'status = "supported"',
+      'supported_efforts = ["low", "high"]',
       "[[providers.mockoai.accounts]]",
       'name = "o1"',
       'api_key = "sk-mock-openai"',
@@ -90,6 +93,12 @@ Deno.test("configsetup opencode merges EggPool into opencode.json (backed up fir
   assert.equal(await Deno.readTextFile(file), JSON.stringify(mine), "--print wrote nothing");
   const preview = JSON.parse(printed.stdout) as OpencodeFile;
   assert.equal(preview.provider.eggpool.options.apiKey, KEY);
+  const thinks = {
+    limit: { context: 128000, output: 16000 },
+    reasoning: true,
+    variants: { low: { reasoningEffort: "low" }, high: { reasoningEffort: "high" } },
+  };
+  assert.deepEqual(preview.provider.eggpool.models["gpt-mock/mockoai"], thinks);
 
   const start = await run("serve", "--daemon", "--as-root");
   assert.equal(start.code, 0, start.stderr);
@@ -117,10 +126,9 @@ Deno.test("configsetup opencode merges EggPool into opencode.json (backed up fir
     "gpt-mock/mockant",
     "gpt-mock/mockoai",
   ]);
-  // The name equals the id, so none is written; limits only where both are known.
-  assert.deepEqual(eggpool.models["gpt-mock/mockoai"], {
-    limit: { context: 128000, output: 16000 },
-  });
+  // The name equals the id, so none is written; limits only where both are known;
+  // reasoning and its efforts where [model_capabilities] says the model thinks.
+  assert.deepEqual(eggpool.models["gpt-mock/mockoai"], thinks);
   assert.deepEqual(eggpool.models["claude-sonnet-mock/mockant"], {});
 
   // What OpenCode does with it: an OpenAI-compatible call with these settings.

@@ -14,6 +14,7 @@ import type { CatalogStore } from "../../catalog/store.ts";
 import { isFile } from "../../ops/env.ts";
 import { openMigratedDatabase } from "../_store.ts";
 import { serverOrigin } from "./accounts.ts";
+import { CapabilityBook } from "../../routing/capabilities.ts";
 
 /** How long to wait for a running server's model list. */
 const LIST_TIMEOUT_MS = 3_000;
@@ -69,7 +70,12 @@ function storedModels(loaded: LoadedConfig): ModelListItem[] {
   const priorities = Object.fromEntries(
     Object.values(c.providers).map((p) => [p.id, p.routing_priority]),
   );
-  return listModels(catalog, { collapse: c.models.collapse_models, priorities }).data;
+  const book = new CapabilityBook(c.model_capabilities, c.providers);
+  return listModels(catalog, {
+    collapse: c.models.collapse_models,
+    priorities,
+    capabilities: (p, m) => book.get(p, m),
+  }).data;
 }
 
 /** No database yet: nothing stored, and nothing is written from here. */

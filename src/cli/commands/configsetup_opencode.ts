@@ -1,7 +1,8 @@
 /**
  * OpenCode's provider block for EggPool (spec 07 §3.1, 10-clients.md):
  * `@ai-sdk/openai-compatible` at `/v1` with the local key, and every model
- * with its limits, which OpenCode needs to size `max_tokens` and compaction.
+ * with its limits, which OpenCode needs to size `max_tokens` and compaction,
+ * and, for a model `[model_capabilities]` says thinks, its reasoning efforts.
  */
 import type { ModelListItem } from "../../catalog/listing.ts";
 import type { SetupInput } from "./configsetup.ts";
@@ -10,6 +11,9 @@ import type { SetupInput } from "./configsetup.ts";
 export interface OpencodeModel {
   name?: string;
   limit?: { context: number; output: number; input?: number };
+  /** Set when the model states it thinks; one variant per effort it takes. */
+  reasoning?: true;
+  variants?: Record<string, { reasoningEffort: string }>;
 }
 
 /** The `provider.eggpool` value of opencode.json. */
@@ -41,6 +45,14 @@ function modelEntry(item: ModelListItem): OpencodeModel {
   if (l?.context !== undefined && l.output !== undefined) {
     out.limit = { context: l.context, output: l.output };
     if (l.input !== undefined) out.limit.input = l.input;
+  }
+  const thinking = item.eggpool?.capabilities?.thinking;
+  if (thinking?.status === "supported") {
+    out.reasoning = true;
+    out.variants = {};
+    for (const effort of thinking.supported_efforts ?? ["low", "medium", "high"]) {
+      out.variants[effort] = { reasoningEffort: effort };
+    }
   }
   return out;
 }
