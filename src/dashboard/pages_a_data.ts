@@ -22,6 +22,7 @@ import {
   routingSkew,
   selectionCounts,
 } from "../stats/queries/routing.ts";
+import { transcodingStats } from "../stats/queries/transcoding.ts";
 import { modelStats } from "../stats/queries/usage.ts";
 
 /** Where these pages read from. */
@@ -105,6 +106,7 @@ export function loadRouting(src: PagesASource, p: StatsPeriod) {
     selections: routingSelections(src.db, p, counts),
     exclusions: routingExclusions(src.db, p),
     distribution: routingDistribution(src.db, p),
+    transcoding: transcodingStats(src.db, p),
   };
 }
 

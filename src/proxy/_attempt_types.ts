@@ -10,7 +10,7 @@ import type { Deadlines } from "./deadlines.ts";
 import type { CredentialProbe } from "./credential_probe.ts";
 import type { Protocol } from "../core/protocol.ts";
 import type { CapabilityBook } from "../routing/capabilities.ts";
-import type { TranscoderSettings } from "./translate/types.ts";
+import type { Loss, TranscoderSettings } from "./translate/types.ts";
 import type { Transcoding } from "./translate/transcode.ts";
 
 /** Bytes backed by a plain ArrayBuffer, as fetch and Response bodies want them. */
@@ -94,6 +94,7 @@ export interface AttemptInput {
   transcode?: Transcoding;
   /** What the client surface's own translation dropped (`/v1/responses`). */
   surfaceWarnings?: string;
+  surfaceLosses?: readonly Loss[];
 }
 
 /** Why an upstream call was aborted. */

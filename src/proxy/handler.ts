@@ -50,6 +50,7 @@ import { dropForeignHeaders } from "./translate/transcode.ts";
 import { createCountTokens } from "./count_tokens.ts";
 import { serveResponses } from "./translate/responses_endpoint.ts";
 import type { ClientSurface } from "./translate/responses_endpoint.ts";
+import type { Loss } from "./translate/types.ts";
 
 /**
  * Pause before a pinned account's one retry after an overload (issue #5): a
@@ -86,6 +87,7 @@ export function createProxy(deps: ProxyDeps): Proxy {
         requestId: newRequestId(),
         startedAt: deps.clock(),
         clientProtocol: protocol,
+        clientSurface: surface?.name,
         requestedModel: "",
         streamed: false,
         bytesIn: 0,
@@ -132,6 +134,7 @@ interface Intake {
   routes: Routes;
   /** What a client surface's translation dropped (the warning header). */
   surfaceWarnings?: string;
+  surfaceLosses?: readonly Loss[];
 }
 
 async function readIntake(
@@ -160,11 +163,13 @@ async function readIntake(
   let obj = body as Record<string, unknown>;
   let bodyBytes = bytes;
   let surfaceWarnings: string | undefined;
+  let surfaceLosses: readonly Loss[] | undefined;
   if (surface !== undefined) {
     // Another API's body (`/v1/responses`) runs as the chat body it translates to.
     const s = surface.toChat(obj);
     obj = s.body;
     surfaceWarnings = s.warnings;
+    surfaceLosses = s.losses;
     bodyBytes = new TextEncoder().encode(JSON.stringify(obj));
   }
   if (obj.stream !== undefined && obj.stream !== null && typeof obj.stream !== "boolean") {
@@ -226,6 +231,7 @@ async function readIntake(
     providerId: ref.providerId,
     routes,
     surfaceWarnings,
+    surfaceLosses,
   };
 }
 
@@ -354,6 +360,7 @@ async function proxyRequest(
       upstreamProtocol,
       transcode,
       surfaceWarnings: intake.surfaceWarnings,
+      surfaceLosses: intake.surfaceLosses,
       // Last when no other account remains (a forced pinned retry is outside the candidates).
       isLast: i === deps.maxAttempts - 1 ||
         !decision.candidates.some((c) => c.account !== account),
@@ -484,6 +491,7 @@ async function attempt(
     providerId: account.provider.id,
     upstreamProtocol: protocol,
     transcodeWarnings: joinWarnings(input.surfaceWarnings, transcode?.warnings),
+    transcodeLosses: joinLosses(input.surfaceLosses, transcode?.losses),
   });
 
   const controller = new AbortController();
@@ -614,6 +622,13 @@ async function attempt(
 
   if (run.start.streamed && res.body !== null) return await relay(deps, run, res, opaque, ctx);
   return await completeJson(deps, run, res, opaque, ctx);
+}
+
+function joinLosses(
+  a: readonly Loss[] | undefined,
+  b: readonly Loss[] | undefined,
+): readonly Loss[] | undefined {
+  return a === undefined || a.length === 0 ? b : b === undefined ? a : [...a, ...b];
 }
 
 function joinWarnings(a: string | undefined, b: string | undefined): string | undefined {

@@ -13,6 +13,9 @@ import type {
 } from "../stats/types.ts";
 import { NO_TOKENS } from "../stats/types.ts";
 import type { AttemptDecision, TokenCounts } from "../stats/types.ts";
+import { MAX_DROPPED_NAME_CHARS, MAX_DROPPED_NAMES } from "../stats/bounds.ts";
+import { lossFieldNames } from "./translate/types.ts";
+import type { Loss } from "./translate/types.ts";
 
 /** What the last attempt learned, filled in as the request goes. */
 export interface RunFacts {
@@ -25,6 +28,8 @@ export interface RunFacts {
   bytesOut: number;
   /** What the last attempt's translation dropped, for the warning header (transcoded only). */
   transcodeWarnings?: string;
+  /** The same drops as data, for the stats (the surface's and this attempt's translation's). */
+  transcodeLosses?: readonly Loss[];
 }
 
 /** The terminal facts passed to {@linkcode RequestRun.finish}. */
@@ -98,7 +103,13 @@ export class RequestRun {
       decisions: this.decisions,
       clientProtocol: this.start.clientProtocol,
       streamed: this.start.streamed,
+      clientSurface: this.start.clientSurface,
     };
+    const losses = f.transcodeLosses;
+    if (losses !== undefined && losses.length > 0) {
+      outcome.droppedFields = losses.length;
+      outcome.droppedNames = lossFieldNames(losses, MAX_DROPPED_NAMES, MAX_DROPPED_NAME_CHARS);
+    }
     this.#sink.finish(this.start.requestId, outcome);
   }
 }

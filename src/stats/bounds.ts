@@ -29,3 +29,8 @@ export function boundText(value: string, max: number): string {
   if (value.length <= max) return value;
   return `${value.slice(0, max)}…[cut ${value.length - max} chars]`;
 }
+
+/** Distinct dropped field names kept per request (the count of all drops is kept whole). */
+export const MAX_DROPPED_NAMES = 8;
+/** Longest dropped field name kept: a client's own unknown keys become names. */
+export const MAX_DROPPED_NAME_CHARS = 64;

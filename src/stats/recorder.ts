@@ -26,6 +26,7 @@ import {
 import type { RollupRow } from "../storage/requests_repo.ts";
 import { encodeDecisions } from "../storage/routing_repo.ts";
 import { DayRollups } from "../storage/day_rollups_repo.ts";
+import { TranscodeDays } from "../storage/transcode_repo.ts";
 import { sqliteErrorKind } from "../storage/sqlite_errors.ts";
 import { boundText, MAX_TEXT_CHARS } from "./bounds.ts";
 import type { RequestOutcome, RequestStart, UsageSink } from "./types.ts";
@@ -279,11 +280,13 @@ export class StatsRecorder implements UsageSink {
   #writeBatch(starts: readonly OpenRequest[], finished: readonly Finished[]): void {
     const { db, ids } = this.#o;
     const days = new DayRollups();
-    for (const o of starts) insertRequest(db, ids, o.start, undefined, null, days);
+    const reach = new TranscodeDays();
+    for (const o of starts) insertRequest(db, ids, o.start, undefined, null, days, reach);
     const rollups = new Map<string, RollupRow>();
-    for (const f of finished) this.#writeFinished(f, rollups, days);
+    for (const f of finished) this.#writeFinished(f, rollups, days, reach);
     for (const r of rollups.values()) upsertRollup(db, r);
     days.write(db);
+    reach.write(db);
   }
 
   /**
@@ -322,17 +325,22 @@ export class StatsRecorder implements UsageSink {
     }, this.#o.clock());
   }
 
-  #writeFinished(f: Finished, rollups: Map<string, RollupRow>, days: DayRollups): void {
+  #writeFinished(
+    f: Finished,
+    rollups: Map<string, RollupRow>,
+    days: DayRollups,
+    reach: TranscodeDays,
+  ): void {
     const { db, ids, bucketMs } = this.#o;
     const decisions = f.outcome.decisions;
     const routing = decisions?.length ? encodeDecisions(ids, decisions) : null;
     let rowId = f.started
-      ? finalizeRequest(db, ids, f.start.requestId, f.outcome, routing, days)
-      : insertRequest(db, ids, f.start, f.outcome, routing, days);
+      ? finalizeRequest(db, ids, f.start.requestId, f.outcome, routing, days, reach)
+      : insertRequest(db, ids, f.start, f.outcome, routing, days, reach);
     if (rowId === undefined && f.started) {
       // No pending row to finalize: either it is already terminal (the insert
       // does nothing) or the database file was replaced since it was written.
-      rowId = insertRequest(db, ids, f.start, f.outcome, routing, days);
+      rowId = insertRequest(db, ids, f.start, f.outcome, routing, days, reach);
     }
     if (rowId === undefined) {
       // Already terminal (e.g. the stale finalizer got there first): never finalize twice.

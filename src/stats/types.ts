@@ -1,4 +1,4 @@
-import type { Protocol } from "../core/protocol.ts";
+import type { Protocol, Surface } from "../core/protocol.ts";
 import type { RoutingDecision } from "../accounts/decision.ts";
 
 /** Terminal states of a request row (spec 05 §3, `requests.status`). */
@@ -33,6 +33,8 @@ export interface RequestStart {
   requestId: string;
   startedAt: number;
   clientProtocol: Protocol;
+  /** The endpoint it came in on; absent means the client protocol's own (`NATIVE_SURFACE`). */
+  clientSurface?: Surface;
   /** The model string as the client sent it ("" when missing). */
   requestedModel: string;
   streamed: boolean;
@@ -94,6 +96,15 @@ export interface RequestOutcome extends TokenCounts {
   /** The endpoint's protocol and stream flag, copied from the start for in-memory counters. */
   clientProtocol?: Protocol;
   streamed?: boolean;
+  /** Copied from the start like `clientProtocol`. */
+  clientSurface?: Surface;
+  /**
+   * Request fields the last attempt's translation dropped (spec 04 §7.1), and
+   * the distinct ones by name with indexes folded (`messages[].content[]`),
+   * at most MAX_DROPPED_NAMES. Absent or 0 when nothing was dropped.
+   */
+  droppedFields?: number;
+  droppedNames?: readonly string[];
 }
 
 /** Where the data plane reports requests; the recorder implements it. */

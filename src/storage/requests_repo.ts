@@ -3,6 +3,7 @@
  * write; this module only knows how.
  */
 import type { Db } from "./db.ts";
+import type { Protocol } from "../core/protocol.ts";
 import type { AttemptRecord, RequestOutcome, RequestStart } from "../stats/types.ts";
 import {
   boundText,
@@ -12,6 +13,8 @@ import {
 } from "../stats/bounds.ts";
 import { DayRollups, pendingValues } from "./day_rollups_repo.ts";
 import type { DayRowValues } from "./day_rollups_repo.ts";
+import { noteTranscode } from "./transcode_repo.ts";
+import type { TranscodeDays } from "./transcode_repo.ts";
 
 /** Maps account names and provider ids to the integer ids rows reference. */
 export interface IdLookup {
@@ -35,7 +38,7 @@ const FINALIZE_REQUEST = `UPDATE requests SET
   cache_write_tokens = ?, reasoning_tokens = ?, cost_microdollars = ?, cost_exactness = ?,
   latency_ms = ?, first_byte_ms = ?, bytes_out = ?, upstream_request_id = ?, routing_json = ?
 WHERE proxy_request_id = ? AND status = 'pending'
-RETURNING id, started_at, streamed, bytes_in`;
+RETURNING id, started_at, streamed, bytes_in, client_protocol`;
 
 const INSERT_ATTEMPT = `INSERT INTO request_attempts (
   request_id, attempt_number, account_id, provider_id, model_id, upstream_protocol, started_at,
@@ -94,6 +97,7 @@ export function insertRequest(
   outcome?: RequestOutcome,
   routingJson: string | null = null,
   days?: DayRollups,
+  transcodes?: TranscodeDays,
 ): number | undefined {
   const o = outcome;
   // run() and lastInsertRowid instead of RETURNING: SQLite buffers RETURNING
@@ -139,7 +143,17 @@ export function insertRequest(
       ? pendingValues(start.startedAt, start.streamed, start.bytesIn)
       : finalValues(ids, start.startedAt, start.streamed, start.bytesIn, o, routingJson),
   );
-  return Number(result.lastInsertRowid);
+  const rowId = Number(result.lastInsertRowid);
+  noteTranscode(db, rowId, {
+    startedAt: start.startedAt,
+    clientProtocol: start.clientProtocol,
+    clientSurface: start.clientSurface,
+    upstreamProtocol: o?.upstreamProtocol,
+    status: o?.status ?? "pending",
+    droppedFields: o?.droppedFields,
+    droppedNames: o?.droppedNames,
+  }, transcodes);
+  return rowId;
 }
 
 /** The day-rollup values of a finished request's row, as insertRequest and finalizeRequest store them. */
@@ -196,6 +210,7 @@ export function finalizeRequest(
   o: RequestOutcome,
   routingJson: string | null = null,
   days?: DayRollups,
+  transcodes?: TranscodeDays,
 ): number | undefined {
   const row = db.stmt(FINALIZE_REQUEST).get(
     ids.accountId(o.accountName),
@@ -231,6 +246,15 @@ export function finalizeRequest(
   batch.add(pendingValues(startedAt, streamed, bytesIn), -1);
   batch.add(finalValues(ids, startedAt, streamed, bytesIn, o, routingJson));
   if (days === undefined) batch.write(db);
+  noteTranscode(db, Number(row.id), {
+    startedAt,
+    clientProtocol: row.client_protocol as Protocol,
+    clientSurface: o.clientSurface,
+    upstreamProtocol: o.upstreamProtocol,
+    status: o.status,
+    droppedFields: o.droppedFields,
+    droppedNames: o.droppedNames,
+  }, transcodes);
   return Number(row.id);
 }
 

@@ -11,6 +11,7 @@ import { PeriodSelector } from "./components/period_selector.tsx";
 import { BarChart } from "./components/bar_chart.tsx";
 import { StatCards } from "./components/page_bits.tsx";
 import { isSuppressive, RoutingTables } from "./components/routing_tables.tsx";
+import { TranscodingSection } from "./components/transcoding_section.tsx";
 
 /** Props of {@linkcode RoutingPage}. */
 export interface RoutingPageProps extends RoutingData {
@@ -85,6 +86,7 @@ export function RoutingPage(props: RoutingPageProps) {
         caption={t.caption}
       />
       <RoutingTables {...props} />
+      <TranscodingSection stats={props.transcoding} />
     </Layout>
   );
 }

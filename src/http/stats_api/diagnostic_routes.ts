@@ -17,6 +17,7 @@ import {
   pricingProvenance,
 } from "../../stats/queries/events.ts";
 import { recentRequests, REQUEST_STATUSES, requestDetail } from "../../stats/queries/recent.ts";
+import { transcodingStats } from "../../stats/queries/transcoding.ts";
 import { ParamError } from "./params.ts";
 import type { StatsApiDeps, StatsRoute } from "./mod.ts";
 
@@ -47,6 +48,10 @@ export function mountDiagnosticRoutes(route: StatsRoute, deps: StatsApiDeps): vo
   route("/api/stats/routing-selections", "dashboard", (q) => {
     const period = q.period();
     return { period: period.label, selections: routingSelections(db, period) };
+  });
+  route("/api/stats/transcoding", "dashboard", (q) => {
+    const period = q.period();
+    return { period: period.label, ...transcodingStats(db, period) };
   });
   route("/api/stats/routing-exclusions", "dashboard", (q) => {
     const period = q.period();

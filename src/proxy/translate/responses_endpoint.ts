@@ -10,12 +10,17 @@ import type { ResponsesContext } from "./responses_request.ts";
 import { chatToResponse } from "./responses_reply.ts";
 import { chatToResponsesStream } from "./responses_stream.ts";
 import { asRecord } from "./types.ts";
-import type { TranscoderSettings } from "./types.ts";
+import type { Loss, TranscoderSettings } from "./types.ts";
+import type { Surface } from "../../core/protocol.ts";
 
 /** Replaces a client body at intake with the Chat Completions body the pipeline runs. */
 export interface ClientSurface {
-  /** The chat body and the warning header's value; throws the 400 for a body it refuses. */
-  toChat(body: Record<string, unknown>): { body: Record<string, unknown>; warnings?: string };
+  /** The endpoint, as the stats record it. */
+  readonly name: Surface;
+  /** The chat body, what it lost and the warning header's value; throws the 400 for a body it refuses. */
+  toChat(
+    body: Record<string, unknown>,
+  ): { body: Record<string, unknown>; losses: readonly Loss[]; warnings?: string };
 }
 
 /**
@@ -29,10 +34,11 @@ export async function serveResponses(
 ): Promise<Response> {
   let ctx: ResponsesContext | undefined;
   const surface: ClientSurface = {
+    name: "responses",
     toChat(body) {
       const t = responsesToChat(body, settings);
       ctx = t.context;
-      return { body: t.body, warnings: t.warnings };
+      return { body: t.body, losses: t.losses, warnings: t.warnings };
     },
   };
   const res = await handle(surface);

@@ -86,3 +86,19 @@ export function describeLosses(losses: readonly Loss[], max = 5): string {
   const more = losses.length - shown.length;
   return more > 0 ? `${shown.join(", ")}, ${more} more` : shown.join(", ");
 }
+
+/**
+ * The distinct fields of `losses` for the stats, in first-seen order: indexes
+ * folded (`messages[3].content[1]` → `messages[].content[]`) so the same field
+ * counts as one name, printable ASCII only, each cut at `maxChars`, at most
+ * `max` names.
+ */
+export function lossFieldNames(losses: readonly Loss[], max: number, maxChars: number): string[] {
+  const names: string[] = [];
+  for (const l of losses) {
+    if (names.length >= max) break;
+    const name = l.field.replace(/\[\d+\]/g, "[]").replace(/[^\x20-\x7e]/g, "?").slice(0, maxChars);
+    if (!names.includes(name)) names.push(name);
+  }
+  return names;
+}

@@ -5,6 +5,7 @@
 import type { Db } from "../../storage/db.ts";
 import { listRoutingDecisions } from "../../storage/routing_repo.ts";
 import { iso, num, numOrNull, strOrNull } from "./_sql.ts";
+import { isTranscoded, SURFACE_OF_ROW } from "./transcoding.ts";
 
 /** Request statuses a filter may name. */
 export const REQUEST_STATUSES = [
@@ -21,7 +22,23 @@ const COLUMNS = `r.id, r.proxy_request_id, r.started_at, r.first_attempt_at, r.c
   a.name AS account_name, r.client_protocol, r.upstream_protocol, r.streamed, r.attempt_count,
   r.input_tokens, r.output_tokens, r.cache_read_tokens, r.cache_write_tokens,
   r.reasoning_tokens, r.cost_microdollars, r.cost_exactness, r.latency_ms, r.first_byte_ms,
-  r.bytes_in, r.bytes_out, r.upstream_request_id`;
+  r.bytes_in, r.bytes_out, r.upstream_request_id, ${SURFACE_OF_ROW} AS client_surface,
+  t.dropped_fields, t.dropped_names`;
+
+/** The request rows with their account and reach (migration 0007's side row). */
+const FROM = `FROM requests r LEFT JOIN accounts a ON a.id = r.account_id
+  LEFT JOIN request_transcodes t ON t.request_id = r.id`;
+
+/** The stored dropped names (a JSON array the writer made), or none. */
+function droppedNames(raw: unknown): string[] {
+  if (typeof raw !== "string") return [];
+  try {
+    const v: unknown = JSON.parse(raw);
+    return Array.isArray(v) ? v.map(String) : [];
+  } catch {
+    return [];
+  }
+}
 
 function requestJson(r: Record<string, unknown>) {
   return {
@@ -38,7 +55,12 @@ function requestJson(r: Record<string, unknown>) {
     provider_id: strOrNull(r.provider_id),
     account_name: strOrNull(r.account_name),
     client_protocol: String(r.client_protocol),
+    client_surface: String(r.client_surface),
     upstream_protocol: strOrNull(r.upstream_protocol),
+    transcoded: r.upstream_protocol !== null &&
+      isTranscoded(String(r.client_surface), String(r.upstream_protocol)),
+    dropped_fields: num(r.dropped_fields),
+    dropped_field_names: droppedNames(r.dropped_names),
     streamed: num(r.streamed) === 1,
     attempt_count: num(r.attempt_count),
     input_tokens: num(r.input_tokens),
@@ -73,7 +95,7 @@ export function recentRequests(db: Db, limit: number, f: RecentFilters) {
   if (f.providerId !== undefined) (where.push("r.provider_id = ?"), params.push(f.providerId));
   if (f.modelId !== undefined) (where.push("r.model_id = ?"), params.push(f.modelId));
   if (f.status !== undefined) (where.push("r.status = ?"), params.push(f.status));
-  const sql = `SELECT ${COLUMNS} FROM requests r LEFT JOIN accounts a ON a.id = r.account_id
+  const sql = `SELECT ${COLUMNS} ${FROM}
     ${where.length === 0 ? "" : `WHERE ${where.join(" AND ")}`}
     ORDER BY r.started_at DESC, r.id DESC LIMIT ?`;
   return db.stmt(sql).all(...params, limit).map(requestJson);
@@ -92,8 +114,7 @@ const ATTEMPTS = `SELECT ra.attempt_number, a.name AS account_name, ra.provider_
  * described from the request row.
  */
 export function requestDetail(db: Db, id: number) {
-  const row = db.stmt(`SELECT ${COLUMNS} FROM requests r LEFT JOIN accounts a
-    ON a.id = r.account_id WHERE r.id = ?`).get(id);
+  const row = db.stmt(`SELECT ${COLUMNS} ${FROM} WHERE r.id = ?`).get(id);
   if (row === undefined) return undefined;
   const request = requestJson(row);
   let attempts = db.stmt(ATTEMPTS).all(id).map((a) => ({
