@@ -5,6 +5,7 @@
  */
 import { ProxyError } from "../core/errors.ts";
 import type { Protocol } from "../core/protocol.ts";
+import { NATIVE_SURFACE } from "../core/protocol.ts";
 import type { AccountRuntime } from "../accounts/pool.ts";
 import type { Failure } from "../routing/classify.ts";
 import { checkContextLimit } from "../routing/context_limit.ts";
@@ -87,7 +88,7 @@ export function createProxy(deps: ProxyDeps): Proxy {
         requestId: newRequestId(),
         startedAt: deps.clock(),
         clientProtocol: protocol,
-        clientSurface: surface?.name,
+        clientSurface: surface?.name ?? NATIVE_SURFACE[protocol],
         requestedModel: "",
         streamed: false,
         bytesIn: 0,

@@ -13,7 +13,7 @@ import {
 } from "../stats/bounds.ts";
 import { DayRollups, pendingValues } from "./day_rollups_repo.ts";
 import type { DayRowValues } from "./day_rollups_repo.ts";
-import { noteTranscode } from "./transcode_repo.ts";
+import { noteTranscode, storedSurface } from "./transcode_repo.ts";
 import type { TranscodeDays } from "./transcode_repo.ts";
 
 /** Maps account names and provider ids to the integer ids rows reference. */
@@ -249,7 +249,8 @@ export function finalizeRequest(
   noteTranscode(db, Number(row.id), {
     startedAt,
     clientProtocol: row.client_protocol as Protocol,
-    clientSurface: o.clientSurface,
+    // An outcome that does not say (the stale finalizer's) keeps what the pending row recorded.
+    clientSurface: o.clientSurface ?? storedSurface(db, Number(row.id)),
     upstreamProtocol: o.upstreamProtocol,
     status: o.status,
     droppedFields: o.droppedFields,

@@ -83,6 +83,14 @@ export function writeTranscodeRow(db: Db, rowId: number, v: TranscodeValues): vo
   );
 }
 
+/** The surface a request row's side row recorded, if it has one. */
+export function storedSurface(db: Db, rowId: number): Surface | undefined {
+  const row = db.stmt("SELECT client_surface FROM request_transcodes WHERE request_id = ?").get(
+    rowId,
+  );
+  return row === undefined ? undefined : row.client_surface as Surface;
+}
+
 /** Day-rollup contributions of a batch of written rows, summed before one upsert per key. */
 export class TranscodeDays {
   readonly #days = new Map<string, DayCounters>();
