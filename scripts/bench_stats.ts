@@ -18,6 +18,8 @@ import { seedHistory } from "./seed_history.ts";
 import type { Db } from "../src/storage/db.ts";
 import { DayRollups } from "../src/storage/day_rollups_repo.ts";
 import type { DayRowValues } from "../src/storage/day_rollups_repo.ts";
+import { noteTranscode, TranscodeDays } from "../src/storage/transcode_repo.ts";
+import type { TranscodeValues } from "../src/storage/transcode_repo.ts";
 
 /** Targets of issue #14 for p95 at `period=30d`. */
 const TARGET_MS = 100;
@@ -42,6 +44,7 @@ const ENDPOINTS = [
   "/api/stats/routing-selections?period=30d",
   "/api/stats/routing-exclusions?period=30d",
   "/api/stats/routing-skew?period=30d",
+  "/api/stats/transcoding?period=30d",
   "/api/stats/operational?period=30d",
   "/api/events",
   "/api/stats/pending-health",
@@ -87,27 +90,38 @@ export interface StatsBenchRow {
  */
 export function insertCost(source: string, rows = 20_000, rounds = 3) {
   const tmp = Deno.makeTempDirSync({ prefix: "eggpool-insert-cost-" });
-  const totals = { v2: 0, v3: 0, v4: 0 };
+  const totals = { v2: 0, v3: 0, v4: 0, v7: 0, v7x: 0 };
+  const variants = [["v2", 2], ["v3", 3], ["v4", 4], ["v7", 7], ["v7x", 7]] as const;
   try {
     for (let round = 0; round < rounds; round++) {
-      for (const [name, count] of [["v2", 2], ["v3", 3], ["v4", 4]] as const) {
+      for (const [name, count] of variants) {
         const db = openDatabase({ path: `${tmp}/${name}-${round}.sqlite3` });
-        migrate(db, MIGRATIONS.slice(0, count), { clock: Date.now });
+        migrate(db, MIGRATIONS.filter((m) => m.version <= count), { clock: Date.now });
         db.raw.exec("PRAGMA foreign_keys = OFF");
         db.raw.exec(`ATTACH DATABASE 'file:${source}?mode=ro' AS src`);
         const copy = db.stmt(
           "INSERT INTO main.requests SELECT * FROM src.requests WHERE id > ? AND id <= ?",
         );
         const first = 500_000 + round * rows;
-        const values = count === 4 ? dayValues(db, first, first + rows) : [];
+        const values = count >= 4 ? dayValues(db, first, first + rows) : [];
+        // 0007: every row's direction; v7x makes one row in ten a transcoded
+        // /v1/responses request with two dropped fields (a side row each).
+        const reach = count >= 7 ? reachValues(db, first, first + rows, name === "v7x") : [];
         const days = new DayRollups();
+        const tally = new TranscodeDays();
         const t0 = cpuMs();
         for (let id = first; id < first + rows; id += 100) {
           db.transaction(() => {
             copy.run(id, id + 100);
-            if (count === 4) {
+            if (count >= 4) {
               for (let i = id - first; i < id - first + 100; i++) days.add(values[i]);
               days.write(db);
+            }
+            if (count >= 7) {
+              for (let i = id - first; i < id - first + 100; i++) {
+                noteTranscode(db, first + i + 1, reach[i], tally);
+              }
+              tally.write(db);
             }
           });
         }
@@ -119,7 +133,41 @@ export function insertCost(source: string, rows = 20_000, rounds = 3) {
     Deno.removeSync(tmp, { recursive: true });
   }
   const perRow = (ms: number) => (ms * 1000) / (rows * rounds);
-  return { v2Us: perRow(totals.v2), v3Us: perRow(totals.v3), v4Us: perRow(totals.v4) };
+  return {
+    v2Us: perRow(totals.v2),
+    v3Us: perRow(totals.v3),
+    v4Us: perRow(totals.v4),
+    v7Us: perRow(totals.v7),
+    v7TranscodedUs: perRow(totals.v7x),
+  };
+}
+
+/** Migration 0007's values of source rows `from < id <= to` (their ids are dense). */
+function reachValues(db: Db, from: number, to: number, someTranscoded: boolean): TranscodeValues[] {
+  return db.stmt(
+    `SELECT id, started_at, client_protocol, upstream_protocol, status FROM src.requests
+     WHERE id > ? AND id <= ? ORDER BY id`,
+  ).all(from, to).map((r, i) => {
+    const v: TranscodeValues = {
+      startedAt: Number(r.started_at),
+      clientProtocol: r.client_protocol === "anthropic" ? "anthropic" : "openai",
+      upstreamProtocol: r.upstream_protocol === null
+        ? undefined
+        : r.upstream_protocol === "anthropic"
+        ? "anthropic"
+        : "openai",
+      status: String(r.status),
+    };
+    if (someTranscoded && i % 10 === 0) {
+      Object.assign(v, {
+        clientProtocol: "openai",
+        clientSurface: "responses",
+        droppedFields: 2,
+        droppedNames: ["tools[].type=web_search", "reasoning"],
+      });
+    }
+    return v;
+  });
 }
 
 /** The day-rollup values of source rows `from < id <= to`, in id order. */
@@ -258,7 +306,10 @@ if (import.meta.main) {
           `index ${insert.v3Us.toFixed(1)} µs (+${(insert.v3Us - insert.v2Us).toFixed(1)} µs), ` +
           `0004 day rollups ${insert.v4Us.toFixed(1)} µs (+${
             (insert.v4Us - insert.v3Us).toFixed(1)
-          } µs over 0003)`,
+          } µs over 0003), 0007 transcode stats ${insert.v7Us.toFixed(1)} µs (+${
+            (insert.v7Us - insert.v4Us).toFixed(1)
+          } µs over 0004; ${insert.v7TranscodedUs.toFixed(1)} µs with 1 row in 10 transcoded ` +
+          `with 2 dropped fields)`,
       );
     }
   } finally {

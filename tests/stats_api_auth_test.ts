@@ -15,6 +15,7 @@ const DASHBOARD_ROUTES = [
   "/api/stats/summary",
   "/api/stats/accounts",
   "/api/stats/routing-skew",
+  "/api/stats/transcoding",
   "/api/events",
   "/api/timeseries/grouped",
 ];

@@ -237,6 +237,18 @@ Deno.test("each request records its endpoint, upstream protocol and dropped fiel
   assert.equal(nativeRow.dropped_fields, 0);
   assert.deepEqual(nativeRow.dropped_field_names, []);
 
+  // So does the Traces page's view of one request.
+  const trace = await get(pool, `/traces/${r2row.id}`);
+  assert.equal(trace.status, 200);
+  assert.match(
+    trace.text,
+    /Endpoint<\/dt>\s*<dd data-fact="Endpoint">responses \(transcoded\)<\/dd>/,
+  );
+  assert.match(
+    trace.text,
+    /Dropped fields<\/dt>\s*<dd data-fact="Dropped fields">1: tools\[\]\.type=web_search<\/dd>/,
+  );
+
   // The Routing page shows the same figures, the client's field name as text.
   const page = await get(pool, "/routing?period=1h");
   assert.equal(page.status, 200);

@@ -61,7 +61,9 @@ export function TranscodingSection({ stats }: { stats: TranscodingStats }) {
                 id: "dropped",
                 label: "Dropped fields",
                 value: formatCount(t.dropped_fields),
-                detail: `in ${formatCount(t.requests_with_drops)} requests`,
+                detail: `in ${formatCount(t.requests_with_drops)} request${
+                  t.requests_with_drops === 1 ? "" : "s"
+                }`,
                 tooltip: "Request fields the translation could not carry and left out " +
                   "(named in each answer's x-proxy-transcode-warnings header)",
                 warn: t.dropped_fields > 0,

@@ -154,6 +154,13 @@ export function TraceDetailPage({ chrome, id, detail }: TraceDetailProps) {
     ["Provider", r.provider_id ?? "—"],
     ["Account", r.account_name ?? "—"],
     ["Protocol", `${r.client_protocol} → ${r.upstream_protocol ?? "—"}`],
+    ["Endpoint", `${r.client_surface}${r.transcoded ? " (transcoded)" : ""}`],
+    [
+      "Dropped fields",
+      r.dropped_fields === 0
+        ? "none"
+        : `${formatCount(r.dropped_fields)}: ${r.dropped_field_names.join(", ")}`,
+    ],
     ["Streamed", r.streamed ? "yes" : "no"],
     ["Latency", ms(r.latency_ms)],
     ["First byte", ms(r.first_byte_ms)],
