@@ -289,6 +289,19 @@ if (import.meta.main) {
     migrate(db, MIGRATIONS, { clock: Date.now });
     seedHistory(db, { rows: Number(arg("--rows") ?? 1_000_000), days: 365, now: Date.now() });
     db.close();
+  } else {
+    // A copy made by an older build: brought to this build's schema, as the server would.
+    const db = openDatabase({ path });
+    const t0 = performance.now();
+    const applied = migrate(db, MIGRATIONS, { clock: Date.now });
+    if (applied.length > 0) {
+      console.log(
+        `Migrated ${applied.map((m) => m.name).join(", ")} in ${
+          Math.round(performance.now() - t0)
+        } ms`,
+      );
+    }
+    db.close();
   }
   try {
     const count = openDatabase({ path, readOnly: true });

@@ -25,10 +25,13 @@ const EXPECTED_TABLES = [
   "providers",
   "request_attempts",
   "request_days",
+  "request_transcodes",
   "requests",
   "routing_exclusion_days",
   "schema_migrations",
   "session_pins",
+  "transcode_days",
+  "transcode_field_days",
   "usage_rollups",
 ];
 
