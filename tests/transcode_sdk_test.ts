@@ -8,7 +8,7 @@ import Anthropic from "@anthropic-ai/sdk";
 import OpenAI from "openai";
 import { startMockUpstream } from "../src/sim/mock_upstream.ts";
 import type { MockUpstream } from "../src/sim/mock_upstream.ts";
-import { LOCAL_KEY, startEggPool } from "./_helpers/eggpool.ts";
+import { LOCAL_KEY, oneProtocolToml, startEggPool } from "./_helpers/eggpool.ts";
 import { withTmpDir } from "./_helpers/tmp.ts";
 
 const WEATHER_TOOL = {
@@ -17,29 +17,13 @@ const WEATHER_TOOL = {
   required: ["city"],
 };
 
-/** One provider of one protocol over the mock; `extra` is appended (e.g. a [transcoder] table). */
-function onlyToml(mockUrl: string, protocol: "openai" | "anthropic", extra = ""): string {
-  const id = protocol === "openai" ? "onlyoai" : "onlyant";
-  const lines = [
-    `[providers.${id}]`,
-    `id = "${id}"`,
-    `base_url = "${mockUrl}"`,
-    `protocols = ["${protocol}"]`,
-  ];
-  if (protocol === "anthropic") {
-    lines.push(`[providers.${id}.auth]`, `mode = "api_key"`, `header = "x-api-key"`);
-  }
-  lines.push(`[[providers.${id}.accounts]]`, `name = "${id}-1"`, `api_key = "sk-${id}"`);
-  return [extra, ...lines].join("\n") + "\n";
-}
-
 function completions(mock: MockUpstream) {
   return mock.requests.filter((r) => r.route !== "models");
 }
 
 async function setup(tmp: string, protocol: "openai" | "anthropic", extra = "") {
   const mock = await startMockUpstream({ models: ["mock-small"] });
-  const pool = await startEggPool({ dir: tmp, toml: onlyToml(mock.url, protocol, extra) });
+  const pool = await startEggPool({ dir: tmp, toml: oneProtocolToml(mock.url, protocol, extra) });
   const openai = new OpenAI({ baseURL: `${pool.origin}/v1`, apiKey: LOCAL_KEY, maxRetries: 0 });
   const anthropic = new Anthropic({ baseURL: pool.origin, apiKey: LOCAL_KEY, maxRetries: 0 });
   return { mock, pool, openai, anthropic };

@@ -6,28 +6,17 @@
  */
 import assert from "node:assert/strict";
 import { startMockUpstream } from "../src/sim/mock_upstream.ts";
-import { LOCAL_KEY, postChat, startEggPool } from "./_helpers/eggpool.ts";
+import { LOCAL_KEY, oneProtocolToml, postChat, startEggPool } from "./_helpers/eggpool.ts";
 import { withTmpDir } from "./_helpers/tmp.ts";
 import { launchBrowser, Page } from "./_helpers/browser.ts";
-
-const ANTHROPIC_ONLY = (url: string) =>
-  [
-    "[providers.onlyant]",
-    'id = "onlyant"',
-    `base_url = "${url}"`,
-    'protocols = ["anthropic"]',
-    "[providers.onlyant.auth]",
-    'mode = "api_key"',
-    'header = "x-api-key"',
-    "[[providers.onlyant.accounts]]",
-    'name = "onlyant-1"',
-    'api_key = "sk-onlyant"',
-  ].join("\n") + "\n";
 
 Deno.test("the Transcoding section reads without JavaScript at 1280 and 375 px", async () => {
   await using tmp = await withTmpDir();
   await using mock = await startMockUpstream({ models: ["ant-model"] });
-  await using pool = await startEggPool({ dir: tmp.path, toml: ANTHROPIC_ONLY(mock.url) });
+  await using pool = await startEggPool({
+    dir: tmp.path,
+    toml: oneProtocolToml(mock.url, "anthropic"),
+  });
   const hi = [{ role: "user", content: "hi" }];
   for (const extra of [{ top_p: 0.5, seed: 1 }, {}]) {
     const res = await postChat(pool, { model: "ant-model", messages: hi, ...extra });

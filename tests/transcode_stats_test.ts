@@ -8,42 +8,16 @@
  */
 import assert from "node:assert/strict";
 import { startMockUpstream } from "../src/sim/mock_upstream.ts";
-import { LOCAL_KEY, startEggPool } from "./_helpers/eggpool.ts";
+import { LOCAL_KEY, oneProtocolToml, postJson, startEggPool } from "./_helpers/eggpool.ts";
 import type { TestEggPool } from "./_helpers/eggpool.ts";
 import { withTmpDir } from "./_helpers/tmp.ts";
 
 function providers(antUrl: string, oaiUrl: string): string {
-  return [
-    "[providers.onlyant]",
-    'id = "onlyant"',
-    `base_url = "${antUrl}"`,
-    'protocols = ["anthropic"]',
-    "[providers.onlyant.auth]",
-    'mode = "api_key"',
-    'header = "x-api-key"',
-    "[[providers.onlyant.accounts]]",
-    'name = "onlyant-1"',
-    'api_key = "sk-onlyant"',
-    "[providers.onlyoai]",
-    'id = "onlyoai"',
-    `base_url = "${oaiUrl}"`,
-    'protocols = ["openai"]',
-    "[[providers.onlyoai.accounts]]",
-    'name = "onlyoai-1"',
-    'api_key = "sk-onlyoai"',
-  ].join("\n") + "\n";
+  return oneProtocolToml(antUrl, "anthropic") + oneProtocolToml(oaiUrl, "openai");
 }
 
 async function post(pool: TestEggPool, path: string, body: Record<string, unknown>) {
-  const res = await fetch(pool.origin + path, {
-    method: "POST",
-    headers: {
-      authorization: `Bearer ${LOCAL_KEY}`,
-      "content-type": "application/json",
-      "anthropic-version": "2023-06-01",
-    },
-    body: JSON.stringify(body),
-  });
+  const res = await postJson(pool.origin, path, body);
   const text = await res.text();
   return { status: res.status, warnings: res.headers.get("x-proxy-transcode-warnings"), text };
 }

@@ -79,6 +79,29 @@ export function mockProvidersToml(mockUrl: string, accountsPerProvider = 1): str
   return lines.join("\n") + "\n";
 }
 
+/**
+ * One provider of one protocol over a mock (`onlyoai` or `onlyant`, one
+ * account keyed `sk-<id>`); `extra` is put first (e.g. a [transcoder] table).
+ */
+export function oneProtocolToml(
+  mockUrl: string,
+  protocol: "openai" | "anthropic",
+  extra = "",
+): string {
+  const id = protocol === "openai" ? "onlyoai" : "onlyant";
+  const lines = [
+    `[providers.${id}]`,
+    `id = "${id}"`,
+    `base_url = "${mockUrl}"`,
+    `protocols = ["${protocol}"]`,
+  ];
+  if (protocol === "anthropic") {
+    lines.push(`[providers.${id}.auth]`, `mode = "api_key"`, `header = "x-api-key"`);
+  }
+  lines.push(`[[providers.${id}.accounts]]`, `name = "${id}-1"`, `api_key = "sk-${id}"`);
+  return [extra, ...lines].join("\n") + "\n";
+}
+
 /** POSTs JSON with the local key and an `anthropic-version`, as both SDKs would. */
 export async function postJson(origin: string, path: string, body: unknown): Promise<Response> {
   return await fetch(origin + path, {
