@@ -5,6 +5,7 @@
 import type { Protocol } from "../core/protocol.ts";
 import type { UpstreamAuth } from "../proxy/upstream.ts";
 import type { UpstreamSlots } from "../proxy/slots.ts";
+import type { StreamCompletionPolicy } from "../proxy/usage.ts";
 
 /** A provider as the data plane needs it, with env references resolved. */
 export interface ProviderRuntime {
@@ -23,6 +24,8 @@ export interface ProviderRuntime {
   headersTimeoutMs: number;
   /** Longest silence allowed inside a streamed body, in ms. */
   idleTimeoutMs: number;
+  /** `stream_completion_policy`: whether a stream with full usage but no end marker succeeds. */
+  completionPolicy?: StreamCompletionPolicy;
   /** `max_connections` / `pool_timeout_s`: the provider's cap on open upstream calls. */
   slots?: UpstreamSlots;
 }

@@ -10,6 +10,7 @@ import { z } from "zod";
 import type { KeyedIssue, PathSegment } from "./_key_path.ts";
 import { valueAt } from "./_key_path.ts";
 import { findUnknownKeys, suggestKey, type UnknownKey } from "./_unknown_keys.ts";
+import { inertKeyWarnings } from "./key_support.ts";
 import {
   DashboardSchema,
   DatabaseSchema,
@@ -108,7 +109,7 @@ export type ConfigResolution =
 export function resolveConfig(raw: unknown, options: ResolveConfigOptions): ConfigResolution {
   const warnings: KeyedIssue[] = [];
   const rules = checkConfigRules(raw);
-  warnings.push(...rules.warnings);
+  warnings.push(...rules.warnings, ...inertKeyWarnings(raw));
   const parsed = ConfigSchema.safeParse(raw);
   const errors = findUnknownKeys(ConfigSchema, raw).map((u) => unknownKeyIssue(u, raw));
   if (!parsed.success) errors.push(...parsed.error.issues.map((i) => zodIssue(i, raw)));

@@ -36,7 +36,8 @@ export const MetricsSchema = z.object({
   rollup_retain_days: num({ int: true, min: 1 }).default(90),
   cleanup_interval_s: num({ gt: 0 }).default(86_400),
   cleanup_max_rows_per_pass: num({ int: true, min: 1 }).default(5000),
-  event_loop_lag_enabled: z.boolean().default(false),
+  // Lag is always measured (Runtime page, /metrics); false has no effect (key_support.ts).
+  event_loop_lag_enabled: z.boolean().default(true),
   dispatch_spans: z
     .object({
       sample_rate: num({ min: 0, max: 1 }).default(0),

@@ -5,6 +5,7 @@
  */
 import type { LoadedConfig } from "../config/types.ts";
 import { createApp } from "../app.ts";
+import { filterLog } from "../core/log_level.ts";
 import type { App, AppOptions } from "../app.ts";
 import { type GuardedServer, serveGuarded } from "./conn_guard.ts";
 import { defaultMaxConnections, raiseFileLimit } from "../ops/rlimit.ts";
@@ -65,7 +66,10 @@ export async function runServer(
   loaded: LoadedConfig,
   options: RunServerOptions = {},
 ): Promise<number> {
-  const log = options.log ?? ((m: string) => console.error(`[eggpool] ${m}`));
+  const log = filterLog(
+    options.log ?? ((m: string) => console.error(`[eggpool] ${m}`)),
+    loaded.config.server.log_level,
+  );
   const app = await createApp(loaded, { ...options, log });
   const c = loaded.config.server;
   const signals = options.stop ? undefined : stopSignals();

@@ -30,6 +30,7 @@ function providerRuntime(loaded: LoadedConfig, p: ResolvedProviderConfig): Provi
     priority: p.routing_priority,
     headersTimeoutMs: (p.stream_timeouts.first_byte_timeout_s ?? p.read_timeout_s) * 1000,
     idleTimeoutMs: idle * 1000,
+    completionPolicy: p.stream_completion_policy,
     slots: new UpstreamSlots(p.max_connections, p.pool_timeout_s * 1000),
   };
 }

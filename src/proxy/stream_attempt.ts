@@ -42,6 +42,7 @@ export async function relay(
     holdTimeoutMs: Math.min(STREAM_HOLD_MS, account.provider.idleTimeoutMs),
     maxHoldBytes: deps.maxResponseBodyBytes,
     stripUsageChunk: ctx.input.stripUsage,
+    completionPolicy: account.provider.completionPolicy,
     clock: deps.clock,
     onEnd: (end) => finishStream(deps, run, res.status, ctx, end),
   });

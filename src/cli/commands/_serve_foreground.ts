@@ -6,6 +6,7 @@
  * server (issue #3).
  */
 import { CliError } from "../../core/errors.ts";
+import { filterLog } from "../../core/log_level.ts";
 import { runServer } from "../../http/serve.ts";
 import { checkRoot, claimPidFile } from "../../ops/guard.ts";
 import { serverOrigin } from "../../ops/health.ts";
@@ -20,7 +21,7 @@ export async function serveForeground(ctx: CliContext, flags: { asRoot?: boolean
   const loaded = await loadValidConfig(ctx);
   warnWithoutAccounts(ctx, loaded);
   const { host, port } = loaded.config.server;
-  const log = serverLog(ctx);
+  const log = filterLog(serverLog(ctx), loaded.config.server.log_level);
   // The guard first: a server of ours on the port is "already running", not "address in use".
   const claim = await claimPidFile(ctx.env, { host, port });
   for (const path of claim.staleCleared) log(`Removed stale PID file ${path}`);
