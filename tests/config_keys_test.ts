@@ -51,8 +51,6 @@ const INERT_SAMPLES: Readonly<Record<string, unknown>> = {
   "providers.*.static_models[].supports_tools": true,
   "providers.*.static_models[].supports_vision": false,
   "providers.*.static_models[].source_metadata": { family: "x" },
-  "providers.*.model_capabilities.*": { thinking: { status: "supported" } },
-  "model_capabilities.*": { thinking: { status: "supported" } },
   "providers.*.verify.probe_model": "m",
   "providers.*.verify.probe_protocol": "anthropic",
   "providers.*.verify.require_models": false,

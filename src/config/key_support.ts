@@ -39,8 +39,6 @@ const NO_SIDE_CLIENT = "nothing in this version uses the shared outbound client 
   "(price catalogs and the update checker are not built)";
 const MAINTENANCE = "cleanup is bounded by max_rows_per_batch, max_batches_per_tick and " +
   "max_tick_duration_ms only";
-const CAPABILITIES = "per-model capabilities are not read; translation follows " +
-  "[transcoder.features] for every model";
 
 /** Every key that is accepted and has no effect in this version. */
 export const INERT_KEYS: readonly InertKey[] = [
@@ -88,8 +86,6 @@ export const INERT_KEYS: readonly InertKey[] = [
     usual: {},
     why: "metadata of static models is not used or shown",
   },
-  { path: "providers.*.model_capabilities.*", why: CAPABILITIES },
-  { path: "model_capabilities.*", why: CAPABILITIES },
   {
     path: "providers.*.verify.probe_model",
     why: "`eggpool connect` verifies an account through its models endpoint only",
