@@ -46,6 +46,7 @@ import { mountRuntimeRoute, runtimeSnapshot } from "./http/runtime_route.ts";
 import type { RuntimeSource } from "./http/runtime_route.ts";
 import { mountDashboard } from "./dashboard/routes.ts";
 import { TaskBoard } from "./ops/tasks.ts";
+import { startReadinessProbe } from "./ops/readiness_probe.ts";
 import { startRetention } from "./ops/retention_task.ts";
 import { watchDatabaseFile } from "./ops/db_file_watch.ts";
 import { LoopLagMonitor } from "./ops/loop_lag.ts";
@@ -358,12 +359,15 @@ export async function createApp(loaded: LoadedConfig, options: AppOptions = {}):
       for (const [name, id] of again) ids.set(name, id);
     },
   });
+  const writeProbe = startReadinessProbe({ db, settings: c.readiness_probe, clock, log });
   // Startup may wait out another process's lock; serving must not (issue #12):
   // SQLite waits on the event loop, so writes now fail fast and are retried.
   db.setBusyTimeout(c.maintenance.write_busy_timeout_ms);
 
   const readiness = (): Readiness => {
     if (!db.isOpen) return { ok: false, reason: "database not connected" };
+    const probeProblem = writeProbe.problem();
+    if (probeProblem !== undefined) return { ok: false, reason: probeProblem };
     const replaced = fileWatch.problem();
     if (replaced !== undefined) return { ok: false, reason: replaced };
     const writeProblem = recorder.writeProblem();
@@ -504,6 +508,7 @@ export async function createApp(loaded: LoadedConfig, options: AppOptions = {}):
       clearInterval(pinTimer);
       stopRetention();
       fileWatch.stop();
+      writeProbe.stop();
       try {
         flushPins();
       } catch (error) {

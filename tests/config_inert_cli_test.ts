@@ -24,7 +24,7 @@ const PROVIDER = [
   'api_key = "sk-test-account-key-1"',
 ];
 
-/** Inert settings a Python config may carry; the gated [readiness_probe] is off, so silent. */
+/** Inert settings a Python config may carry, and a supported [readiness_probe] (silent). */
 const INERT = [
   "[routing.trace]",
   'mode = "sampled"',
@@ -96,7 +96,7 @@ Deno.test("check-config names every inert key with its line and still succeeds",
   const warnings = r.stdout.split("\n").filter((l) => l.startsWith("  warning: "));
   assert.deepEqual(warnings, (await expectedLines(path)).map((l) => `  warning: ${l}`));
   assert.match(r.stdout, /^ {2}4 warnings$/m);
-  assert.doesNotMatch(r.stdout, /readiness_probe/, "a switched-off feature's table is silent");
+  assert.doesNotMatch(r.stdout, /readiness_probe/, "a supported table is silent");
 });
 
 /** Runs `serve` in the foreground until healthy, then stops it; returns its stderr. */

@@ -66,7 +66,6 @@ const INERT_SAMPLES: Readonly<Record<string, unknown>> = {
   "maintenance.p0_max_batches_per_tick": 5,
   "maintenance.p0_max_tick_duration_ms": 200,
   "backup": { enabled: true, interval_s: 3600 },
-  "readiness_probe": { enabled: true },
   "network.connect_timeout_s": 3,
   "network.read_timeout_s": 3,
   "network.max_connections": 3,

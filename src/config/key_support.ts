@@ -141,12 +141,6 @@ export const INERT_KEYS: readonly InertKey[] = [
     why: "the server takes no automatic backups; schedule `eggpool backup` with " +
       "`eggpool deploy backup-cron`",
   },
-  {
-    path: "readiness_probe",
-    gate: ["enabled", false],
-    why: "there is no periodic write probe; /v1/readyz already fails while stats writes fail " +
-      "or the database file is gone",
-  },
   { path: "network.connect_timeout_s", usual: 10, why: NO_SIDE_CLIENT },
   { path: "network.read_timeout_s", usual: 30, why: NO_SIDE_CLIENT },
   { path: "network.max_connections", usual: 8, why: NO_SIDE_CLIENT },
