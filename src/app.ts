@@ -289,6 +289,7 @@ export async function createApp(loaded: LoadedConfig, options: AppOptions = {}):
     sink: metrics === undefined ? tallied : withMetrics(tallied, metrics),
     clock,
     price: priceBook(c),
+    noPriceFallback: c.pricing.fallback === "off",
     maxBodyBytes: c.server.max_request_body_bytes,
     bodyTimeoutMs: c.server.body_timeout_s * 1000,
     maxResponseBodyBytes: c.upstream.max_response_body_bytes,

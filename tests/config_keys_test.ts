@@ -42,7 +42,6 @@ const LABELS = new Set(["providers.*.kind"]);
 const INERT_SAMPLES: Readonly<Record<string, unknown>> = {
   "routing.unknown_request_reservation_microdollars": 500_000,
   "routing.trace": { mode: "all" },
-  "pricing.fallback": "off",
   "pricing.catalogs.openrouter": { enabled: true },
   "pricing.catalogs.opencode_zen": { enabled: true, ttl_seconds: 60 },
   "pricing.catalogs.aliases": [{ from: "a", to: "b" }],

@@ -53,12 +53,6 @@ export const INERT_KEYS: readonly InertKey[] = [
     why: "traces are not sampled or queued separately: every request's routing decisions are " +
       "always recorded with it (Traces page, /api/stats/recent/{id})",
   },
-  {
-    path: "pricing.fallback",
-    usual: "generic_estimate",
-    why: "a model without a price is always given the generic estimate (exactness " +
-      '"estimated"); set prices with [model_overrides]',
-  },
   { path: "pricing.catalogs.openrouter", gate: ["enabled", false], why: CATALOGS },
   { path: "pricing.catalogs.opencode_zen", gate: ["enabled", false], why: CATALOGS },
   { path: "pricing.catalogs.aliases", usual: [], why: CATALOGS },

@@ -23,6 +23,8 @@ export interface ProxyDeps {
   sink: UsageSink;
   clock: () => number;
   price(providerId: string, modelId: string): Price | undefined;
+  /** `[pricing] fallback = "off"`: unpriced usage is not estimated. */
+  noPriceFallback?: boolean;
   maxBodyBytes: number;
   /** `[server].body_timeout_s` in ms: a body slower than this gets a 408. */
   bodyTimeoutMs?: number;

@@ -42,7 +42,7 @@ export function priced(deps: ProxyDeps, run: RequestRun, usage: Usage | undefine
   const price = deps.price(run.facts.providerId ?? "", run.facts.modelId ?? "");
   const cost = usage.providerCostMicros !== undefined
     ? { costMicros: usage.providerCostMicros, exactness: "provider_reported" as const }
-    : computeCost(usage, price);
+    : computeCost(usage, price, { noFallback: deps.noPriceFallback });
   return { tokens: usage, costMicros: cost.costMicros, exactness: cost.exactness };
 }
 

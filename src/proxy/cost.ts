@@ -61,6 +61,12 @@ export interface ComputeCostOptions {
   maxCostMicros?: number;
   /** Rates for unpriced models and categories; defaults to {@linkcode GENERIC_PRICE}. */
   fallbackPrice?: Readonly<Required<Price>>;
+  /**
+   * `[pricing] fallback = "off"` (spec 02 §7): no estimate at all. An unpriced
+   * model (or an untrustworthy price) costs 0 with exactness `unknown`, and a
+   * category without a rate adds nothing (still `partial`).
+   */
+  noFallback?: boolean;
 }
 
 const CATEGORIES = [
@@ -80,7 +86,8 @@ export function computeCost(
   options: ComputeCostOptions = {},
 ): CostResult {
   const cap = options.maxCostMicros ?? MAX_REQUEST_COST_MICROS;
-  const fallback = options.fallbackPrice ?? GENERIC_PRICE;
+  const fallback = options.noFallback ? ZERO_PRICE : options.fallbackPrice ?? GENERIC_PRICE;
+  const estimate = options.noFallback ? unpriced : estimated;
   let totalTokens = 0;
   for (const [tokenKey] of CATEGORIES) totalTokens += usage[tokenKey];
   if (!(totalTokens > 0)) return { costMicros: 0, exactness: "unknown" };
@@ -118,7 +125,18 @@ export function computeCost(
   return { costMicros: Math.min(cost, cap), exactness };
 }
 
-function estimate(
+const ZERO_PRICE: Readonly<Required<Price>> = Object.freeze({
+  inputMicrosPerMillion: 0,
+  outputMicrosPerMillion: 0,
+  cacheReadMicrosPerMillion: 0,
+  cacheWriteMicrosPerMillion: 0,
+});
+
+function unpriced(): CostResult {
+  return { costMicros: 0, exactness: "unknown" };
+}
+
+function estimated(
   usage: TokenCounts,
   fallback: Readonly<Required<Price>>,
   cap: number,
