@@ -47,6 +47,8 @@ import type { RuntimeSource } from "./http/runtime_route.ts";
 import { mountDashboard } from "./dashboard/routes.ts";
 import { TaskBoard } from "./ops/tasks.ts";
 import { startReadinessProbe } from "./ops/readiness_probe.ts";
+import { startAutoBackup } from "./ops/auto_backup.ts";
+import { absolutePath } from "./config/paths.ts";
 import { startRetention } from "./ops/retention_task.ts";
 import { watchDatabaseFile } from "./ops/db_file_watch.ts";
 import { LoopLagMonitor } from "./ops/loop_lag.ts";
@@ -361,6 +363,19 @@ export async function createApp(loaded: LoadedConfig, options: AppOptions = {}):
     },
   });
   const writeProbe = startReadinessProbe({ db, settings: c.readiness_probe, clock, log });
+  const stopBackups = startAutoBackup({
+    settings: c.backup,
+    configPath: loaded.path,
+    dbPath: absolutePath(c.database.path, Deno.cwd()),
+    env: {
+      get: loaded.env,
+      home: loaded.env("HOME") ?? "/",
+      cwd: Deno.cwd(),
+      uid: Deno.uid() ?? 0,
+    },
+    clock,
+    log,
+  });
   // Startup may wait out another process's lock; serving must not (issue #12):
   // SQLite waits on the event loop, so writes now fail fast and are retried.
   db.setBusyTimeout(c.maintenance.write_busy_timeout_ms);
@@ -510,6 +525,7 @@ export async function createApp(loaded: LoadedConfig, options: AppOptions = {}):
       stopRetention();
       fileWatch.stop();
       writeProbe.stop();
+      stopBackups();
       try {
         flushPins();
       } catch (error) {

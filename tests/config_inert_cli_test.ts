@@ -32,9 +32,8 @@ const INERT = [
   "[maintenance]",
   "max_rows_per_batch = 800",
   "p0_max_rows_per_batch = 2000",
-  "[backup]",
+  "[update_checker]",
   "enabled = true",
-  "interval_s = 3600",
   "[readiness_probe]",
   "enabled = false",
   "interval_s = 5",
@@ -59,9 +58,9 @@ const EXPECTED = [
     "max_batches_per_tick and max_tick_duration_ms only",
   ],
   [
-    "backup",
-    "the table has no effect in this version (keys set: enabled, interval_s): the server takes " +
-    "no automatic backups; schedule `eggpool backup` with `eggpool deploy backup-cron`",
+    "update_checker",
+    "the table has no effect in this version (keys set: enabled): the server does not look " +
+    "for releases; run `eggpool update`",
   ],
 ];
 

@@ -64,7 +64,6 @@ const INERT_SAMPLES: Readonly<Record<string, unknown>> = {
   "maintenance.p0_max_rows_per_batch": 2000,
   "maintenance.p0_max_batches_per_tick": 5,
   "maintenance.p0_max_tick_duration_ms": 200,
-  "backup": { enabled: true, interval_s: 3600 },
   "network.connect_timeout_s": 3,
   "network.read_timeout_s": 3,
   "network.max_connections": 3,

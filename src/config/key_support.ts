@@ -129,12 +129,6 @@ export const INERT_KEYS: readonly InertKey[] = [
   { path: "maintenance.p0_max_rows_per_batch", usual: 1000, why: MAINTENANCE },
   { path: "maintenance.p0_max_batches_per_tick", usual: 2, why: MAINTENANCE },
   { path: "maintenance.p0_max_tick_duration_ms", usual: 1000, why: MAINTENANCE },
-  {
-    path: "backup",
-    gate: ["enabled", false],
-    why: "the server takes no automatic backups; schedule `eggpool backup` with " +
-      "`eggpool deploy backup-cron`",
-  },
   { path: "network.connect_timeout_s", usual: 10, why: NO_SIDE_CLIENT },
   { path: "network.read_timeout_s", usual: 30, why: NO_SIDE_CLIENT },
   { path: "network.max_connections", usual: 8, why: NO_SIDE_CLIENT },

@@ -29,7 +29,7 @@ const RANK: Readonly<Record<LogLevel, number>> = {
 const INFO = new RegExp(
   "^(access |Listening on |Ready: |Shutting down|Stopped|Crash recovery: |Cleared |" +
     "Retention cleanup |Removed stale PID file |routing decision: |Pin write-behind works again|" +
-    "Backoff changes saved again|Database write probe works again)",
+    "Backoff changes saved again|Database write probe works again|Automatic backup written)",
 );
 const ERROR = /\b(failed|cannot|unhandled|internal error|refused)\b/i;
 
