@@ -5,8 +5,8 @@
  */
 import type { AccountStatus } from "../accounts/status.ts";
 import type { Db } from "../storage/db.ts";
-import { accountUsage, modelUsage } from "../storage/dashboard_repo.ts";
 import type { UsageTotals } from "../storage/dashboard_repo.ts";
+import { periodUsage } from "./page_usage.ts";
 import { failedAttemptsByAccount } from "../storage/account_events_repo.ts";
 import type { AccountRow, ModelCacheRow } from "./views/types.ts";
 import { formatTime } from "./views/_format.ts";
@@ -107,7 +107,8 @@ function statusFields(s: AccountStatus, now: number) {
 /** Loads every account (configured ones, then ones with history only) and every model. */
 export function loadAccountsData(source: AccountsSource, since: number, now: number): AccountsData {
   source.flush();
-  const usage = new Map(accountUsage(source.db, since).map((u) => [u.account, u]));
+  const period = periodUsage(source.db, { label: "custom", start: since, end: now + 1 });
+  const usage = new Map(period.accounts.map((u) => [u.account, u]));
   const failed = failedAttemptsByAccount(source.db, since);
   const pins = source.pins;
   const affinity = (name: string) => ({
@@ -140,7 +141,7 @@ export function loadAccountsData(source: AccountsSource, since: number, now: num
       ...affinity(u.account),
     });
   }
-  const models = modelUsage(source.db, since).map((u): ModelCacheRow => ({
+  const models = period.models.map((u): ModelCacheRow => ({
     modelId: u.modelId,
     requests: u.requests,
     inputTokens: inputOf(u),

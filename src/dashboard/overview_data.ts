@@ -3,21 +3,15 @@
  * requests, the busiest accounts and models, and the latest events. The
  * requests chart reads {@linkcode loadTimeseries} through `/api/timeseries`.
  */
-import {
-  accountUsage,
-  modelUsage,
-  overviewTotals,
-  pendingRequests,
-  recentEvents,
-  requestBuckets,
-} from "../storage/dashboard_repo.ts";
+import { pendingRequests, recentEvents, requestBuckets } from "../storage/dashboard_repo.ts";
 import type { UsageTotals } from "../storage/dashboard_repo.ts";
-import { dailyUsage, requestOutcomes, rollupBucketSizes } from "../storage/overview_repo.ts";
+import { dailyUsage, rollupBucketSizes } from "../storage/overview_repo.ts";
 import type { DayUsage } from "../storage/overview_repo.ts";
 import type { Db } from "../storage/db.ts";
 import { buildHeatmap, HEATMAP_DAYS } from "./heatmap.ts";
 import type { AccountsSource } from "./accounts_data.ts";
 import type { EventRow, OverviewPageProps, Period, UsageShareRow } from "./views/types.ts";
+import { dayRequestCounts, periodUsage } from "./page_usage.ts";
 
 /** A pending request older than this is stale (spec 06 §4). */
 export const PENDING_STALE_MS = 900_000;
@@ -125,15 +119,17 @@ export interface OverviewQuery {
 export function loadOverviewData(source: AccountsSource, q: OverviewQuery): OverviewData {
   const { period, since, now } = q;
   const series = loadTimeseries(source, period, since, now); // flushes the recorder
-  const figures = overviewTotals(source.db, since);
+  // Totals, outcomes, accounts and models in one pass over the day rollups.
+  const usage = periodUsage(source.db, { label: period, start: since, end: now + 1 });
+  const figures = usage.totals;
   const firstDay = (Math.floor(now / DAY_MS) - (HEATMAP_DAYS - 1)) * DAY_MS;
   const cache = q.days ?? new DailyUsageCache();
   const days = cache.read(source.db, firstDay, now).map((d) => ({ ...d, value: d.tokens }));
   const pending = pendingRequests(source.db, now - PENDING_STALE_MS);
   const statuses = source.pool.status(now);
   const enabledCount = statuses.filter((s) => s.enabled).length;
-  const accounts = accountUsage(source.db, since).map((u) => ({ ...u, name: u.account }));
-  const models = modelUsage(source.db, since).map((u) => ({ ...u, name: u.modelId }));
+  const accounts = usage.accounts.map((u) => ({ ...u, name: u.account }));
+  const models = usage.models.map((u) => ({ ...u, name: u.modelId }));
   const events = recentEvents(source.db, EVENT_ROWS).map((e): EventRow => ({
     occurredAt: e.occurredAt,
     source: e.source,
@@ -143,7 +139,7 @@ export function loadOverviewData(source: AccountsSource, q: OverviewQuery): Over
   }));
   return {
     figures,
-    outcomes: requestOutcomes(source.db, since, cache.bucketSizes()),
+    outcomes: usage.outcomes,
     series,
     heatmap: buildHeatmap(days, now),
     pending: {
@@ -171,6 +167,17 @@ export interface TimeseriesBody {
   totals: { requests: number; errors: number };
 }
 
+const DAY_STEP_MS = 86_400_000;
+
+/**
+ * Requests and errors per step: day steps (30 days) from the day rollups, exact to the period,
+ * shorter steps from the 5-minute rollups that overlap it.
+ */
+function stepCounts(source: AccountsSource, since: number, now: number, stepMs: number) {
+  if (stepMs !== DAY_STEP_MS) return requestBuckets(source.db, since, stepMs);
+  return dayRequestCounts(source.db, { label: "custom", start: since, end: now + 1 });
+}
+
 /** Requests and errors per chart step over the period ending `now`. */
 export function loadTimeseries(
   source: AccountsSource,
@@ -180,7 +187,7 @@ export function loadTimeseries(
 ): TimeseriesBody {
   source.flush();
   const stepMs = STEP_MS[period];
-  const found = new Map(requestBuckets(source.db, since, stepMs).map((b) => [b.start, b]));
+  const found = new Map(stepCounts(source, since, now, stepMs).map((b) => [b.start, b]));
   const buckets: TimeseriesBody["buckets"] = [];
   // Rollup buckets overlapping the period may start up to one step before `since`.
   const first = Math.min(Math.floor(since / stepMs) * stepMs, ...found.keys());
