@@ -7,7 +7,7 @@
  * `/proc/self/stat`, less disturbed by neighbours than wall time), and the
  * verdict against the 100 ms p95 target.
  *
- * `deno run -A scripts/bench_pages.ts [--db PATH] [--rows N] [--runs N]`.
+ * `deno run -A scripts/bench_pages.ts [--db PATH] [--rows N] [--runs N] [--only /PAGE]`.
  * Without `--db` it seeds a temporary database of `--rows` (1 000 000) first.
  * With `--db` the file is migrated on open, so pass a copy of a shared file.
  */
@@ -101,12 +101,16 @@ function benchApp(db: Db, path: string): Hono {
 }
 
 /** Times the baseline and every page on the database at `path`. */
-export async function benchPages(path: string, runs: number): Promise<PageBenchRow[]> {
+export async function benchPages(
+  path: string,
+  runs: number,
+  pages: readonly string[] = PAGES,
+): Promise<PageBenchRow[]> {
   const db = openDatabase({ path });
   try {
     const app = benchApp(db, path);
     const rows: PageBenchRow[] = [];
-    for (const page of [BASELINE, ...PAGES]) {
+    for (const page of [BASELINE, ...pages]) {
       const times: number[] = [];
       let cpuStart = 0;
       for (let i = 0; i < runs + 2; i++) {
@@ -173,7 +177,8 @@ if (import.meta.main) {
     migrate(migrated, MIGRATIONS, { clock: Date.now });
     const n = Number(migrated.stmt("SELECT count(*) AS n FROM requests").get()?.n ?? 0);
     migrated.close();
-    console.log(formatPagesBench(await benchPages(path, runs), n));
+    const only = arg("--only");
+    console.log(formatPagesBench(await benchPages(path, runs, only ? [only] : PAGES), n));
   } finally {
     if (tmp !== undefined) await Deno.remove(tmp, { recursive: true });
   }

@@ -22,11 +22,13 @@ export function insertAccountEvent(db: Db, e: AccountEvent): boolean {
   return Number(r.changes) > 0;
 }
 
-const FAILED_ATTEMPTS = `SELECT a.name AS account, count(*) AS n
-FROM request_attempts t JOIN accounts a ON a.id = t.account_id
-WHERE t.started_at >= ? AND t.error_class IS NOT NULL
-  AND t.error_class NOT IN ('client_disconnected', 'process_interrupted')
-GROUP BY t.account_id`;
+// The period's range of the started_at index: left to itself, SQLite walks the whole
+// (account_id, started_at) index for the GROUP BY order (37 against 15 ms on a year of history).
+const FAILED_ATTEMPTS = `SELECT a.name AS account, t.n FROM (
+  SELECT account_id, count(*) AS n FROM request_attempts INDEXED BY idx_request_attempts_started
+  WHERE started_at >= ? AND error_class IS NOT NULL
+    AND error_class NOT IN ('client_disconnected', 'process_interrupted')
+  GROUP BY account_id) t JOIN accounts a ON a.id = t.account_id`;
 
 /**
  * Failed upstream attempts per account name since `since` (ms), including
