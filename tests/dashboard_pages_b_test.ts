@@ -286,6 +286,86 @@ Deno.test("Runtime shows what /api/stats/runtime reports", async () => {
   const tasks = tableRows(text, "runtime-tasks").map((t) => t.Task);
   assert.deepEqual(tasks, api.backgroundTasks.map((t: { name: string }) => t.name));
   assert.ok(text.includes(`>${pool.dbPath}<`));
+  assert.match(text, /<dd data-fact="Journal mode">WAL<\/dd>/);
+  assert.match(text, /<dd data-fact="Sync">NORMAL<\/dd>/);
+  // Nothing routed yet, nothing pending, no backoff.
+  assert.equal(c.dispatch.value, "—");
+  assert.equal(c.pending.value, "0");
+  assert.equal(c.backoffs.value, "0");
+});
+
+Deno.test("Runtime: open FDs, threads and load average from /proc, backoffs, pending, dispatch", async () => {
+  await using tmp = await withTmpDir();
+  await using mock = await startMockUpstream({ models: ["mock-small"] });
+  await using pool = await startEggPool({ dir: tmp.path, toml: poolToml(mock.url) });
+  // acct-1 answers 429 for a minute: once a conversation reached it, it is in backoff and
+  // another account served that request.
+  mock.script.set("k-1", { status: 429, retryAfter: 60 });
+  let sent = 0;
+  const chatsOfK1 = () =>
+    mock.requestsFor("k-1").filter((r) => r.route === "chat_completions").length;
+  while (chatsOfK1() === 0 && sent < 12) {
+    const res = await postChat(pool, {
+      model: "mock-small",
+      messages: [{ role: "user", content: `conversation ${sent++}` }],
+    });
+    assert.equal(res.status, 200);
+    await res.text();
+  }
+  assert.equal(chatsOfK1(), 1);
+  const db = new DatabaseSync(pool.dbPath);
+  try {
+    db.prepare(
+      `INSERT INTO requests (proxy_request_id, requested_model, client_protocol, status, started_at)
+       VALUES ('pending-rt', 'mock-small', 'openai', 'pending', ?)`,
+    ).run(Date.now() - 1_000_000);
+  } finally {
+    db.close();
+  }
+  const { text } = await get(pool, "/runtime");
+  const c = cards(text);
+  const pid = Number(c.pid.value);
+  // The server is a child process of this test: its /proc entries are readable here.
+  const limit = /^Max open files\s+(\d+)/m.exec(Deno.readTextFileSync(`/proc/${pid}/limits`));
+  assert.ok(limit !== null);
+  assert.match(c.open_fds.value, /^\d[\d,]*$/);
+  const fds = Number(c.open_fds.value.replaceAll(",", ""));
+  assert.ok(fds >= 3, c.open_fds.value);
+  assert.equal(
+    c.open_fds.detail,
+    `of ${count(limit[1])} allowed (${(fds / Number(limit[1]) * 100).toFixed(1)}%)`,
+  );
+  assert.match(c.threads.value, /^\d+$/);
+  assert.ok(Number(c.threads.value) >= 1);
+  assert.equal(c.threads.detail, "in this process");
+  assert.match(c.load.value, /^\d+\.\d\d$/);
+  assert.match(
+    c.load.detail,
+    new RegExp(
+      `^1 / 5 / 15 min: [\\d.]+ / [\\d.]+ / [\\d.]+ · ${navigator.hardwareConcurrency} CPUs$`,
+    ),
+  );
+  assert.equal(c.pending.value, "1");
+  assert.equal(c.pending.detail, "1 stale (over 15 min)");
+  assert.equal(c.backoffs.value, "1");
+  assert.equal(c.backoffs.detail, "on 1 account");
+  // Dispatch overhead: the mean of start to first attempt over the routed requests.
+  const rows = pool.query(
+    `SELECT first_attempt_at - started_at AS ms FROM requests
+     WHERE first_attempt_at IS NOT NULL ORDER BY ms`,
+  ).map((r) => Number(r.ms));
+  assert.equal(rows.length, sent);
+  const avg = rows.reduce((a, b) => a + b, 0) / rows.length;
+  assert.equal(
+    c.dispatch.value,
+    avg < 1000 ? `${Math.round(avg)} ms` : `${(avg / 1000).toFixed(2)} s`,
+  );
+  assert.equal(
+    c.dispatch.detail,
+    `p95 ${
+      Math.round(rows[Math.ceil(0.95 * sent) - 1])
+    } ms · start to first upstream attempt, last ${sent}`,
+  );
 });
 
 Deno.test("Bandwidth: the period's bytes and the 180-day heatmap", async () => {

@@ -28,6 +28,7 @@ import { TraceDetailPage, TracesPage } from "./views/pages_b/traces_page.tsx";
 import { RuntimePage } from "./views/pages_b/runtime_page.tsx";
 import { BandwidthPage } from "./views/pages_b/bandwidth_page.tsx";
 import { KeyNeededPage } from "./views/pages_b/key_needed.tsx";
+import { loadRuntimeExtras } from "./runtime_data.ts";
 
 type PageHandler<E extends Env> = (
   handler: (c: Context<E>, access: Access) => Response,
@@ -206,6 +207,7 @@ export function mountPagesB<E extends Env>(
     "/runtime",
     page((c, access) => {
       if (!privileged(c, access)) return keyNeeded(c, "Runtime", "/runtime");
+      deps.flush();
       return htmlResponse(h(RuntimePage, {
         chrome: chrome(c, {
           title: "Runtime",
@@ -215,6 +217,7 @@ export function mountPagesB<E extends Env>(
           autoRefresh: true,
         }),
         snapshot: deps.runtime?.(),
+        extras: loadRuntimeExtras(deps.db, deps.pool.status(deps.clock()), deps.clock()),
       }));
     }),
   );

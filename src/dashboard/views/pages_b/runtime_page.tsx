@@ -1,5 +1,6 @@
 /** The Runtime page (spec 06 §4): what `/api/stats/runtime` reports, as cards and tables. */
 import type { RuntimeSnapshot } from "../../../ops/runtime_snapshot.ts";
+import type { RuntimeExtras } from "../../runtime_data.ts";
 import type { PageChrome } from "../types.ts";
 import { formatCount, formatMs } from "../_format.ts";
 import { Layout } from "../layout.tsx";
@@ -32,10 +33,77 @@ function Card(
   );
 }
 
+const NA = "n/a";
+
+function fds(x: RuntimeExtras): { value: string; detail: string } {
+  const { openFds, fdLimit } = x.proc;
+  if (openFds === undefined) return { value: NA, detail: "not readable on this system" };
+  const limit = fdLimit === undefined
+    ? "limit unknown"
+    : fdLimit === Infinity
+    ? "no limit"
+    : `of ${formatCount(fdLimit)} allowed (${(openFds / fdLimit * 100).toFixed(1)}%)`;
+  return { value: formatCount(openFds), detail: limit };
+}
+
+function load(x: RuntimeExtras): { value: string; detail: string } {
+  const cpus = x.proc.cpus === undefined ? "" : ` · ${x.proc.cpus} CPUs`;
+  const l = x.proc.loadAverage;
+  if (l === undefined) return { value: NA, detail: `not readable on this system${cpus}` };
+  return {
+    value: l[0].toFixed(2),
+    detail: `1 / 5 / 15 min: ${l.map((v) => v.toFixed(2)).join(" / ")}${cpus}`,
+  };
+}
+
+/** The cards and facts read beside the snapshot (`runtime_data.ts`). */
+function ExtraCards({ x }: { x: RuntimeExtras }) {
+  const d = x.dispatch;
+  return (
+    <>
+      <Card id="open_fds" label="Open FDs" {...fds(x)} />
+      <Card
+        id="threads"
+        label="Active threads"
+        value={x.proc.threads === undefined ? NA : formatCount(x.proc.threads)}
+        detail={x.proc.threads === undefined ? "not readable on this system" : "in this process"}
+      />
+      <Card id="load" label="Load average" {...load(x)} />
+      <Card
+        id="dispatch"
+        label="Dispatch overhead"
+        value={d === undefined ? "—" : formatMs(d.avgMs)}
+        detail={d === undefined
+          ? "no routed request yet"
+          : `p95 ${formatMs(d.p95Ms)} · start to first upstream attempt, last ${d.samples}`}
+      />
+      <Card
+        id="backoffs"
+        label="Active backoffs"
+        value={formatCount(x.activeBackoffs.count)}
+        detail={`on ${formatCount(x.activeBackoffs.accounts)} account${
+          x.activeBackoffs.accounts === 1 ? "" : "s"
+        }`}
+      />
+      <Card
+        id="pending"
+        label="Pending requests"
+        value={formatCount(x.pending.count)}
+        detail={`${formatCount(x.pending.stale)} stale (over 15 min)`}
+      />
+    </>
+  );
+}
+
+/** Props of {@linkcode RuntimePage}. */
+export interface RuntimePageProps {
+  chrome: PageChrome;
+  snapshot?: RuntimeSnapshot;
+  extras?: RuntimeExtras;
+}
+
 /** The page; without a snapshot source it says so. */
-export function RuntimePage(
-  { chrome, snapshot: s }: { chrome: PageChrome; snapshot?: RuntimeSnapshot },
-) {
+export function RuntimePage({ chrome, snapshot: s, extras: x }: RuntimePageProps) {
   if (s === undefined) {
     return (
       <Layout chrome={chrome}>
@@ -89,6 +157,7 @@ export function RuntimePage(
           value={formatCount(s.requests.inFlight)}
           detail={`${formatCount(s.requests.pendingWrites)} stats writes pending`}
         />
+        {x !== undefined && <ExtraCards x={x} />}
       </div>
       <h2>Background tasks</h2>
       <div class="table-wrap">
@@ -133,6 +202,10 @@ export function RuntimePage(
           ["Path", s.database.path],
           ["Database", formatBytes(s.database.dbBytes)],
           ["WAL", formatBytes(s.database.walBytes)],
+          ...(x === undefined ? [] : [
+            ["Journal mode", x.journalMode],
+            ["Sync", x.synchronous],
+          ] as const),
           ["Pending writes", formatCount(s.requests.pendingWrites)],
           ["Write failures", formatCount(s.requests.writeFailures)],
           ["Dropped records", formatCount(s.requests.droppedRecords)],
