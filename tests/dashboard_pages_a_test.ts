@@ -270,6 +270,7 @@ Deno.test("Cache, Models, Latency and Pings show the fixture's figures", async (
     Model: "m1",
     Provider: "p1",
     Availability: "not listed",
+    Info: "no info",
     Requests: "5",
     Cost: "$0.0035",
     Exactness: "estimated",

@@ -24,6 +24,7 @@ import {
 } from "../stats/queries/routing.ts";
 import { transcodingStats } from "../stats/queries/transcoding.ts";
 import { modelStats } from "../stats/queries/usage.ts";
+import { catalogRows, infoSummary } from "./model_info.ts";
 
 /** Where these pages read from. */
 export interface PagesASource {
@@ -154,13 +155,17 @@ export function loadModels(src: PagesASource, p: StatsPeriod) {
   }
   const used = modelStats(src.db, p);
   const usedIds = new Set(used.map((m) => m.model_id));
+  // Every catalog row, resolved or not, feeds the Info pill.
+  const known = catalogRows(src.db);
+  const info = (id: string) => infoSummary(known.get(id) ?? []);
   const rows = used.map((m) => ({
     ...m,
     listedBy: catalog.get(m.model_id) ?? [],
+    info: info(m.model_id),
   }));
   for (const [id, providers] of catalog) {
     if (usedIds.has(id)) continue;
-    rows.push({ ...unusedModel(id, providers), listedBy: providers });
+    rows.push({ ...unusedModel(id, providers), listedBy: providers, info: info(id) });
   }
   return { models: rows, catalogSize: catalog.size };
 }

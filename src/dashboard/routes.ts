@@ -21,6 +21,7 @@ import { mountPagesA } from "./pages_a.ts";
 import type { PageChrome, Period } from "./views/types.ts";
 import type { RuntimeSnapshot } from "../ops/runtime_snapshot.ts";
 import { mountPagesB } from "./pages_b.ts";
+import { mountModelPage } from "./model_page.ts";
 
 /** The `[dashboard]` settings the routes read. */
 export interface DashboardSettings {
@@ -204,5 +205,6 @@ export function mountDashboard<E extends Env>(
   );
   mountPagesA(app, { source: deps, clock: deps.clock, page, chrome });
   mountPagesB(app, { deps, page, chrome });
+  mountModelPage(app, { deps, page, chrome });
   return async (req) => (await gate.access(req)) === "session";
 }

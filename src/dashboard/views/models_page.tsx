@@ -5,8 +5,9 @@
  */
 import type { PageChrome } from "./types.ts";
 import type { ModelsData } from "../pages_a_data.ts";
-import { formatCost, formatCount, formatMs } from "./_format.ts";
+import { formatCost, formatCount, formatMs, pageHref } from "./_format.ts";
 import { Layout } from "./layout.tsx";
+import { modelPath } from "./model_detail_page.tsx";
 import { PeriodSelector } from "./components/period_selector.tsx";
 import { DataTable } from "./components/data_table.tsx";
 import { EmptyNote, NO_TRAFFIC, Tag } from "./components/page_bits.tsx";
@@ -38,6 +39,31 @@ function Availability({ row }: { row: ModelRow }) {
       tip="Used in the period, no longer in the catalog"
     />
   );
+}
+
+function Info({ row }: { row: ModelRow }) {
+  const i = row.info;
+  const conflict = i.conflicts.length > 0
+    ? ` Providers disagree on the ${i.conflicts.join(" and ")}.`
+    : "";
+  if (i.level === "none") {
+    return <Tag text="no info" tip="No provider's model list gave limits or capabilities" />;
+  }
+  return (
+    <Tag
+      text={i.level === "complete" ? "info" : "sparse"}
+      tone={i.conflicts.length > 0 ? "warning" : i.level === "complete" ? "success" : undefined}
+      tip={`${i.text}.${conflict}`}
+    />
+  );
+}
+
+/** The model's id, linking to its detail page with the period and theme kept. */
+export function modelHref(chrome: PageChrome, id: string): string {
+  return pageHref(modelPath(id), {
+    period: chrome.period,
+    theme: chrome.theme,
+  });
 }
 
 function Exactness({ row }: { row: ModelRow }) {
@@ -94,9 +120,18 @@ export function ModelsPage(props: ModelsPageProps) {
             rows={props.models}
             rowKey={(r) => r.model_id}
             columns={[
-              { label: "Model", cell: (r) => r.model_id },
+              {
+                label: "Model",
+                cell: (r) => <a href={modelHref(chrome, r.model_id)}>{r.model_id}</a>,
+              },
               { label: "Provider", cell: (r) => r.providers.join(", ") },
               { label: "Availability", cell: (r) => <Availability row={r} /> },
+              {
+                label: "Info",
+                tip:
+                  "What the providers' model lists say: context window, output limit, capabilities",
+                cell: (r) => <Info row={r} />,
+              },
               { label: "Requests", num: true, cell: (r) => formatCount(r.request_count) },
               { label: "Cost", num: true, cell: (r) => formatCost(r.cost_microdollars) },
               { label: "Exactness", cell: (r) => <Exactness row={r} /> },
