@@ -5,58 +5,38 @@
  * and 375 px without sideways scrolling (screenshots in
  * test-output/screenshots/), a markup account name stays text, and changing a
  * Timeseries control refetches the grouped series through the cookie without
- * leaving the page.
+ * leaving the page. As the first browser test does for the other pages: in
+ * two themes every text of the Overview, Accounts, these five pages and a
+ * model's detail page reaches WCAG AA as the browser computes it, and a theme
+ * switch redraws the Timeseries chart in the new theme's colours.
  */
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { launchBrowser } from "./_helpers/browser.ts";
-import type { Page } from "./_helpers/browser.ts";
 import { startMockUpstream } from "../src/sim/mock_upstream.ts";
-import { LOCAL_KEY, postChat, startEggPool } from "./_helpers/eggpool.ts";
-import type { TestEggPool } from "./_helpers/eggpool.ts";
+import { startEggPool } from "./_helpers/eggpool.ts";
 import { withTmpDir } from "./_helpers/tmp.ts";
+import {
+  assertContrast,
+  canvasPixels,
+  dashboardToml,
+  IMG_NAME,
+  signIn,
+  traffic,
+} from "./_helpers/dashboard_browser.ts";
+import type { CanvasPixels } from "./_helpers/dashboard_browser.ts";
 
-const IMG_NAME = "<img src=x onerror=alert(1)>";
 const PAGES = ["/timeseries", "/events", "/traces", "/runtime", "/bandwidth"];
-
-function toml(mockUrl: string): string {
-  return [
-    "[providers.p]",
-    'id = "p"',
-    `base_url = "${mockUrl}"`,
-    "[[providers.p.accounts]]",
-    `name = '${IMG_NAME}'`,
-    'api_key = "k-1"',
-    "[[providers.p.accounts]]",
-    `name = 'plain'`,
-    'api_key = "k-2"',
-  ].join("\n") + "\n";
-}
-
-async function traffic(pool: TestEggPool, model: string, n: number): Promise<void> {
-  for (let i = 0; i < n; i++) {
-    const res = await postChat(pool, { model, messages: [{ role: "user", content: `hi ${i}` }] });
-    assert.equal(res.status, 200);
-    await res.text();
-  }
-}
-
-async function signIn(page: Page, origin: string): Promise<void> {
-  await page.navigate(`${origin}/login`);
-  await page.waitForLoad(() =>
-    page.evaluate(
-      `document.querySelector("#key").value = ${JSON.stringify(LOCAL_KEY)};
-       document.querySelector("form").requestSubmit();`,
-    )
-  );
-}
 
 Deno.test("pages B load clean at 1280 and 375 px; Timeseries refetches without a reload", async () => {
   await using tmp = await withTmpDir();
   await using mock = await startMockUpstream({ models: ["mock-small", "mock-large"] });
-  await using pool = await startEggPool({ dir: tmp.path, toml: toml(mock.url) });
-  await traffic(pool, "mock-small", 4);
-  await traffic(pool, "mock-large", 2);
+  await using pool = await startEggPool({
+    dir: tmp.path,
+    toml: dashboardToml(mock.url, "", ["plain"]),
+  });
+  await traffic(pool, 4, "mock-small");
+  await traffic(pool, 2, "mock-large");
   const db = new DatabaseSync(pool.dbPath);
   try {
     const id = db.prepare("SELECT id FROM accounts WHERE name = ?").get(IMG_NAME)!.id;
@@ -167,4 +147,64 @@ Deno.test("pages B load clean at 1280 and 375 px; Timeseries refetches without a
     [],
   );
   assert.deepEqual(page.dialogs, []);
+});
+
+/** Every page the overview test and this one cover, plus a model's detail page. */
+const THEMED_PAGES = [
+  "/",
+  "/accounts",
+  "/bandwidth",
+  "/traces",
+  "/events",
+  "/timeseries",
+  "/runtime",
+  "/models/mock-small",
+];
+
+Deno.test("pages B: computed text colours reach AA, and Timeseries redraws in the new theme", async () => {
+  await using tmp = await withTmpDir();
+  await using mock = await startMockUpstream({ models: ["mock-small"] });
+  const extra = '[dashboard]\ntheme = "Cyber Red"\n';
+  await using pool = await startEggPool({
+    dir: tmp.path,
+    toml: dashboardToml(mock.url, extra, ["plain"]),
+  });
+  await traffic(pool, 4);
+  await using browser = await launchBrowser();
+  const page = await browser.newPage();
+  await page.setViewport(1280, 900);
+  await signIn(page, pool.origin);
+  const colours: string[] = [];
+  for (const theme of ["Cyber Red", "Catppuccin Latte"]) {
+    for (const path of THEMED_PAGES) {
+      await page.navigate(`${pool.origin}${path}?${new URLSearchParams({ period: "24h", theme })}`);
+      assert.equal(new URL(page.pw.url()).pathname, path, "not sent to the login page");
+      const probed = await assertContrast(page, `${theme} ${path}`);
+      assert.ok(probed > 15, `${probed} text elements probed on ${path}`);
+    }
+    // Switch through the theme picker on Timeseries, as a user does: the page reloads in the
+    // chosen theme and the first series is drawn in its --color-info.
+    await page.navigate(`${pool.origin}/timeseries?period=24h&theme=Dracula&metric=requests`);
+    await page.waitForLoad(() =>
+      page.evaluate(
+        `const s = document.querySelector("select[name=theme]");
+         s.value = ${JSON.stringify(theme)};
+         s.dispatchEvent(new Event("change"));`,
+      )
+    );
+    assert.equal(new URL(page.pw.url()).searchParams.get("theme"), theme);
+    assert.equal(new URL(page.pw.url()).searchParams.get("metric"), "requests");
+    const px = await page.evaluate<CanvasPixels>(
+      canvasPixels("figure[data-chart=grouped]", "--color-info"),
+    );
+    assert.ok(px.visible, "the canvas replaced the SVG bars");
+    assert.ok(px.drawn > 1000, `canvas has drawn pixels (${px.drawn})`);
+    assert.ok(px.match > 50, `first series in the theme's --color-info ${px.hex} (${px.match} px)`);
+    colours.push(px.hex);
+    await page.screenshot(`timeseries-chart-${theme}`);
+  }
+  assert.notEqual(colours[0], colours[1], "the switch changed the series colour");
+  assert.deepEqual(page.dialogs, []);
+  assert.deepEqual(page.errors, []);
+  assert.deepEqual(page.failedRequests, []);
 });

@@ -7,14 +7,17 @@
  */
 import assert from "node:assert/strict";
 import { launchBrowser } from "./_helpers/browser.ts";
-import type { Page } from "./_helpers/browser.ts";
 import { startMockUpstream } from "../src/sim/mock_upstream.ts";
-import { LOCAL_KEY, postChat, startEggPool } from "./_helpers/eggpool.ts";
-import type { TestEggPool } from "./_helpers/eggpool.ts";
+import { startEggPool } from "./_helpers/eggpool.ts";
 import { withTmpDir } from "./_helpers/tmp.ts";
-
-/** An account name that would run script if any page put it into the DOM as markup. */
-const IMG_NAME = "<img src=x onerror=alert(1)>";
+import {
+  assertContrast,
+  canvasPixels,
+  dashboardToml as toml,
+  IMG_NAME,
+  signIn,
+  traffic,
+} from "./_helpers/dashboard_browser.ts";
 /** Every page the dashboard serves (the login page is checked signed out). */
 const PAGES = [
   "/",
@@ -28,39 +31,6 @@ const PAGES = [
 ];
 /** Pages that list accounts in an always-shown column. */
 const NAME_PAGES = new Set(["/", "/accounts", "/routing", "/cache"]);
-
-function toml(mockUrl: string, extra = ""): string {
-  return [
-    "[providers.p]",
-    'id = "p"',
-    `base_url = "${mockUrl}"`,
-    "[[providers.p.accounts]]",
-    `name = '${IMG_NAME}'`,
-    'api_key = "k-1"',
-    extra,
-  ].join("\n") + "\n";
-}
-
-async function traffic(pool: TestEggPool, n: number): Promise<void> {
-  for (let i = 0; i < n; i++) {
-    const res = await postChat(pool, {
-      model: "mock-small",
-      messages: [{ role: "user", content: `hello ${i}` }],
-    });
-    assert.equal(res.status, 200);
-    await res.text();
-  }
-}
-
-async function signIn(page: Page, origin: string): Promise<void> {
-  await page.navigate(`${origin}/login`);
-  await page.waitForLoad(() =>
-    page.evaluate(
-      `document.querySelector("#key").value = ${JSON.stringify(LOCAL_KEY)};
-       document.querySelector("form").requestSubmit();`,
-    )
-  );
-}
 
 Deno.test("every page loads clean at 1280 and 375 px, and a markup account name stays text", async () => {
   await using tmp = await withTmpDir();
@@ -108,55 +78,6 @@ Deno.test("every page loads clean at 1280 and 375 px, and a markup account name 
   assert.deepEqual(page.failedRequests, []);
 });
 
-/** In-page: the WCAG ratio of each selector's text against its nearest painted background. */
-const CONTRAST_PROBE = `(() => {
-  const rgb = (s) => (s.match(/[\\d.]+/g) || []).map(Number);
-  const lum = ([r, g, b]) => {
-    const f = (v) => { v /= 255; return v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
-    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
-  };
-  const background = (el) => {
-    for (let e = el; e; e = e.parentElement) {
-      const c = rgb(getComputedStyle(e).backgroundColor);
-      if (c.length === 3 || (c.length === 4 && c[3] > 0)) return c.slice(0, 3);
-    }
-    return [255, 255, 255];
-  };
-  const out = [];
-  for (const sel of [
-    "main h1", ".stat-card h3", ".card-detail", ".chip", "th", "td", ".nav a",
-    ".nav a.active", ".footer", ".tag", ".period-selector a", "select", "a.button",
-    "figcaption", ".heatmap-caption",
-  ]) {
-    for (const el of document.querySelectorAll(sel)) {
-      if (!el.textContent.trim() || el.getClientRects().length === 0) continue;
-      const fg = rgb(getComputedStyle(el).color).slice(0, 3);
-      const [a, b] = [lum(fg), lum(background(el))];
-      out.push({ sel, ratio: (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05) });
-    }
-  }
-  return out;
-})()`;
-
-/** In-page: how many pixels of the requests chart's canvas are exactly `hex`, and how many drawn. */
-function canvasPixels(hexVar: string): string {
-  return `(() => {
-    const canvas = document.querySelector("figure[data-chart=requests] canvas");
-    const hex = getComputedStyle(document.documentElement).getPropertyValue(${
-    JSON.stringify(hexVar)
-  }).trim();
-    const want = [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
-    const { data } = canvas.getContext("2d").getImageData(0, 0, canvas.width, canvas.height);
-    let drawn = 0, match = 0;
-    for (let i = 0; i < data.length; i += 4) {
-      if (data[i + 3] === 0) continue;
-      drawn++;
-      if (data[i] === want[0] && data[i + 1] === want[1] && data[i + 2] === want[2]) match++;
-    }
-    return { hex, drawn, match, visible: canvas.getClientRects().length > 0 };
-  })()`;
-}
-
 Deno.test("themes: computed text colours reach AA, and the chart redraws in the new theme's colours", async () => {
   await using tmp = await withTmpDir();
   await using mock = await startMockUpstream({ models: ["mock-small"] });
@@ -171,10 +92,8 @@ Deno.test("themes: computed text colours reach AA, and the chart redraws in the 
   for (const theme of ["Cyber Red", "Catppuccin Latte"]) {
     for (const path of PAGES) {
       await page.navigate(`${pool.origin}${path}?${new URLSearchParams({ theme })}`);
-      const probes = await page.evaluate<{ sel: string; ratio: number }[]>(CONTRAST_PROBE);
-      assert.ok(probes.length > 20, `${probes.length} text elements probed on ${path}`);
-      const low = probes.filter((p) => p.ratio < 4.5);
-      assert.deepEqual(low, [], `${theme} ${path}`);
+      const probed = await assertContrast(page, `${theme} ${path}`);
+      assert.ok(probed > 20, `${probed} text elements probed on ${path}`);
     }
     // Back on the Overview through the theme picker, as a user switches.
     await page.navigate(`${pool.origin}/?theme=Dracula`);
@@ -187,7 +106,7 @@ Deno.test("themes: computed text colours reach AA, and the chart redraws in the 
     );
     assert.equal(new URL(page.pw.url()).searchParams.get("theme"), theme);
     const px = await page.evaluate<{ hex: string; drawn: number; match: number; visible: boolean }>(
-      canvasPixels("--color-info"),
+      canvasPixels("figure[data-chart=requests]", "--color-info"),
     );
     assert.ok(px.visible, "the canvas replaced the SVG bars");
     assert.ok(px.drawn > 1000, `canvas has drawn pixels (${px.drawn})`);
