@@ -5,13 +5,12 @@
  */
 import { pendingRequests, recentEvents, requestBuckets } from "../storage/dashboard_repo.ts";
 import type { UsageTotals } from "../storage/dashboard_repo.ts";
-import { dailyUsage, rollupBucketSizes } from "../storage/overview_repo.ts";
 import type { DayUsage } from "../storage/overview_repo.ts";
 import type { Db } from "../storage/db.ts";
 import { buildHeatmap, HEATMAP_DAYS } from "./heatmap.ts";
 import type { AccountsSource } from "./accounts_data.ts";
 import type { EventRow, OverviewPageProps, Period, UsageShareRow } from "./views/types.ts";
-import { dayRequestCounts, periodUsage } from "./page_usage.ts";
+import { dailyTokens, dayRequestCounts, periodUsage } from "./page_usage.ts";
 
 /** A pending request older than this is stale (spec 06 §4). */
 export const PENDING_STALE_MS = 900_000;
@@ -74,9 +73,9 @@ export function eventDetails(json: string): string {
 
 const DAY_MS = 86_400_000;
 /**
- * Finished days change only when a late request lands or retention prunes, and reading 180 days
- * of rollups costs a scan of half a year (over 100 ms with a year of history): they are re-read
- * at most this often. Today is read on every load, as a primary-key range.
+ * Finished days change only when a late request lands or retention prunes: they are re-read at
+ * most this often (180 days of day rollups, a few milliseconds). Today is read on every load, from
+ * its own request rows.
  */
 const PAST_DAYS_TTL_MS = 600_000;
 
@@ -85,23 +84,16 @@ export class DailyUsageCache {
   #firstDay = Number.NaN;
   #readAt = 0;
   #past: DayUsage[] = [];
-  #sizes: number[] = [];
 
   /** Tokens per day from `firstDay` (a UTC day start) to `now`, today always fresh. */
   read(db: Db, firstDay: number, now: number): DayUsage[] {
     const today = Math.floor(now / DAY_MS) * DAY_MS;
     if (this.#firstDay !== firstDay || now - this.#readAt >= PAST_DAYS_TTL_MS) {
-      this.#past = dailyUsage(db, firstDay, today);
-      this.#sizes = rollupBucketSizes(db);
+      this.#past = dailyTokens(db, firstDay, today);
       this.#firstDay = firstDay;
       this.#readAt = now;
     }
-    return [...this.#past, ...dailyUsage(db, today, Number.MAX_SAFE_INTEGER, this.bucketSizes())];
-  }
-
-  /** Rollup bucket sizes as of the last read; undefined before any rollup (read tables whole). */
-  bucketSizes(): readonly number[] | undefined {
-    return this.#sizes.length > 0 ? this.#sizes : undefined;
+    return [...this.#past, ...dailyTokens(db, today, now + 1)];
   }
 }
 

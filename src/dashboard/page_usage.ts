@@ -139,3 +139,25 @@ export function dayRequestCounts(
     errors: Number(errors),
   }));
 }
+
+const DAY_TOKENS = `SELECT s.b, total(s.input + s.cache_read + s.cache_write + s.output) AS tokens,
+  total(s.n) - total(s.pending) AS requests FROM (${DAY_SOURCE}) s GROUP BY s.b ORDER BY s.b`;
+
+/**
+ * Tokens (fresh input, cache read and write, output) and finished requests per UTC day of the
+ * requests started in [`from`, `until`), days without requests left out (the Overview's heatmap).
+ */
+export function dailyTokens(
+  db: Db,
+  from: number,
+  until: number,
+): { day: number; tokens: number; requests: number }[] {
+  const p = { label: "custom", start: from, end: until };
+  return arrays(db, DAY_TOKENS, daySourceParams(p))
+    .map(([b, tokens, requests]) => ({
+      day: Number(b),
+      tokens: Number(tokens),
+      requests: Number(requests),
+    }))
+    .filter((d) => d.requests > 0 || d.tokens > 0);
+}
