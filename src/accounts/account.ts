@@ -14,6 +14,8 @@ export interface ProviderRuntime {
   protocols: readonly Protocol[];
   /** Endpoint path per protocol, relative to `baseUrl`. */
   paths: Readonly<Record<Protocol, string>>;
+  /** `responses_path`: the provider serves `/v1/responses` natively there (pass-through). */
+  responsesPath?: string;
   /** Per-model path overrides: model id → protocol → path. */
   modelPaths: ReadonlyMap<string, Partial<Record<Protocol, string>>>;
   auth: UpstreamAuth;

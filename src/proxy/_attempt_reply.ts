@@ -26,7 +26,7 @@ import {
   shuttingDown,
   transportMessage,
 } from "./_respond.ts";
-import { usageFromJson } from "./usage.ts";
+import { encryptedReasoningOf, usageFromJson } from "./usage.ts";
 import { tooLarge } from "./_too_large.ts";
 import { transcodeError, transcodeResponse } from "./translate/transcode.ts";
 
@@ -135,6 +135,23 @@ export async function completeJson(
     ? bytes
     : transcodeResponse(transcode, parsed) ?? bytes;
   if (clientBytes !== bytes) run.facts.bytesOut = clientBytes.byteLength;
+  if (ctx.input.passThrough) {
+    // A Response object: its reasoning is bound to this account, and a failed or
+    // incomplete one is a terminal failure the client already has (no failover).
+    const response = parsed as Record<string, unknown> | undefined;
+    deps.reasoningOwners?.remember(encryptedReasoningOf(response?.output), account.name);
+    const state = response?.status;
+    if (state === "failed" || state === "incomplete") {
+      run.finish({
+        status: "error",
+        statusCode: res.status,
+        errorClass: `response_${state}`,
+        errorMessage: `Provider '${account.provider.id}' answered a Response with status ${state}`,
+        ...priced(deps, run, usage),
+      });
+      return respond(run, res.status, res.headers, clientBytes, opaque);
+    }
+  }
   run.finish({ status: "completed", statusCode: res.status, ...priced(deps, run, usage) });
   return respond(run, res.status, res.headers, clientBytes, opaque);
 }

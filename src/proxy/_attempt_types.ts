@@ -12,6 +12,7 @@ import type { Protocol } from "../core/protocol.ts";
 import type { CapabilityBook } from "../routing/capabilities.ts";
 import type { Loss, TranscoderSettings } from "./translate/types.ts";
 import type { Transcoding } from "./translate/transcode.ts";
+import type { ReasoningOwners } from "./responses_native.ts";
 
 /** Bytes backed by a plain ArrayBuffer, as fetch and Response bodies want them. */
 export type Bytes = Uint8Array<ArrayBuffer>;
@@ -49,6 +50,10 @@ export interface ProxyDeps {
   transcoder?: TranscoderSettings;
   /** `[model_capabilities]`: the thinking gate and per-model transcoding. */
   capabilities?: CapabilityBook;
+  /** Providers with `responses_path` (`createProxy` derives them from the pool when absent). */
+  responsesProviders?: ReadonlySet<string>;
+  /** Who minted each encrypted reasoning blob (`createProxy` makes one when absent). */
+  reasoningOwners?: ReasoningOwners;
 }
 
 /** A failed attempt that another account may retry. */
@@ -97,6 +102,11 @@ export interface AttemptInput {
   /** What the client surface's own translation dropped (`/v1/responses`). */
   surfaceWarnings?: string;
   surfaceLosses?: readonly Loss[];
+  /**
+   * `/v1/responses` passed through to the account's `responses_path`: `body`
+   * is the client's own, and the answer is Responses-shaped.
+   */
+  passThrough?: boolean;
 }
 
 /** Why an upstream call was aborted. */

@@ -52,6 +52,7 @@ import { createCountTokens } from "./count_tokens.ts";
 import { serveResponses } from "./translate/responses_endpoint.ts";
 import type { ClientSurface } from "./translate/responses_endpoint.ts";
 import type { Loss } from "./translate/types.ts";
+import { NativeBody, ReasoningOwners, withResponsesTier } from "./responses_native.ts";
 
 /**
  * Pause before a pinned account's one retry after an overload (issue #5): a
@@ -76,6 +77,14 @@ export interface Proxy {
 
 /** Builds the data plane. */
 export function createProxy(deps: ProxyDeps): Proxy {
+  // Providers that serve `/v1/responses` themselves (`responses_path`): its requests pass through.
+  const serving = new Set<string>();
+  for (const a of deps.pool.accounts) if (a.provider.responsesPath) serving.add(a.provider.id);
+  deps = {
+    ...deps,
+    responsesProviders: deps.responsesProviders ?? serving,
+    reasoningOwners: deps.reasoningOwners ?? new ReasoningOwners(),
+  };
   const proxy: Proxy = {
     countTokens: createCountTokens(deps),
     responses: (req, clientIp, headers = req.headers) =>
@@ -136,6 +145,8 @@ interface Intake {
   /** What a client surface's translation dropped (the warning header). */
   surfaceWarnings?: string;
   surfaceLosses?: readonly Loss[];
+  /** The client surface's own body (`/v1/responses`), for providers that serve it natively. */
+  native?: { body: Record<string, unknown>; bytes: Bytes };
 }
 
 async function readIntake(
@@ -165,7 +176,9 @@ async function readIntake(
   let bodyBytes = bytes;
   let surfaceWarnings: string | undefined;
   let surfaceLosses: readonly Loss[] | undefined;
+  let native: Intake["native"];
   if (surface !== undefined) {
+    native = { body: obj, bytes };
     // Another API's body (`/v1/responses`) runs as the chat body it translates to.
     const s = surface.toChat(obj);
     obj = s.body;
@@ -233,6 +246,7 @@ async function readIntake(
     routes,
     surfaceWarnings,
     surfaceLosses,
+    native,
   };
 }
 
@@ -302,7 +316,23 @@ async function proxyRequest(
   run.start.sessionKeyHash = session?.hash;
   run.begin();
   const out = upstreamBody(intake, protocol);
-  const { routes } = intake;
+  let { routes } = intake;
+  // `/v1/responses`: providers with `responses_path` get the client's own body (pass-through).
+  let passThrough: { providers: ReadonlySet<string>; body: NativeBody } | undefined;
+  if (intake.native !== undefined && deps.responsesProviders!.size > 0) {
+    const split = withResponsesTier(
+      routes,
+      deps.responsesProviders!,
+      deps.transcoder?.preferNative ?? true,
+    );
+    routes = split.routes;
+    if (split.native.size > 0) {
+      passThrough = {
+        providers: split.native,
+        body: new NativeBody(intake.native.body, intake.modelId, intake.native.bytes),
+      };
+    }
+  }
   const providers = routes.providers;
   const estTokens = estimateReservationTokens(intake.bytes.byteLength);
   const attempted = new Set<string>();
@@ -351,22 +381,28 @@ async function proxyRequest(
     });
     const upstreamProtocol = routes.upstreamOf?.get(account.provider.id) ?? protocol;
     const transcode = upstreamProtocol === protocol ? undefined : routes.transcode;
+    const native = passThrough?.providers.has(account.provider.id)
+      ? passThrough.body.forAccount(account.name, deps.reasoningOwners!)
+      : undefined;
     const result = await attempt(deps, run, req, {
       account,
       clientHeaders: headers,
       modelId: intake.modelId,
-      body: transcode?.bytes ?? out.bytes,
-      stripUsage: transcode === undefined && out.stripUsage,
+      body: native?.bytes ?? transcode?.bytes ?? out.bytes,
+      stripUsage: native === undefined && transcode === undefined && out.stripUsage,
       estTokens,
       upstreamProtocol,
-      transcode,
-      surfaceWarnings: intake.surfaceWarnings,
-      surfaceLosses: intake.surfaceLosses,
+      transcode: native === undefined ? transcode : undefined,
+      passThrough: native !== undefined,
+      surfaceWarnings: native === undefined ? intake.surfaceWarnings : native.dropped,
+      surfaceLosses: native === undefined ? intake.surfaceLosses : undefined,
       // Last when no other account remains (a forced pinned retry is outside the candidates).
       isLast: i === deps.maxAttempts - 1 ||
         !decision.candidates.some((c) => c.account !== account),
     });
     if (result instanceof Response) {
+      // The answer is already the client surface's own: it must not be translated back.
+      if (native !== undefined && surface !== undefined) surface.passedThrough = true;
       // Another account served it (or failed differently): the held failure was the account's.
       if (pending !== undefined && !(result.status >= 400 && result.status < 500)) {
         applyDeferred(deps, pending);
@@ -462,9 +498,16 @@ function upstreamUrl(baseUrl: string, path: string): string {
   return url;
 }
 
-function targetFor(account: AccountRuntime, protocol: Protocol, modelId: string): UpstreamTarget {
+function targetFor(
+  account: AccountRuntime,
+  protocol: Protocol,
+  modelId: string,
+  passThrough?: boolean,
+): UpstreamTarget {
   const p = account.provider;
-  const path = p.modelPaths.get(modelId)?.[protocol] ?? p.paths[protocol];
+  const path = passThrough && p.responsesPath !== undefined
+    ? p.responsesPath
+    : p.modelPaths.get(modelId)?.[protocol] ?? p.paths[protocol];
   return {
     url: upstreamUrl(p.baseUrl, path),
     protocol,
@@ -484,7 +527,7 @@ async function attempt(
 ): Promise<Response | AttemptFailure> {
   const { account, modelId, transcode } = input;
   const protocol = input.upstreamProtocol;
-  const target = targetFor(account, protocol, modelId);
+  const target = targetFor(account, protocol, modelId, input.passThrough);
   const startedAt = deps.clock();
   const number = run.attempts.length + 1;
   Object.assign(run.facts, {

@@ -6,10 +6,9 @@
  * (09-decisions). A stream that is cut or goes silent never ends cleanly: the
  * client gets the protocol's error event, then the connection closes.
  */
-import type { Protocol } from "../core/protocol.ts";
 import { SseScanner } from "./sse.ts";
 import { classifyStreamEnd, createStreamObserver, errorEvent } from "./usage.ts";
-import type { StreamCompletionPolicy, StreamObserver } from "./usage.ts";
+import type { StreamCompletionPolicy, StreamObserver, Wire } from "./usage.ts";
 import { createUsageChunkFilter } from "./include_usage.ts";
 import type { Deadline, Deadlines } from "./deadlines.ts";
 import type { StreamTranslator } from "./translate/stream.ts";
@@ -35,9 +34,9 @@ export interface RelayEnd {
 /** Options for {@linkcode openRelay}. */
 export interface RelayOptions {
   /** The upstream's protocol: what the usage tap reads. */
-  protocol: Protocol;
+  protocol: Wire;
   /** The client's protocol, when it differs (the error events we write are in it). */
-  clientProtocol?: Protocol;
+  clientProtocol?: Wire;
   /** Rewrites the upstream's frames into the client's protocol, frame by frame. */
   translator?: StreamTranslator;
   upstream: Response;
@@ -294,7 +293,16 @@ export async function openRelay(o: RelayOptions): Promise<RelayOpen> {
         : kind === "shutdown"
         ? "EggPool is shutting down"
         : "The upstream closed the stream before it was complete";
-      send(controller, errorEvent(o.clientProtocol ?? o.protocol, { type: "api_error", message }));
+      send(
+        controller,
+        errorEvent(o.clientProtocol ?? o.protocol, {
+          type: "api_error",
+          message,
+          responseId: observer.responseId,
+          model: observer.model,
+          sequenceNumber: observer.payloadFrames,
+        }),
+      );
     }
     controller.close();
     finish(kind);

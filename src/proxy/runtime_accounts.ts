@@ -24,6 +24,7 @@ function providerRuntime(loaded: LoadedConfig, p: ResolvedProviderConfig): Provi
     baseUrl: p.base_url,
     protocols: p.protocols,
     paths: { openai: p.openai_path, anthropic: p.anthropic_path },
+    responsesPath: p.responses_path,
     modelPaths: new Map<string, Partial<Record<Protocol, string>>>(),
     auth: p.auth,
     headers: resolveProviderHeaders(loaded, p.id).map((h) => [h.name, h.value] as const),

@@ -29,9 +29,11 @@ export async function relay(
   ctx: RelayContext,
 ): Promise<Response | AttemptFailure> {
   const { account, modelId, transcode } = ctx.input;
+  // A pass-through `/v1/responses` stream is Responses events on both sides.
+  const passThrough = ctx.input.passThrough === true;
   const opened = await openRelay({
-    protocol: ctx.input.upstreamProtocol,
-    clientProtocol: run.start.clientProtocol,
+    protocol: passThrough ? "responses" : ctx.input.upstreamProtocol,
+    clientProtocol: passThrough ? "responses" : run.start.clientProtocol,
     translator: transcode && transcodeStream(transcode),
     upstream: res,
     abortUpstream: () => ctx.abort(ctx.cause() ?? "idle"),
@@ -96,6 +98,9 @@ export function finishStream(
     case "complete":
       ctx.recordAttempt(base);
       deps.pool.clearOnSuccess(account.name, modelId);
+      if (ctx.input.passThrough) {
+        deps.reasoningOwners?.remember(end.observer.encryptedReasoning, account.name);
+      }
       run.finish({ status: "completed", statusCode: status, ...costed });
       return;
     case "client_gone":

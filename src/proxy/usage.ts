@@ -12,6 +12,12 @@ import { boundText, MAX_TOKENS_PER_REQUEST } from "../stats/bounds.ts";
 export type { Protocol };
 
 /**
+ * What a stream's frames are: one of the two protocols, or the Responses API
+ * (`/v1/responses` passed through to a provider with `responses_path`).
+ */
+export type Wire = Protocol | "responses";
+
+/**
  * Token counts of one response, normalized so that one formula prices both
  * protocols: `cost = input*in + cacheRead*cr + cacheWrite*cw + output*out`.
  *
@@ -64,7 +70,8 @@ export function usageFromJson(protocol: Protocol, body: unknown): Usage | undefi
 /** Normalizes an OpenAI-style `usage` object; `root` is the response holding it. */
 export function openAiUsage(u: Record<string, unknown>, root?: Record<string, unknown>): Usage {
   const bad: string[] = [];
-  const details = asRecord(u.prompt_tokens_details);
+  // Chat Completions says `prompt_tokens_details`, the Responses API `input_tokens_details`.
+  const details = asRecord(u.prompt_tokens_details) ?? asRecord(u.input_tokens_details);
   const prompt = countOf(u, firstKey(u, PROMPT_KEYS), bad);
   // Compatible providers spell the cached count in several places (04 §5.5).
   const cacheRead = details?.cached_tokens !== undefined && details.cached_tokens !== null
@@ -129,7 +136,7 @@ export type StreamTerminal = "open" | "done" | "error";
 export interface StreamObserver {
   /** Observe one decoded frame (wire this to {@linkcode SseScanner}'s callback). */
   onFrame(frame: SseFrame): void;
-  readonly protocol: Protocol;
+  readonly protocol: Wire;
   /** Usage merged over the stream so far (`reported: false` until a usage object arrives). */
   readonly usage: Usage;
   /** A non-empty `data:` was seen. */
@@ -163,6 +170,10 @@ export interface StreamObserver {
   readonly parseErrors: number;
   /** Frames that arrived after the terminal marker or error (04 §4.3: a parser error). */
   readonly framesAfterTerminal: number;
+  /** Responses API: the `encrypted_content` of the reasoning items of the final response. */
+  readonly encryptedReasoning: readonly string[];
+  /** Frames with a non-empty `data:` before the terminal one (the Responses `sequence_number` to come). */
+  readonly payloadFrames: number;
 }
 
 /** Options for {@linkcode createStreamObserver}. */
@@ -173,7 +184,7 @@ export interface StreamObserverOptions {
 
 /** Creates the usage/completion observer for one upstream stream. */
 export function createStreamObserver(
-  protocol: Protocol,
+  protocol: Wire,
   options: StreamObserverOptions = {},
 ): StreamObserver {
   return new Observer(protocol, options.clock ?? Date.now);
@@ -193,9 +204,11 @@ class Observer implements StreamObserver {
   lastFrameUsageOnly = false;
   parseErrors = 0;
   framesAfterTerminal = 0;
+  encryptedReasoning: readonly string[] = [];
+  payloadFrames = 0;
   #usage: Usage | undefined = undefined;
 
-  constructor(readonly protocol: Protocol, readonly clock: () => number) {}
+  constructor(readonly protocol: Wire, readonly clock: () => number) {}
 
   get usage(): Usage {
     return this.#usage === undefined ? emptyUsage() : { ...this.#usage };
@@ -210,8 +223,10 @@ class Observer implements StreamObserver {
       return;
     }
     this.sawPayload = true;
+    this.payloadFrames++;
     if (this.protocol === "openai") this.#openAi(frame.event, data);
-    else this.#anthropic(frame.event, data);
+    else if (this.protocol === "anthropic") this.#anthropic(frame.event, data);
+    else this.#responses(frame.event, data);
   }
 
   #content(): void {
@@ -315,6 +330,82 @@ class Observer implements StreamObserver {
         this.usageComplete = true;
       }
     }
+  }
+
+  /**
+   * A Responses API stream (04 §4): `response.completed` ends it well,
+   * `response.failed` and `response.incomplete` end it as a failure that was
+   * already shown to the client (content, so no failover), and an `error`
+   * event before any output is an error the next account may retry. Only the
+   * lifecycle events are parsed; the deltas in between never are.
+   */
+  #responses(event: string | undefined, data: string): void {
+    let parsed: Record<string, unknown> | undefined;
+    let type = event;
+    if (type === undefined) {
+      parsed = parseObject(data);
+      if (parsed === undefined) {
+        this.parseErrors++;
+        return;
+      }
+      type = typeof parsed.type === "string" ? parsed.type : "";
+    }
+    switch (type) {
+      case "response.created":
+      case "response.in_progress":
+      case "response.queued":
+      case "response.completed":
+      case "response.failed":
+      case "response.incomplete":
+      case "error":
+        break;
+      default:
+        if (type.startsWith("response.")) this.#content(); // the deltas: never parsed
+        return;
+    }
+    parsed ??= parseObject(data);
+    if (parsed === undefined) {
+      this.parseErrors++;
+      return;
+    }
+    if (type === "error") {
+      const code = parsed.code ?? asRecord(parsed.error)?.code ?? asRecord(parsed.error)?.type;
+      this.#fail({
+        type: typeof code === "string" && code !== "" ? code : "api_error",
+        message: parsed.message ?? asRecord(parsed.error)?.message,
+      }, "api_error");
+      return;
+    }
+    const response = asRecord(parsed.response);
+    if (response === undefined) return;
+    if (typeof response.id === "string") this.responseId = response.id;
+    if (typeof response.model === "string") this.model = response.model;
+    if (
+      type === "response.created" || type === "response.in_progress" || type === "response.queued"
+    ) {
+      return;
+    }
+    this.#content();
+    const usage = asRecord(response.usage);
+    if (usage !== undefined) {
+      this.#usage = openAiUsage(usage, response);
+      this.usageComplete = true;
+    }
+    this.encryptedReasoning = encryptedReasoningOf(response.output);
+    if (type === "response.completed") {
+      this.finishReason = "completed";
+      this.terminal = "done";
+      return;
+    }
+    const reason = asRecord(response.incomplete_details)?.reason;
+    this.finishReason = typeof reason === "string" ? reason : type.slice("response.".length);
+    const error = asRecord(response.error);
+    this.#fail(
+      error === undefined
+        ? { type: `response_${this.finishReason}`, message: `The response ended ${type}` }
+        : { type: error.code ?? error.type, message: error.message },
+      type === "response.failed" ? "response_failed" : "response_incomplete",
+    );
   }
 
   /**
@@ -526,6 +617,19 @@ function toAmount(value: unknown): number | undefined {
   return Number.isFinite(n) && n >= 0 ? n : undefined;
 }
 
+/** The `encrypted_content` of the reasoning items in a Response's `output`. */
+export function encryptedReasoningOf(output: unknown): string[] {
+  const found: string[] = [];
+  if (!Array.isArray(output)) return found;
+  for (const item of output) {
+    const r = asRecord(item);
+    if (r?.type === "reasoning" && typeof r.encrypted_content === "string") {
+      found.push(r.encrypted_content);
+    }
+  }
+  return found;
+}
+
 /** What a terminal error event says. */
 export interface StreamErrorInfo {
   /** Protocol error type, e.g. `api_error`, `overloaded_error`, `timeout`. */
@@ -533,6 +637,10 @@ export interface StreamErrorInfo {
   message: string;
   /** OpenAI `code`; null when absent. */
   code?: string;
+  /** Responses API: the id and model the stream announced, and the next sequence number. */
+  responseId?: string;
+  model?: string;
+  sequenceNumber?: number;
 }
 
 const ENCODER = new TextEncoder();
@@ -542,7 +650,26 @@ const ENCODER = new TextEncoder();
  * upstream stream is cut or stalls after hand-off (STYLE §5, 09-decisions). We
  * never invent `[DONE]` or `message_stop`: a cut stream must not look complete.
  */
-export function errorEvent(protocol: Protocol, error: StreamErrorInfo): Uint8Array {
+export function errorEvent(protocol: Wire, error: StreamErrorInfo): Uint8Array {
+  if (protocol === "responses") {
+    // The Responses API's own failure: a `response.failed` whose response carries the error.
+    const body = JSON.stringify({
+      type: "response.failed",
+      sequence_number: error.sequenceNumber ?? 0,
+      response: {
+        id: error.responseId ?? "resp_failed",
+        object: "response",
+        created_at: Math.floor(Date.now() / 1000),
+        status: "failed",
+        error: { code: error.code ?? "server_error", message: error.message },
+        incomplete_details: null,
+        model: error.model ?? null,
+        output: [],
+        usage: null,
+      },
+    });
+    return ENCODER.encode(`event: response.failed\ndata: ${body}\n\n`);
+  }
   if (protocol === "anthropic") {
     const body = JSON.stringify({
       type: "error",

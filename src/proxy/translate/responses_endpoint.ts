@@ -21,6 +21,8 @@ export interface ClientSurface {
   toChat(
     body: Record<string, unknown>,
   ): { body: Record<string, unknown>; losses: readonly Loss[]; warnings?: string };
+  /** Set by the data plane when a provider served the surface natively: the answer stays as is. */
+  passedThrough?: boolean;
 }
 
 /**
@@ -42,7 +44,9 @@ export async function serveResponses(
     },
   };
   const res = await handle(surface);
-  if (ctx === undefined || res.status >= 400 || res.body === null) return res;
+  if (ctx === undefined || surface.passedThrough || res.status >= 400 || res.body === null) {
+    return res;
+  }
   const headers = new Headers(res.headers);
   headers.delete("content-length");
   if ((res.headers.get("content-type") ?? "").includes("text/event-stream")) {
