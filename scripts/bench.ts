@@ -11,6 +11,7 @@ import { mockProvidersToml } from "../tests/_helpers/eggpool.ts";
 import { freePort } from "../tests/_helpers/ops.ts";
 import { measureDecisionCost } from "../src/accounts/_bench_fixture.ts";
 import { SERVER_V8_FLAG } from "../src/ops/v8_flags.ts";
+import { startResponsesUpstream } from "../tests/_helpers/responses_upstream.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const LOCAL_KEY = "ep_bench_local_key_0123456789";
@@ -216,6 +217,66 @@ async function transcodedRows(origin: string, headers: Record<string, string>, p
   ];
 }
 
+/**
+ * `POST /v1/responses` streams beside the native chat stream, same run: translated to
+ * Chat Completions (`mock-small/mockoai`) and passed through to a provider with
+ * `responses_path` (`mock-resp`), whose own direct TTFT is the pass-through's baseline.
+ */
+async function responsesRows(
+  origin: string,
+  headers: Record<string, string>,
+  pid: number,
+  respUrl: string,
+) {
+  const prompt = "Summarise the plot of a short story in one line.";
+  const responses = (model: string) =>
+    JSON.stringify({ model, stream: true, store: false, input: prompt });
+  const chat = JSON.stringify({
+    model: "mock-small/mockoai",
+    stream: true,
+    messages: [{ role: "user", content: prompt }],
+  });
+  const direct = { authorization: "Bearer sk-mockresp", "content-type": "application/json" };
+  const paths: [string, string, Record<string, string>, string][] = [
+    ["chat stream (native)", `${origin}/v1/chat/completions`, headers, chat],
+    ["responses -> chat", `${origin}/v1/responses`, headers, responses("mock-small/mockoai")],
+    ["responses pass-through", `${origin}/v1/responses`, headers, responses("mock-resp")],
+    ["responses upstream direct", `${respUrl}/responses`, direct, responses("mock-resp")],
+  ];
+  for (const [, url, h, body] of paths) {
+    await loadTtft(url, h, body, { stream: true, concurrency: 8, requests: WARMUP });
+  }
+  const rows: string[] = [];
+  const ttft: Record<string, number> = {};
+  for (const concurrency of [1, 10]) {
+    const phase = { stream: true, concurrency, requests: QUICK ? 200 : 1500 };
+    for (const [label, url, h, body] of paths) {
+      const cpu0 = procCpuSeconds(pid);
+      const r = await loadTtft(url, h, body, phase);
+      const cpuMs = (procCpuSeconds(pid) - cpu0) * 1000 / phase.requests;
+      if (concurrency === 1) ttft[label] = r.p50;
+      const cpu = label.endsWith("direct") ? "-" : cpuMs.toFixed(3);
+      rows.push(
+        `| ${label} | ${concurrency} | ${phase.requests} | ${r.p50.toFixed(2)} | ` +
+          `${r.p99.toFixed(2)} | ${cpu} |`,
+      );
+    }
+  }
+  return [
+    "",
+    "OpenAI client stream: /v1/responses translated to Chat Completions and passed through, beside /v1/chat/completions",
+    "",
+    "| path | conc. | requests | TTFT p50 ms | TTFT p99 ms | EggPool CPU ms/req |",
+    "|---|---|---|---|---|---|",
+    ...rows,
+    `added TTFT p50 at c=1: responses -> chat ${
+      (ttft["responses -> chat"] - ttft["chat stream (native)"]).toFixed(3)
+    } ms over the native chat stream; pass-through ${
+      (ttft["responses pass-through"] - ttft["responses upstream direct"]).toFixed(3)
+    } ms over its upstream direct`,
+  ];
+}
+
 /** CPU and instructions per request of scripts/_bench_forwarder.ts under the json c=64 load. */
 async function forwarderFloor(upstream: string, body: string) {
   const port = freePort();
@@ -258,6 +319,11 @@ async function forwarderFloor(upstream: string, body: string) {
 
 async function main() {
   await using mock = await startMockUpstream({ models: ["mock-small"], record: false });
+  // A provider that serves /v1/responses itself, for the pass-through row.
+  await using resp = await startResponsesUpstream(["mock-resp"], {
+    eventDelayMs: 0,
+    record: false,
+  });
   const tmp = await Deno.makeTempDir({ prefix: "eggpool-bench-" });
   const port = freePort();
   const config = `${tmp}/config.toml`;
@@ -273,6 +339,9 @@ async function main() {
       // Extra config for experiments, e.g. BENCH_TOML=$'[routing]\naffinity = "off"'.
       Deno.env.get("BENCH_TOML") ?? "",
       mockProvidersToml(mock.url, 4),
+      `[providers.mockresp]\nid = "mockresp"\nbase_url = "${resp.url}"\nprotocols = ["openai"]`,
+      `responses_path = "/responses"\n[[providers.mockresp.accounts]]`,
+      `name = "mockresp-1"\napi_key = "sk-mockresp"`,
     ].join("\n"),
   );
   // BENCH_WRAP="perf stat -e instructions -o FILE" runs EggPool under a wrapper (profiling runs).
@@ -382,6 +451,9 @@ async function main() {
     }
   }
   const transcoded = ONLY_JSON64 ? [] : await transcodedRows(origin, proxyHeaders, pid);
+  const responsesTable = ONLY_JSON64
+    ? []
+    : await responsesRows(origin, proxyHeaders, pid, resp.url);
   const rss = procPeakRssMb(pid);
   Deno.kill(pid, "SIGTERM");
   await child.status;
@@ -407,6 +479,7 @@ async function main() {
     ...verdicts,
     `EggPool peak RSS: ${rss.toFixed(1)} MB (target <= 120 MB)`,
     ...transcoded,
+    ...responsesTable,
   ];
   if (floor !== undefined) {
     const ratio = floor.kinstr !== undefined && kinstrNonStream64 !== undefined

@@ -55,8 +55,21 @@ function error(status: number, code: string, message: string): Response {
   }, { status });
 }
 
+/** Options for {@linkcode startResponsesUpstream}. */
+export interface ResponsesUpstreamOptions {
+  /** Pause between stream events; default 1 ms, 0 sends them all at once (benchmarks). */
+  eventDelayMs?: number;
+  /** Keep `seen`; default true, false in benchmarks so memory stays flat. */
+  record?: boolean;
+}
+
 /** Starts the mock on `127.0.0.1` with an ephemeral port. */
-export function startResponsesUpstream(models: string[]): Promise<ResponsesUpstream> {
+export function startResponsesUpstream(
+  models: string[],
+  options: ResponsesUpstreamOptions = {},
+): Promise<ResponsesUpstream> {
+  const delayMs = options.eventDelayMs ?? 1;
+  const record = options.record ?? true;
   const seen: SeenRequest[] = [];
   const ac = new AbortController();
   let minted = 0;
@@ -81,7 +94,8 @@ export function startResponsesUpstream(models: string[]): Promise<ResponsesUpstr
       );
     }
     const body = await req.json() as Obj;
-    seen.push({ path, key, body });
+    const n = seen.length + 1;
+    if (record) seen.push({ path, key, body });
     if (state.limited.has(key)) return error(429, "rate_limit_exceeded", "Rate limit reached");
     for (const item of Array.isArray(body.input) ? body.input as Obj[] : []) {
       const blob = item?.encrypted_content;
@@ -95,7 +109,7 @@ export function startResponsesUpstream(models: string[]): Promise<ResponsesUpstr
         );
       }
     }
-    const id = `resp_mock${seen.length}`;
+    const id = `resp_mock${n}`;
     const model = String(body.model);
     const text = `native: ${lastUserText(body.input)}`;
     const include = Array.isArray(body.include) ? body.include : [];
@@ -103,14 +117,14 @@ export function startResponsesUpstream(models: string[]): Promise<ResponsesUpstr
     if (include.includes("reasoning.encrypted_content")) {
       output.push({
         type: "reasoning",
-        id: `rs_mock${seen.length}`,
+        id: `rs_mock${n}`,
         summary: [],
         encrypted_content: `enc:${key}:${++minted}`,
       });
     }
     const message = {
       type: "message",
-      id: `msg_mock${seen.length}`,
+      id: `msg_mock${n}`,
       status: "completed",
       role: "assistant",
       content: [{ type: "output_text", text, annotations: [] }],
@@ -192,7 +206,7 @@ export function startResponsesUpstream(models: string[]): Promise<ResponsesUpstr
           const ev: Obj = { ...events[i], sequence_number: i };
           const frame = `event: ${ev.type}\ndata: ${JSON.stringify(ev)}\n\n`;
           controller.enqueue(encoder.encode(frame));
-          await new Promise((r) => setTimeout(r, 1));
+          if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
         }
         controller.close();
       },
