@@ -33,6 +33,8 @@ const RUNTIME_FLAGS = (Deno.env.get("BENCH_DENO_FLAGS") ?? SERVER_V8_FLAG).split
   Boolean,
 );
 const ONLY_JSON64 = Deno.args.includes("--json64");
+/** `--responses`: only the `/v1/responses` table (it carries its own native chat row). */
+const ONLY_RESPONSES = Deno.args.includes("--responses");
 /**
  * Requests sent through each path (EggPool json, EggPool stream, the bare
  * forwarder) before measuring, so the figures are those of a server that has
@@ -40,7 +42,7 @@ const ONLY_JSON64 = Deno.args.includes("--json64");
  * reaches TurboFan after a few thousand requests. BENCH_WARMUP overrides it.
  */
 const WARMUP = Number(Deno.env.get("BENCH_WARMUP") ?? (QUICK ? 200 : 3000));
-const PHASES: Phase[] = ONLY_JSON64
+const PHASES: Phase[] = ONLY_RESPONSES ? [] : ONLY_JSON64
   ? [{
     // One phase for profiling runs; BENCH_STREAM=1 makes it the streaming one.
     stream: Deno.env.get("BENCH_STREAM") === "1",
@@ -382,7 +384,7 @@ async function main() {
   const proxyHeaders = { authorization: `Bearer ${LOCAL_KEY}`, "content-type": "application/json" };
 
   // Warm both paths (JIT, connection pools) before measuring.
-  for (const stream of [false, true]) {
+  for (const stream of ONLY_RESPONSES ? [] : [false, true]) {
     await load(`${mock.url}/chat/completions`, directHeaders, body(stream, "mock-small"), {
       stream,
       concurrency: 8,
@@ -450,18 +452,28 @@ async function main() {
       );
     }
   }
-  const transcoded = ONLY_JSON64 ? [] : await transcodedRows(origin, proxyHeaders, pid);
+  const transcoded = ONLY_JSON64 || ONLY_RESPONSES
+    ? []
+    : await transcodedRows(origin, proxyHeaders, pid);
   const responsesTable = ONLY_JSON64
     ? []
     : await responsesRows(origin, proxyHeaders, pid, resp.url);
   const rss = procPeakRssMb(pid);
   Deno.kill(pid, "SIGTERM");
   await child.status;
-  const floor = ONLY_JSON64
+  const floor = ONLY_JSON64 || ONLY_RESPONSES
     ? undefined
     : await forwarderFloor(mock.url, body(false, "mock-small/mockoai"));
   await Deno.remove(tmp, { recursive: true });
 
+  if (ONLY_RESPONSES) {
+    const when = `${new Date().toISOString()}, ${navigator.hardwareConcurrency} cores`;
+    console.log(
+      [`EggPool benchmark, /v1/responses only (${when}, ${WARMUP} warm-up requests per path)`]
+        .concat(responsesTable).join("\n"),
+    );
+    return;
+  }
   const out = [
     `EggPool benchmark (${
       new Date().toISOString()
@@ -503,7 +515,7 @@ async function main() {
       }% of the added p50 at c=1`,
   );
   console.log(out.join("\n"));
-  if (!QUICK && !ONLY_JSON64) {
+  if (!QUICK && !ONLY_JSON64 && !ONLY_RESPONSES) {
     // The Pi watchdog's fast path, timed from the bundle beside `deno --version`.
     const ops = await new Deno.Command(Deno.execPath(), {
       args: ["run", "--allow-all", `--config=${ROOT}deno.json`, `${ROOT}scripts/bench_ops.ts`],
