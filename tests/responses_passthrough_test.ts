@@ -312,3 +312,40 @@ Deno.test("encrypted reasoning: kept for the account that minted it, stripped on
   assert.deepEqual(rows.map((r) => r.status), ["completed", "completed", "completed"]);
   assert.equal(rows[2].attempt_count, 2);
 });
+
+Deno.test('loss_policy = "reject": a body translation would cut passes through, and never falls back to translation', async () => {
+  await using tmp = await withTmpDir();
+  await using up = await startResponsesUpstream(["shared-model"]);
+  await using chat = await startMockUpstream({ models: ["shared-model", "chat-only"] });
+  await using pool = await startEggPool({
+    dir: tmp.path,
+    toml: '[transcoder]\nloss_policy = "reject"\n' + nativeToml(up.url, ["nat-1"]) +
+      chatToml(chat.url),
+  });
+  const lossy = (model: string) => ({
+    model,
+    input: "search the web",
+    tools: [{ type: "web_search" }],
+    store: false,
+  });
+  const ok = await postResponses(pool.origin, lossy("shared-model"));
+  assert.equal(ok.status, 200);
+  assert.equal((await ok.json() as Obj).id, "resp_mock1");
+  assert.deepEqual(up.seen[0].body.tools, [{ type: "web_search" }]);
+
+  // The pass-through account is limited: the chat account would drop web_search, so it is not tried.
+  up.limited.add("sk-nat-1");
+  const limited = await postResponses(pool.origin, lossy("shared-model"));
+  assert.equal(limited.status, 429);
+  assert.equal(((await limited.json() as Obj).error as Obj).code, "rate_limit_exceeded");
+
+  // A model only a chat account serves: the translation's loss is a 400 naming the field.
+  const refused = await postResponses(pool.origin, lossy("chat-only"));
+  assert.equal(refused.status, 400);
+  const err = (await refused.json() as Obj).error as Obj;
+  assert.equal(err.param, "tools[0].type=web_search");
+  assert.match(String(err.message), /web_search/);
+  assert.equal(chat.requests.filter((r) => r.route !== "models").length, 0);
+  const rows = pool.query(ROW_SQL);
+  assert.deepEqual(rows.map((r) => r.status), ["completed", "error", "client_error"]);
+});

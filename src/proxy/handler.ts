@@ -147,6 +147,8 @@ interface Intake {
   surfaceLosses?: readonly Loss[];
   /** The client surface's own body (`/v1/responses`), for providers that serve it natively. */
   native?: { body: Record<string, unknown>; bytes: Bytes };
+  /** The surface's translation refused as lossy: only pass-through accounts may serve. */
+  surfaceRefused?: ProxyError;
 }
 
 async function readIntake(
@@ -177,6 +179,7 @@ async function readIntake(
   let surfaceWarnings: string | undefined;
   let surfaceLosses: readonly Loss[] | undefined;
   let native: Intake["native"];
+  let surfaceRefused: ProxyError | undefined;
   if (surface !== undefined) {
     native = { body: obj, bytes };
     // Another API's body (`/v1/responses`) runs as the chat body it translates to.
@@ -184,6 +187,7 @@ async function readIntake(
     obj = s.body;
     surfaceWarnings = s.warnings;
     surfaceLosses = s.losses;
+    surfaceRefused = s.refused;
     bodyBytes = new TextEncoder().encode(JSON.stringify(obj));
   }
   if (obj.stream !== undefined && obj.stream !== null && typeof obj.stream !== "boolean") {
@@ -247,6 +251,7 @@ async function readIntake(
     surfaceWarnings,
     surfaceLosses,
     native,
+    surfaceRefused,
   };
 }
 
@@ -312,10 +317,6 @@ async function proxyRequest(
 ): Promise<Response> {
   const protocol = run.start.clientProtocol;
   const intake = await readIntake(deps, run, req, headers, surface);
-  const session = deps.affinity && sessionKeyOf(headers, intake.body);
-  run.start.sessionKeyHash = session?.hash;
-  run.begin();
-  const out = upstreamBody(intake, protocol);
   let { routes } = intake;
   // `/v1/responses`: providers with `responses_path` get the client's own body (pass-through).
   let passThrough: { providers: ReadonlySet<string>; body: NativeBody } | undefined;
@@ -326,6 +327,14 @@ async function proxyRequest(
       deps.transcoder?.preferNative ?? true,
     );
     routes = split.routes;
+    if (split.native.size > 0 && intake.surfaceRefused !== undefined) {
+      // Translation would lose fields `loss_policy = "reject"` keeps: pass-through accounts only.
+      routes = {
+        ...routes,
+        providers: split.native,
+        tiers: [{ providers: split.native, protocol: "openai" }],
+      };
+    }
     if (split.native.size > 0) {
       passThrough = {
         providers: split.native,
@@ -333,6 +342,11 @@ async function proxyRequest(
       };
     }
   }
+  if (passThrough === undefined && intake.surfaceRefused !== undefined) throw intake.surfaceRefused;
+  const session = deps.affinity && sessionKeyOf(headers, intake.body);
+  run.start.sessionKeyHash = session?.hash;
+  run.begin();
+  const out = upstreamBody(intake, protocol);
   const providers = routes.providers;
   const estTokens = estimateReservationTokens(intake.bytes.byteLength);
   const attempted = new Set<string>();

@@ -10,6 +10,8 @@ import type { ResponsesContext } from "./responses_request.ts";
 import { chatToResponse } from "./responses_reply.ts";
 import { chatToResponsesStream } from "./responses_stream.ts";
 import { asRecord } from "./types.ts";
+import { ProxyError } from "../../core/errors.ts";
+import { lossMessage } from "./transcode.ts";
 import type { Loss, TranscoderSettings } from "./types.ts";
 import type { Surface } from "../../core/protocol.ts";
 
@@ -18,9 +20,16 @@ export interface ClientSurface {
   /** The endpoint, as the stats record it. */
   readonly name: Surface;
   /** The chat body, what it lost and the warning header's value; throws the 400 for a body it refuses. */
-  toChat(
-    body: Record<string, unknown>,
-  ): { body: Record<string, unknown>; losses: readonly Loss[]; warnings?: string };
+  toChat(body: Record<string, unknown>): {
+    body: Record<string, unknown>;
+    losses: readonly Loss[];
+    warnings?: string;
+    /**
+     * Set when `loss_policy = "reject"` refuses the lossy translation: the
+     * request may still pass through to a provider that serves it natively.
+     */
+    refused?: ProxyError;
+  };
   /** Set by the data plane when a provider served the surface natively: the answer stays as is. */
   passedThrough?: boolean;
 }
@@ -38,9 +47,16 @@ export async function serveResponses(
   const surface: ClientSurface = {
     name: "responses",
     toChat(body) {
-      const t = responsesToChat(body, settings);
+      // Losses are judged by the data plane: a pass-through account loses nothing.
+      const t = responsesToChat(body, undefined);
       ctx = t.context;
-      return { body: t.body, losses: t.losses, warnings: t.warnings };
+      const refused = settings?.lossPolicy === "reject" && t.losses.length > 0
+        ? new ProxyError("invalid_request", lossMessage(t.losses), {
+          status: 400,
+          param: t.losses[0].field,
+        })
+        : undefined;
+      return { body: t.body, losses: t.losses, warnings: t.warnings, refused };
     },
   };
   const res = await handle(surface);
