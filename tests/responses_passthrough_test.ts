@@ -205,6 +205,37 @@ Deno.test("a stream cut mid-way ends with response.failed, never response.comple
   assert.equal(row.streamed, 1);
 });
 
+Deno.test("response.failed from the provider reaches the client as sent, no failover, an error with its usage in the stats", async () => {
+  await using tmp = await withTmpDir();
+  await using up = await startResponsesUpstream(["gpt-native"]);
+  await using pool = await startEggPool({
+    dir: tmp.path,
+    toml: nativeToml(up.url, ["nat-a", "nat-b"]),
+  });
+  up.endFailed = true;
+  const res = await postResponses(pool.origin, {
+    model: "gpt-native",
+    input: "this one fails late",
+    stream: true,
+    store: false,
+  });
+  assert.equal(res.status, 200);
+  const evs = events(await res.text());
+  const failed = evs.filter((e) => e.event === "response.failed");
+  assert.equal(failed.length, 1, "the provider's event only, none of EggPool's");
+  assert.equal(evs.at(-1)!.event, "response.failed");
+  assert.deepEqual((failed[0].data.response as Obj).error, {
+    code: "server_error",
+    message: "The model crashed",
+  });
+  assert.equal(up.seen.length, 1, "no failover once output went out");
+  const [row] = pool.query(ROW_SQL);
+  assert.equal(row.status, "error");
+  assert.equal(row.error_class, "stream_response_failed");
+  assert.match(String(row.error_message), /failed \(server_error\): The model crashed/);
+  assertNativeUsage(row);
+});
+
 Deno.test("failover: a 429 on the responses account moves the request to a chat account, translated", async () => {
   await using tmp = await withTmpDir();
   await using up = await startResponsesUpstream(["shared-model"]);

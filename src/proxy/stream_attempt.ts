@@ -117,7 +117,9 @@ export function finishStream(
         ? `stream_${end.observer.errorType ?? "error"}`
         : `stream_${end.kind}`;
       const message = end.kind === "upstream_error_event"
-        ? `Provider '${account.provider.id}' sent an error event mid-stream`
+        ? `Provider '${account.provider.id}' sent an error event mid-stream${
+          end.observer.errorMessage === undefined ? "" : `: ${end.observer.errorMessage}`
+        }`
         : end.kind === "idle_timeout"
         ? `Provider '${account.provider.id}' went silent mid-stream`
         : end.kind === "shutdown"

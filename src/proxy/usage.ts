@@ -399,13 +399,14 @@ class Observer implements StreamObserver {
     }
     const reason = asRecord(response.incomplete_details)?.reason;
     this.finishReason = typeof reason === "string" ? reason : type.slice("response.".length);
+    // One error type per terminal kind (spec 04 §4.3); the provider's code goes in the message.
     const error = asRecord(response.error);
-    this.#fail(
-      error === undefined
-        ? { type: `response_${this.finishReason}`, message: `The response ended ${type}` }
-        : { type: error.code ?? error.type, message: error.message },
-      type === "response.failed" ? "response_failed" : "response_incomplete",
-    );
+    const code = error?.code ?? error?.type ?? this.finishReason;
+    const said = typeof error?.message === "string" ? `: ${error.message}` : "";
+    this.#fail({
+      type: type === "response.failed" ? "response_failed" : "response_incomplete",
+      message: `The provider ended the response ${type.slice("response.".length)} (${code})${said}`,
+    }, "response_failed");
   }
 
   /**

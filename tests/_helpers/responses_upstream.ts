@@ -32,6 +32,8 @@ export interface ResponsesUpstream extends AsyncDisposable {
   limited: Set<string>;
   /** When set, streams are cut after this many events (no terminal event). */
   dropAfterEvents?: number;
+  /** When set, streams end with `response.failed` (a server error) instead of completing. */
+  endFailed: boolean;
   close(): Promise<void>;
 }
 
@@ -73,7 +75,11 @@ export function startResponsesUpstream(
   const seen: SeenRequest[] = [];
   const ac = new AbortController();
   let minted = 0;
-  const state = { limited: new Set<string>(), dropAfterEvents: undefined as number | undefined };
+  const state = {
+    limited: new Set<string>(),
+    dropAfterEvents: undefined as number | undefined,
+    endFailed: false,
+  };
   const { promise, resolve } = Promise.withResolvers<number>();
   const server = Deno.serve({
     hostname: "127.0.0.1",
@@ -190,10 +196,17 @@ export function startResponsesUpstream(
       });
       events.push({ type: "response.output_item.done", output_index: i, item: message });
     });
-    events.push({
-      type: "response.completed",
-      response: response("completed", output, NATIVE_USAGE),
-    });
+    events.push(
+      state.endFailed
+        ? {
+          type: "response.failed",
+          response: {
+            ...response("failed", output, NATIVE_USAGE),
+            error: { code: "server_error", message: "The model crashed" },
+          },
+        }
+        : { type: "response.completed", response: response("completed", output, NATIVE_USAGE) },
+    );
     const cut = state.dropAfterEvents;
     const encoder = new TextEncoder();
     const stream = new ReadableStream<Uint8Array>({
@@ -229,6 +242,12 @@ export function startResponsesUpstream(
     },
     set dropAfterEvents(n: number | undefined) {
       state.dropAfterEvents = n;
+    },
+    get endFailed() {
+      return state.endFailed;
+    },
+    set endFailed(on: boolean) {
+      state.endFailed = on;
     },
     close,
     [Symbol.asyncDispose]() {
