@@ -229,6 +229,7 @@ async function responsesRows(
   headers: Record<string, string>,
   pid: number,
   respUrl: string,
+  chatUrl: string,
 ) {
   const prompt = "Summarise the plot of a short story in one line.";
   const responses = (model: string) =>
@@ -239,7 +240,12 @@ async function responsesRows(
     messages: [{ role: "user", content: prompt }],
   });
   const direct = { authorization: "Bearer sk-mockresp", "content-type": "application/json" };
+  const chatDirect = {
+    authorization: "Bearer sk-mockoai-key-1",
+    "content-type": "application/json",
+  };
   const paths: [string, string, Record<string, string>, string][] = [
+    ["chat upstream direct", `${chatUrl}/chat/completions`, chatDirect, chat],
     ["chat stream (native)", `${origin}/v1/chat/completions`, headers, chat],
     ["responses -> chat", `${origin}/v1/responses`, headers, responses("mock-small/mockoai")],
     ["responses pass-through", `${origin}/v1/responses`, headers, responses("mock-resp")],
@@ -267,13 +273,16 @@ async function responsesRows(
   return [
     "",
     "OpenAI client stream: /v1/responses translated to Chat Completions and passed through, beside /v1/chat/completions",
+    "(the two direct rows are the upstream mocks without EggPool)",
     "",
     "| path | conc. | requests | TTFT p50 ms | TTFT p99 ms | EggPool CPU ms/req |",
     "|---|---|---|---|---|---|",
     ...rows,
     `added TTFT p50 at c=1: responses -> chat ${
       (ttft["responses -> chat"] - ttft["chat stream (native)"]).toFixed(3)
-    } ms over the native chat stream; pass-through ${
+    } ms over the native chat stream (which adds ${
+      (ttft["chat stream (native)"] - ttft["chat upstream direct"]).toFixed(3)
+    } ms over its upstream direct); pass-through ${
       (ttft["responses pass-through"] - ttft["responses upstream direct"]).toFixed(3)
     } ms over its upstream direct`,
   ];
@@ -457,7 +466,7 @@ async function main() {
     : await transcodedRows(origin, proxyHeaders, pid);
   const responsesTable = ONLY_JSON64
     ? []
-    : await responsesRows(origin, proxyHeaders, pid, resp.url);
+    : await responsesRows(origin, proxyHeaders, pid, resp.url, mock.url);
   const rss = procPeakRssMb(pid);
   Deno.kill(pid, "SIGTERM");
   await child.status;
