@@ -259,14 +259,21 @@ async function responsesRows(
   for (const concurrency of [1, 10]) {
     const phase = { stream: true, concurrency, requests: QUICK ? 200 : 1500 };
     for (const [label, url, h, body] of paths) {
+      const direct = label.endsWith("direct");
+      // Instructions are far steadier than CPU time on a busy machine (perf, when present).
+      const stopCount = direct ? undefined : await countInstructions(pid);
       const cpu0 = procCpuSeconds(pid);
       const r = await loadTtft(url, h, body, phase);
       const cpuMs = (procCpuSeconds(pid) - cpu0) * 1000 / phase.requests;
+      const instructions = await stopCount?.();
       if (concurrency === 1) ttft[label] = r.p50;
-      const cpu = label.endsWith("direct") ? "-" : cpuMs.toFixed(3);
+      const cpu = direct ? "-" : cpuMs.toFixed(3);
+      const kinstr = instructions === undefined
+        ? "-"
+        : (instructions / phase.requests / 1000).toFixed(0);
       rows.push(
         `| ${label} | ${concurrency} | ${phase.requests} | ${r.p50.toFixed(2)} | ` +
-          `${r.p99.toFixed(2)} | ${cpu} |`,
+          `${r.p99.toFixed(2)} | ${cpu} | ${kinstr} |`,
       );
     }
   }
@@ -275,8 +282,8 @@ async function responsesRows(
     "OpenAI client stream: /v1/responses translated to Chat Completions and passed through, beside /v1/chat/completions",
     "(the two direct rows are the upstream mocks without EggPool)",
     "",
-    "| path | conc. | requests | TTFT p50 ms | TTFT p99 ms | EggPool CPU ms/req |",
-    "|---|---|---|---|---|---|",
+    "| path | conc. | requests | TTFT p50 ms | TTFT p99 ms | EggPool CPU ms/req | EggPool kinstr/req |",
+    "|---|---|---|---|---|---|---|",
     ...rows,
     `added TTFT p50 at c=1: responses -> chat ${
       (ttft["responses -> chat"] - ttft["chat stream (native)"]).toFixed(3)

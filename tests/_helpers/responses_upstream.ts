@@ -171,13 +171,14 @@ export function startResponsesUpstream(
         content_index: 0,
         part: { type: "output_text", text: "", annotations: [] },
       });
-      for (let at = 0; at < text.length; at += 6) {
+      // 8 characters a delta, as the chat mock streams, so the bench compares like with like.
+      for (let at = 0; at < text.length; at += 8) {
         events.push({
           type: "response.output_text.delta",
           item_id: itemId,
           output_index: i,
           content_index: 0,
-          delta: text.slice(at, at + 6),
+          delta: text.slice(at, at + 8),
         });
       }
       events.push({
