@@ -109,6 +109,13 @@ Deno.test("non-streamed: the client's body reaches responses_path as sent, the R
   assert.equal(row.account, "nat-1");
   assert.equal(row.upstream_protocol, "openai");
   assertNativeUsage(row);
+  // Recorded as a /v1/responses request that lost nothing on its way (migration 0007's table).
+  assert.deepEqual(
+    pool.query("SELECT client_surface, dropped_fields FROM request_transcodes").map((r) => ({
+      ...r,
+    })),
+    [{ client_surface: "responses", dropped_fields: 0 }],
+  );
 });
 
 Deno.test("streamed through the OpenAI SDK: the upstream's events arrive as sent, usage from response.completed in the stats", async () => {
