@@ -16,7 +16,6 @@ const PROVIDER = [
   "[providers.p]",
   'id = "p"',
   'base_url = "http://127.0.0.1:9/v1"',
-  'responses_path = "/responses"',
   "[[providers.p.static_models]]",
   'id = "m"',
   "[[providers.p.accounts]]",
@@ -41,11 +40,6 @@ const INERT = [
 
 /** The warning bodies, after `<key> (line N): `. */
 const EXPECTED = [
-  [
-    "providers.p.responses_path",
-    "has no effect in this version: POST /v1/responses is always translated to Chat " +
-    "Completions or Messages; pass-through to a provider's own Responses endpoint is not built",
-  ],
   [
     "routing.trace",
     "the table has no effect in this version (keys set: mode, sample_rate): traces are not " +
@@ -94,7 +88,7 @@ Deno.test("check-config names every inert key with its line and still succeeds",
   assert.equal(r.code, 0, r.stderr);
   const warnings = r.stdout.split("\n").filter((l) => l.startsWith("  warning: "));
   assert.deepEqual(warnings, (await expectedLines(path)).map((l) => `  warning: ${l}`));
-  assert.match(r.stdout, /^ {2}4 warnings$/m);
+  assert.match(r.stdout, /^ {2}3 warnings$/m);
   assert.doesNotMatch(r.stdout, /readiness_probe/, "a supported table is silent");
 });
 
@@ -180,7 +174,7 @@ Deno.test("log_level WARNING drops the server's info lines and keeps its warning
     assert.ok(!server.some((l) => l.includes(`[eggpool] ${info}`)), `${info} hidden:\n${stderr}`);
   }
   // Config warnings are not server log lines: they are printed whatever the level.
-  assert.equal(stderr.split("\n").filter((l) => l.startsWith("warning: ")).length, 4);
+  assert.equal(stderr.split("\n").filter((l) => l.startsWith("warning: ")).length, 3);
 });
 
 Deno.test("log_level CRITICAL silences the server log", async () => {

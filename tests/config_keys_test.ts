@@ -45,7 +45,6 @@ const INERT_SAMPLES: Readonly<Record<string, unknown>> = {
   "pricing.catalogs.openrouter": { enabled: true },
   "pricing.catalogs.opencode_zen": { enabled: true, ttl_seconds: 60 },
   "pricing.catalogs.aliases": [{ from: "a", to: "b" }],
-  "providers.*.responses_path": "/responses",
   "providers.*.models_endpoint.required": false,
   "providers.*.static_models[].supports_tools": true,
   "providers.*.static_models[].supports_vision": false,

@@ -57,11 +57,6 @@ export const INERT_KEYS: readonly InertKey[] = [
   { path: "pricing.catalogs.opencode_zen", gate: ["enabled", false], why: CATALOGS },
   { path: "pricing.catalogs.aliases", usual: [], why: CATALOGS },
   {
-    path: "providers.*.responses_path",
-    why: "POST /v1/responses is always translated to Chat Completions or Messages; " +
-      "pass-through to a provider's own Responses endpoint is not built",
-  },
-  {
     path: "providers.*.models_endpoint.required",
     usual: true,
     why: "a model list that cannot be fetched is logged and the saved or static models " +
