@@ -4,7 +4,8 @@
  * 1 000 000-row database from scripts/seed_history.ts, beside a route that
  * only runs `SELECT 1` (the same parsing, auth and JSON path) in the same run.
  *
- * `deno run -A scripts/bench_stats.ts [--db PATH] [--rows N] [--runs N] [--json]`.
+ * `deno run -A scripts/bench_stats.ts [--db PATH] [--rows N] [--runs N] [--json]`;
+ * `--insert-only [--rounds N]` times only the insert path (see insertCost).
  * Without `--db` it seeds a temporary database first (about a minute).
  */
 import { Hono } from "hono";
@@ -17,7 +18,7 @@ import { mountStatsApi } from "../src/http/stats_api/mod.ts";
 import { seedHistory } from "./seed_history.ts";
 import type { Db } from "../src/storage/db.ts";
 import { DayRollups } from "../src/storage/day_rollups_repo.ts";
-import type { DayRowValues } from "../src/storage/day_rollups_repo.ts";
+import type { AttemptDayValues, DayRowValues } from "../src/storage/day_rollups_repo.ts";
 import { noteTranscode, TranscodeDays } from "../src/storage/transcode_repo.ts";
 import type { TranscodeValues } from "../src/storage/transcode_repo.ts";
 
@@ -81,17 +82,28 @@ export interface StatsBenchRow {
 
 /**
  * What the stats indexes and rollups cost per recorded request: request rows
- * copied from `source` 100 per transaction (the recorder's batches) into
- * files migrated to 0002, 0003 (wider `idx_requests_started`) and 0004,
- * alternating rounds, CPU time per row. For 0004 each batch also adds its
- * rows to the day rollups and upserts them, as the recorder does
- * (`DayRollups`, with the routing JSON parsed for exclusions). Only the
- * write is timed (the rows' values are read before the clock starts).
+ * (and their attempt rows) copied from `source` 100 per transaction (the
+ * recorder's batches) into files migrated to 0002, 0003 (wider
+ * `idx_requests_started`), 0004, 0006 and 0007, alternating rounds, CPU time
+ * per row. 0004 also adds each batch's rows to the request day rollups and
+ * upserts them, as the recorder did then (`DayRollups("0004")`, the routing
+ * JSON parsed only for exclusions); from 0006 the recorder's whole
+ * `DayRollups` (decision counts given, as the recorder knows them from the
+ * objects it encodes; the attempts summed); 0007 also notes each row's
+ * transcoding direction. Only the write is timed (the rows' values are read
+ * before the clock starts).
  */
 export function insertCost(source: string, rows = 20_000, rounds = 3) {
   const tmp = Deno.makeTempDirSync({ prefix: "eggpool-insert-cost-" });
-  const totals = { v2: 0, v3: 0, v4: 0, v7: 0, v7x: 0 };
-  const variants = [["v2", 2], ["v3", 3], ["v4", 4], ["v7", 7], ["v7x", 7]] as const;
+  const totals = { v2: 0, v3: 0, v4: 0, v6: 0, v7: 0, v7x: 0 };
+  const variants = [
+    ["v2", 2],
+    ["v3", 3],
+    ["v4", 4],
+    ["v6", 6],
+    ["v7", 7],
+    ["v7x", 7],
+  ] as const;
   try {
     for (let round = 0; round < rounds; round++) {
       for (const [name, count] of variants) {
@@ -102,19 +114,30 @@ export function insertCost(source: string, rows = 20_000, rounds = 3) {
         const copy = db.stmt(
           "INSERT INTO main.requests SELECT * FROM src.requests WHERE id > ? AND id <= ?",
         );
+        const copyAttempts = db.stmt(`INSERT INTO main.request_attempts
+          SELECT * FROM src.request_attempts WHERE request_id > ? AND request_id <= ?`);
         const first = 500_000 + round * rows;
         const values = count >= 4 ? dayValues(db, first, first + rows) : [];
+        // The recorder counts decisions from the objects it encodes (no parse): so do 0006+.
+        if (count >= 6) {
+          for (const v of values) v.decisionCounts = countDecisions(v.routingJson);
+        }
+        const attempts = count >= 6 ? attemptValues(db, first, first + rows) : [];
         // 0007: every row's direction; v7x makes one row in ten a transcoded
         // /v1/responses request with two dropped fields (a side row each).
         const reach = count >= 7 ? reachValues(db, first, first + rows, name === "v7x") : [];
-        const days = new DayRollups();
+        const days = new DayRollups(count >= 6 ? "0006" : "0004");
         const tally = new TranscodeDays();
         const t0 = cpuMs();
         for (let id = first; id < first + rows; id += 100) {
           db.transaction(() => {
             copy.run(id, id + 100);
+            copyAttempts.run(id, id + 100);
             if (count >= 4) {
-              for (let i = id - first; i < id - first + 100; i++) days.add(values[i]);
+              for (let i = id - first; i < id - first + 100; i++) {
+                days.add(values[i]);
+                if (count >= 6) days.addAttempts(values[i].startedAt, attempts[i]);
+              }
               days.write(db);
             }
             if (count >= 7) {
@@ -137,6 +160,7 @@ export function insertCost(source: string, rows = 20_000, rounds = 3) {
     v2Us: perRow(totals.v2),
     v3Us: perRow(totals.v3),
     v4Us: perRow(totals.v4),
+    v6Us: perRow(totals.v6),
     v7Us: perRow(totals.v7),
     v7TranscodedUs: perRow(totals.v7x),
   };
@@ -167,6 +191,53 @@ function reachValues(db: Db, from: number, to: number, someTranscoded: boolean):
       });
     }
     return v;
+  });
+}
+
+/** The decision counts the recorder knows from its objects, from stored JSON. */
+function countDecisions(json: string | null): DayRowValues["decisionCounts"] {
+  if (json === null) return undefined;
+  const list = JSON.parse(json) as unknown[][];
+  return { decisions: list.length, eligible: list.reduce((s, d) => s + Number(d[5]), 0) };
+}
+
+/** The attempts (as the rollups count them) of source rows `from < id <= to`, in id order. */
+function attemptValues(db: Db, from: number, to: number): AttemptDayValues[][] {
+  const stored = new Map<number, AttemptDayValues[]>();
+  for (
+    const r of db.stmt(
+      `SELECT request_id, attempt_number, account_id, provider_id, error_class IS NULL AS ok,
+        retry_category, bytes_out, latency_ms FROM src.request_attempts
+        WHERE request_id > ? AND request_id <= ?`,
+    ).all(from, to)
+  ) {
+    const id = Number(r.request_id);
+    (stored.get(id) ?? stored.set(id, []).get(id)!).push({
+      accountId: Number(r.account_id),
+      providerId: String(r.provider_id),
+      attemptNumber: Number(r.attempt_number),
+      ok: Number(r.ok) === 1,
+      category: r.retry_category === null ? "" : String(r.retry_category),
+      bytesOut: Number(r.bytes_out),
+      latencyMs: r.latency_ms === null ? null : Number(r.latency_ms),
+    });
+  }
+  return db.stmt(
+    `SELECT id, attempt_count, account_id, provider_id, bytes_out, latency_ms
+      FROM src.requests WHERE id > ? AND id <= ? ORDER BY id`,
+  ).all(from, to).map((r) => {
+    const had = stored.get(Number(r.id));
+    if (had !== undefined) return had;
+    if (Number(r.attempt_count) !== 1 || r.account_id === null) return [];
+    return [{
+      accountId: Number(r.account_id),
+      providerId: r.provider_id === null ? "" : String(r.provider_id),
+      attemptNumber: 1,
+      ok: true,
+      category: "",
+      bytesOut: Number(r.bytes_out),
+      latencyMs: r.latency_ms === null ? null : Number(r.latency_ms),
+    }];
   });
 }
 
@@ -278,6 +349,30 @@ export function formatStatsBench(rows: StatsBenchRow[], rowsInDb: number): strin
   return lines.join("\n");
 }
 
+/** Times every endpoint, then the insert path, and prints both. */
+async function reportAll(path: string, runs: number, n: number): Promise<void> {
+  const rows = await benchStats(path, runs);
+  const insert = insertCost(path);
+  if (Deno.args.includes("--json")) console.log(JSON.stringify({ rows, insert }));
+  else {
+    console.log(formatStatsBench(rows, n));
+    console.log(
+      `Insert path (request rows, 100 per transaction, SQLite CPU per row): 0002 index ${
+        insert.v2Us.toFixed(1)
+      } µs, 0003 covering ` +
+        `index ${insert.v3Us.toFixed(1)} µs (+${(insert.v3Us - insert.v2Us).toFixed(1)} µs), ` +
+        `0004 day rollups ${insert.v4Us.toFixed(1)} µs (+${
+          (insert.v4Us - insert.v3Us).toFixed(1)
+        } µs over 0003), 0006 attempt and decision rollups ${insert.v6Us.toFixed(1)} µs (+${
+          (insert.v6Us - insert.v4Us).toFixed(1)
+        } µs over 0004), 0007 transcode stats ${insert.v7Us.toFixed(1)} µs (+${
+          (insert.v7Us - insert.v6Us).toFixed(1)
+        } µs over 0006; ${insert.v7TranscodedUs.toFixed(1)} µs with 1 row in 10 transcoded ` +
+        `with 2 dropped fields)`,
+    );
+  }
+}
+
 if (import.meta.main) {
   const runs = Number(arg("--runs") ?? 20);
   let path = arg("--db");
@@ -307,23 +402,22 @@ if (import.meta.main) {
     const count = openDatabase({ path, readOnly: true });
     const n = Number(count.stmt("SELECT count(*) AS n FROM requests").get()?.n ?? 0);
     count.close();
-    const rows = await benchStats(path, runs);
-    const insert = insertCost(path);
-    if (Deno.args.includes("--json")) console.log(JSON.stringify({ rows, insert }));
-    else {
-      console.log(formatStatsBench(rows, n));
+    if (Deno.args.includes("--insert-only")) {
+      // Paired rounds (each variant once per round); medians resist this shared box's noise.
+      const rounds = Number(arg("--rounds") ?? 9);
+      const all = Array.from({ length: rounds }, () => insertCost(path!, 20_000, 1));
+      const median = (f: (r: (typeof all)[number]) => number) =>
+        all.map(f).sort((a, b) => a - b)[Math.floor(rounds / 2)];
       console.log(
-        `Insert path (request rows, 100 per transaction, SQLite CPU per row): 0002 index ${
-          insert.v2Us.toFixed(1)
-        } µs, 0003 covering ` +
-          `index ${insert.v3Us.toFixed(1)} µs (+${(insert.v3Us - insert.v2Us).toFixed(1)} µs), ` +
-          `0004 day rollups ${insert.v4Us.toFixed(1)} µs (+${
-            (insert.v4Us - insert.v3Us).toFixed(1)
-          } µs over 0003), 0007 transcode stats ${insert.v7Us.toFixed(1)} µs (+${
-            (insert.v7Us - insert.v4Us).toFixed(1)
-          } µs over 0004; ${insert.v7TranscodedUs.toFixed(1)} µs with 1 row in 10 transcoded ` +
-          `with 2 dropped fields)`,
+        `Insert path, median of ${rounds} paired rounds of 20 000 rows (µs of CPU per row): ` +
+          `0003 ${median((r) => r.v3Us).toFixed(1)}, 0004 ${median((r) => r.v4Us).toFixed(1)}, ` +
+          `0006 ${median((r) => r.v6Us).toFixed(1)}, 0007 ${median((r) => r.v7Us).toFixed(1)}; ` +
+          `per round 0004 - 0003 ${median((r) => r.v4Us - r.v3Us).toFixed(1)} µs, 0006 - 0004 ${
+            median((r) => r.v6Us - r.v4Us).toFixed(1)
+          } µs, 0007 - 0006 ${median((r) => r.v7Us - r.v6Us).toFixed(1)} µs`,
       );
+    } else {
+      await reportAll(path, runs, n);
     }
   } finally {
     if (tmp !== undefined) await Deno.remove(tmp, { recursive: true });

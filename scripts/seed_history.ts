@@ -119,7 +119,7 @@ export function seedHistory(db: Db, o: Omit<Options, "path">): number {
         const at = Math.floor(first + i * step);
         const { start, outcome, routing } = oneRequest(i, at, rand, pick);
         const row = insertRequest(db, ids, start, outcome, routing, days);
-        if (row !== undefined) insertAttempts(db, ids, row, outcome.attempts);
+        if (row !== undefined) insertAttempts(db, ids, row, start.startedAt, outcome, days);
         const r = rollupOf(ids, ROLLUP_BUCKET_MS, start, outcome);
         const key = rollupKey(r);
         const had = rollups.get(key);

@@ -466,6 +466,7 @@ export async function createApp(loaded: LoadedConfig, options: AppOptions = {}):
         pins,
         log,
         runtime: () => runtimeSnapshot(runtime),
+        routingTrace: c.routing.trace,
       });
       mountSessionsRoute(app, { keys, pins, clock, session });
       // `[dashboard] enabled = false` drops the dashboard and its stats views; the

@@ -304,7 +304,7 @@ function write(db: Db, ids: IdLookup, s: Seed): void {
     attempts,
   };
   const row = insertRequest(db, ids, start, outcome, s.routing ? JSON.stringify(s.routing) : null);
-  insertAttempts(db, ids, row!, attempts);
+  insertAttempts(db, ids, row!, start.startedAt, outcome);
   upsertRollup(db, rollupOf(ids, 300_000, start, outcome));
 }
 

@@ -174,14 +174,17 @@ Deno.test("a migrated database backfills the rollups of the rows it already has"
     migrate(db, MIGRATIONS, { clock: () => NOW });
     seedHistory(db, { rows: 1_500, days: 5, now: NOW });
     // Back to the file as 0003 left it, with the rows it already had, then migrated again.
-    // 0007's tables go too: a later migration on file refuses an earlier one.
+    // 0006's and 0007's tables go too: a later migration on file refuses an earlier one.
     db.exec(`DROP TRIGGER request_days_delete; DROP TABLE request_days;
       DROP TABLE routing_exclusion_days; DELETE FROM schema_migrations WHERE name LIKE '0004%';
+      DROP TRIGGER attempt_days_delete; DROP TABLE attempt_days; DROP TABLE attempt_latency_days;
+      DROP TABLE decision_days; DELETE FROM schema_migrations WHERE name LIKE '0006%';
       DROP TRIGGER request_transcodes_delete; DROP TABLE request_transcodes;
       DROP TABLE transcode_days; DROP TABLE transcode_field_days;
       DELETE FROM schema_migrations WHERE name LIKE '0007%'`);
     assert.deepEqual(migrate(db, MIGRATIONS, { clock: () => NOW }).map((m) => m.name), [
       "0004_day_rollups.sql",
+      "0006_attempt_decision_days.sql",
       "0007_transcode_stats.sql",
     ]);
     const n = db.stmt("SELECT total(n) AS n FROM request_days").get()!;

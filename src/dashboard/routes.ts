@@ -3,6 +3,7 @@
  * pages. Data is loaded here and handed to the views as plain props. Nothing
  * is mounted when `[dashboard].enabled` is false.
  */
+import type { RoutingTraceSettings } from "./pages_a_data.ts";
 import type { Context, Env, Hono } from "hono";
 import { h } from "preact";
 import { loadAccountsData } from "./accounts_data.ts";
@@ -42,6 +43,8 @@ export interface DashboardDeps extends AccountsSource {
   log?: (message: string) => void;
   /** The process figures of `/api/stats/runtime`, for the Runtime page. */
   runtime?: () => RuntimeSnapshot;
+  /** `[routing.trace]`, reported on the Routing page. */
+  routingTrace?: RoutingTraceSettings;
 }
 
 const HOUR_MS = 3_600_000;

@@ -347,7 +347,7 @@ export class StatsRecorder implements UsageSink {
       this.#stats.duplicateFinishes++;
       return;
     }
-    insertAttempts(db, ids, rowId, f.outcome.attempts);
+    insertAttempts(db, ids, rowId, f.start.startedAt, f.outcome, days);
     if (f.outcome.implausibleUsage !== undefined) {
       insertOperationalEvent(db, "implausible_usage", {
         requestId: f.start.requestId,

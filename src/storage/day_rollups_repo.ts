@@ -1,6 +1,7 @@
 /**
- * Writes the day rollups of migration 0004 (`request_days`,
- * `routing_exclusion_days`) for request rows the recorder writes. Each row's
+ * Writes the day rollups of migrations 0004 (`request_days`,
+ * `routing_exclusion_days`) and 0006 (`attempt_days`, `attempt_latency_days`,
+ * `decision_days`) for request and attempt rows the recorder writes. Each row's
  * contribution is computed here from the very values bound to its INSERT or
  * UPDATE and summed in memory, so a batch of a hundred requests costs one
  * upsert per distinct (day, account, provider, model, routed) key instead of
@@ -33,6 +34,11 @@ export interface DayRowValues {
   bytesIn: number;
   bytesOut: number;
   routingJson: string | null;
+  /**
+   * The decisions in `routingJson` and the sum of their eligible counts, when
+   * the writer knows them without parsing it (the recorder encodes them).
+   */
+  decisionCounts?: { decisions: number; eligible: number };
 }
 
 /** The counters of `request_days` in column order (after the five key columns). */
@@ -80,6 +86,48 @@ const UPSERT_EXCLUSION = `INSERT INTO routing_exclusion_days VALUES (?, ?, ?, ?,
   ON CONFLICT DO UPDATE SET exclusions = exclusions + excluded.exclusions,
   requests = requests + excluded.requests`;
 
+const UPSERT_ATTEMPT = `INSERT INTO attempt_days VALUES (${Array(13).fill("?").join(", ")})
+  ON CONFLICT DO UPDATE SET n = n + excluded.n, first = first + excluded.first,
+  requests = requests + excluded.requests, retried = retried + excluded.retried,
+  category_requests = category_requests + excluded.category_requests,
+  bytes_out = bytes_out + excluded.bytes_out, latency_sum = latency_sum + excluded.latency_sum,
+  latency_n = latency_n + excluded.latency_n`;
+
+const READ_LATENCY = "SELECT buckets FROM attempt_latency_days WHERE day = ?";
+const UPSERT_LATENCY = `INSERT INTO attempt_latency_days VALUES (?, ?)
+  ON CONFLICT DO UPDATE SET buckets = excluded.buckets`;
+
+const UPSERT_DECISIONS = `INSERT INTO decision_days VALUES (?, ?, ?)
+  ON CONFLICT DO UPDATE SET decisions = decisions + excluded.decisions,
+  eligible = eligible + excluded.eligible`;
+
+/**
+ * The `attempt_latency_days` bucket of a latency: 64 ms wide below 4 096 ms,
+ * 1 024 ms above (the SQL of migration 0006 computes the same).
+ */
+export function latencyBucket(ms: number): number {
+  return ms < 4096 ? Math.max(0, Math.trunc(ms / 64)) : 64 + Math.trunc(ms / 1024);
+}
+
+/** The latencies `[lo, hi)` of a {@linkcode latencyBucket}. */
+export function bucketRange(bucket: number): [number, number] {
+  if (bucket < 64) return [bucket === 0 ? Number.MIN_SAFE_INTEGER : bucket * 64, bucket * 64 + 64];
+  return [(bucket - 64) * 1024, (bucket - 63) * 1024];
+}
+
+/** One attempt as the stats count it (a stored attempt row, or a request's lone success). */
+export interface AttemptDayValues {
+  accountId: number;
+  /** "" when none. */
+  providerId: string;
+  attemptNumber: number;
+  ok: boolean;
+  /** The retry category of a failed attempt, "" when none. */
+  category: string;
+  bytesOut: number;
+  latencyMs: number | null;
+}
+
 const EXACT_AT = 9; // index of x_exact in COUNTERS
 
 /** Adds one row's counters times `sign` into `to` (a row: 5 key values, then COUNTERS). */
@@ -118,6 +166,58 @@ function accumulate(to: (number | string)[], r: DayRowValues, sign: number): voi
 export class DayRollups {
   #days = new Map<string, (number | string)[]>();
   #exclusions = new Map<string, (number | string)[]>();
+  #attempts = new Map<string, (number | string)[]>();
+  #latency = new Map<number, Map<number, number>>();
+  #decisions = new Map<number, [number, number, number]>();
+  #with0006: boolean;
+
+  /**
+   * `upTo` "0004" sums only what migration 0004 added (request_days and
+   * exclusions): scripts/bench_stats.ts measures 0006's share of the insert
+   * path with it. The recorder always uses "0006".
+   */
+  constructor(upTo: "0004" | "0006" = "0006") {
+    this.#with0006 = upTo === "0006";
+  }
+
+  /**
+   * Adds the attempts of one request that started at `startedAt`: its stored
+   * attempt rows, or, when it has none, the lone successful attempt its
+   * request row describes (pass that one alone). `sign` -1 takes them out.
+   */
+  addAttempts(startedAt: number, attempts: readonly AttemptDayValues[], sign = 1): void {
+    if (attempts.length === 0 || !this.#with0006) return;
+    const day = Math.floor(startedAt / DAY_MS) * DAY_MS;
+    let head = attempts[0].attemptNumber;
+    for (const a of attempts) if (a.attemptNumber < head) head = a.attemptNumber;
+    const multi = attempts.length > 1;
+    for (const a of attempts) {
+      const ok = a.ok ? 1 : 0;
+      const category = a.ok ? "" : a.category;
+      const k = `${day}|${a.accountId}|${ok}|${a.providerId}\u0000${category}`;
+      let row = this.#attempts.get(k) as number[] | undefined;
+      if (row === undefined) {
+        row = [day, a.accountId, a.providerId, ok, category, 0, 0, 0, 0, 0, 0, 0, 0] as number[];
+        this.#attempts.set(k, row);
+      }
+      row[5] += sign;
+      if (a.attemptNumber === 1) row[6] += sign;
+      if (a.attemptNumber === head) {
+        row[7] += sign;
+        if (multi) row[8] += sign;
+      }
+      if (!a.ok && isCategoryHead(attempts, a)) row[9] += sign;
+      row[10] += sign * a.bytesOut;
+      if (a.latencyMs !== null) {
+        row[11] += sign * a.latencyMs;
+        row[12] += sign;
+        let buckets = this.#latency.get(day);
+        if (buckets === undefined) this.#latency.set(day, buckets = new Map());
+        const b = latencyBucket(a.latencyMs);
+        buckets.set(b, (buckets.get(b) ?? 0) + sign);
+      }
+    }
+  }
 
   /** Adds a row's contribution (`sign` -1 takes it out: the pending row a finalize replaces). */
   add(r: DayRowValues, sign = 1): void {
@@ -131,14 +231,35 @@ export class DayRollups {
       this.#days.set(k, row);
     }
     accumulate(row, r, sign);
-    if (r.routingJson !== null) this.#addExclusions(day, r.routingJson, sign);
+    if (r.routingJson !== null) this.#addDecisions(day, r.routingJson, sign, r.decisionCounts);
   }
 
-  #addExclusions(day: number, json: string, sign: number): void {
+  #addDecisions(
+    day: number,
+    json: string,
+    sign: number,
+    known: DayRowValues["decisionCounts"],
+  ): void {
     // Reasons are the only strings a decision holds besides a requested provider.
-    if (!json.includes('"')) return;
+    const quoted = json.includes('"');
+    let decisions: unknown[][] | undefined;
+    if (this.#with0006) {
+      let counts = known;
+      if (counts === undefined) {
+        decisions = JSON.parse(json) as unknown[][];
+        let eligible = 0;
+        for (const d of decisions) if (typeof d[5] === "number") eligible += d[5];
+        counts = { decisions: decisions.length, eligible };
+      }
+      const row = this.#decisions.get(day) ??
+        this.#decisions.set(day, [day, 0, 0]).get(day)!;
+      row[1] += sign * counts.decisions;
+      row[2] += sign * counts.eligible;
+    }
+    if (!quoted) return;
+    decisions ??= JSON.parse(json) as unknown[][];
     const seen = new Set<string>();
-    for (const d of JSON.parse(json) as unknown[][]) {
+    for (const d of decisions) {
       const list = d[7];
       if (!Array.isArray(list)) continue;
       for (const e of list as unknown[][]) {
@@ -167,9 +288,39 @@ export class DayRollups {
       const stmt = db.stmt(UPSERT_EXCLUSION);
       for (const row of this.#exclusions.values()) stmt.run(...row);
     }
+    if (this.#attempts.size > 0) {
+      const stmt = db.stmt(UPSERT_ATTEMPT);
+      for (const row of this.#attempts.values()) stmt.run(...row);
+    }
+    if (this.#latency.size > 0) {
+      // One JSON object of counts per day: read, added to, written back.
+      const read = db.stmt(READ_LATENCY);
+      const upsert = db.stmt(UPSERT_LATENCY);
+      for (const [day, buckets] of this.#latency) {
+        const had = read.get(day)?.buckets;
+        const counts = had === undefined ? {} : JSON.parse(String(had)) as Record<string, number>;
+        for (const [b, n] of buckets) counts[b] = (counts[b] ?? 0) + n;
+        upsert.run(day, JSON.stringify(counts));
+      }
+    }
+    if (this.#decisions.size > 0) {
+      const stmt = db.stmt(UPSERT_DECISIONS);
+      for (const row of this.#decisions.values()) stmt.run(...row);
+    }
     this.#days.clear();
     this.#exclusions.clear();
+    this.#attempts.clear();
+    this.#latency.clear();
+    this.#decisions.clear();
   }
+}
+
+/** Whether `a` is the first failed attempt of its retry category among `attempts`. */
+function isCategoryHead(attempts: readonly AttemptDayValues[], a: AttemptDayValues): boolean {
+  for (const o of attempts) {
+    if (!o.ok && o.category === a.category && o.attemptNumber < a.attemptNumber) return false;
+  }
+  return true;
 }
 
 /** What a pending row (a request written at its start, without outcome) holds. */

@@ -4,7 +4,7 @@
  */
 import type { Db } from "./db.ts";
 import type { Protocol } from "../core/protocol.ts";
-import type { AttemptRecord, RequestOutcome, RequestStart } from "../stats/types.ts";
+import type { AttemptDecision, RequestOutcome, RequestStart } from "../stats/types.ts";
 import {
   boundText,
   MAX_EVENT_DETAILS_CHARS,
@@ -12,7 +12,7 @@ import {
   MAX_TEXT_CHARS,
 } from "../stats/bounds.ts";
 import { DayRollups, pendingValues } from "./day_rollups_repo.ts";
-import type { DayRowValues } from "./day_rollups_repo.ts";
+import type { AttemptDayValues, DayRowValues } from "./day_rollups_repo.ts";
 import { noteTranscode, storedSurface } from "./transcode_repo.ts";
 import type { TranscodeDays } from "./transcode_repo.ts";
 
@@ -185,7 +185,17 @@ function finalValues(
     bytesIn,
     bytesOut: o.bytesOut,
     routingJson,
+    // The recorder's routingJson encodes o.decisions: count them without parsing it.
+    decisionCounts: routingJson !== null && o.decisions !== undefined && o.decisions.length > 0
+      ? decisionCounts(o.decisions)
+      : undefined,
   };
+}
+
+function decisionCounts(list: readonly AttemptDecision[]) {
+  let eligible = 0;
+  for (const d of list) eligible += d.decision.candidates.length;
+  return { decisions: list.length, eligible };
 }
 
 /**
@@ -263,37 +273,106 @@ export function finalizeRequest(
  * Writes a request's attempts (idempotent per attempt number). Only requests
  * that failed over or failed need them: a single successful attempt is
  * already described in full by its request row, so it is not written twice.
+ * Either way the attempts as the stats count them go into the day rollups
+ * (`days`, the caller's batch; written at once without one), on the day of
+ * the request's `startedAt`.
  */
 export function insertAttempts(
   db: Db,
   ids: IdLookup,
   requestRowId: number,
-  attempts: readonly AttemptRecord[],
+  startedAt: number,
+  o: RequestOutcome,
+  days?: DayRollups,
 ): void {
-  if (attempts.length === 1 && attempts[0].errorClass === undefined) return;
-  const stmt = db.stmt(INSERT_ATTEMPT);
-  for (const a of attempts) {
-    const accountId = ids.accountId(a.accountName);
-    if (accountId === null) continue;
-    stmt.run(
-      requestRowId,
-      a.attemptNumber,
-      accountId,
-      boundText(a.providerId, MAX_ID_CHARS),
-      boundText(a.modelId, MAX_ID_CHARS),
-      a.upstreamProtocol,
-      a.startedAt,
-      a.completedAt,
-      int(a.statusCode),
-      text(a.errorClass),
-      prose(a.errorMessage),
-      text(a.retryCategory),
-      int(a.latencyMs),
-      int(a.firstByteMs),
-      a.bytesOut,
-      text(a.upstreamRequestId),
-    );
+  const attempts = o.attempts;
+  const counted: AttemptDayValues[] = [];
+  if (attempts.length !== 1 || attempts[0].errorClass !== undefined) {
+    const stmt = db.stmt(INSERT_ATTEMPT);
+    for (const a of attempts) {
+      const accountId = ids.accountId(a.accountName);
+      if (accountId === null) continue;
+      const providerId = boundText(a.providerId, MAX_ID_CHARS);
+      const errorClass = text(a.errorClass);
+      const latencyMs = int(a.latencyMs);
+      const result = stmt.run(
+        requestRowId,
+        a.attemptNumber,
+        accountId,
+        providerId,
+        boundText(a.modelId, MAX_ID_CHARS),
+        a.upstreamProtocol,
+        a.startedAt,
+        a.completedAt,
+        int(a.statusCode),
+        errorClass,
+        prose(a.errorMessage),
+        text(a.retryCategory),
+        latencyMs,
+        int(a.firstByteMs),
+        a.bytesOut,
+        text(a.upstreamRequestId),
+      );
+      if (Number(result.changes) === 0) continue;
+      counted.push({
+        accountId,
+        providerId,
+        attemptNumber: a.attemptNumber,
+        ok: errorClass === null,
+        category: text(a.retryCategory) ?? "",
+        bytesOut: a.bytesOut,
+        latencyMs,
+      });
+    }
   }
+  const accountId = ids.accountId(o.accountName);
+  if (counted.length === 0 && attempts.length === 1 && accountId !== null) {
+    // No attempt row: the stats count the request row's own attempt as one success.
+    counted.push({
+      accountId,
+      providerId: text(o.providerId) ?? "",
+      attemptNumber: 1,
+      ok: true,
+      category: "",
+      bytesOut: o.bytesOut,
+      latencyMs: int(o.latencyMs),
+    });
+  }
+  if (counted.length === 0) return;
+  const batch = days ?? new DayRollups();
+  batch.addAttempts(startedAt, counted);
+  if (days === undefined) batch.write(db);
+}
+
+/** The attempts of a stored request as the day rollups count them (see insertAttempts). */
+function storedAttemptValues(db: Db, requestRowId: number): AttemptDayValues[] {
+  const out = db.stmt(
+    `SELECT attempt_number, account_id, provider_id, error_class IS NULL AS ok, retry_category,
+      bytes_out, latency_ms FROM request_attempts WHERE request_id = ?`,
+  ).all(requestRowId).map((r) => ({
+    accountId: Number(r.account_id),
+    providerId: String(r.provider_id),
+    attemptNumber: Number(r.attempt_number),
+    ok: Number(r.ok) === 1,
+    category: r.retry_category === null ? "" : String(r.retry_category),
+    bytesOut: Number(r.bytes_out),
+    latencyMs: r.latency_ms === null ? null : Number(r.latency_ms),
+  }));
+  if (out.length > 0) return out;
+  const r = db.stmt(
+    `SELECT account_id, provider_id, bytes_out, latency_ms FROM requests
+     WHERE id = ? AND attempt_count = 1 AND account_id IS NOT NULL`,
+  ).get(requestRowId);
+  if (r === undefined) return [];
+  return [{
+    accountId: Number(r.account_id),
+    providerId: r.provider_id === null ? "" : String(r.provider_id),
+    attemptNumber: 1,
+    ok: true,
+    category: "",
+    bytesOut: Number(r.bytes_out),
+    latencyMs: r.latency_ms === null ? null : Number(r.latency_ms),
+  }];
 }
 
 /** Counters of one usage_rollups row; several requests are summed before one upsert. */
@@ -455,8 +534,17 @@ export function interruptPending(
     );
     for (const row of rows) {
       if (options.skip?.has(String(row.proxy_request_id))) continue;
+      // Attempts still open change outcome: their share of the rollups is taken out and put back.
+      const open = Number(
+        db.stmt(
+          "SELECT count(*) AS n FROM request_attempts WHERE request_id = ? AND completed_at IS NULL",
+        ).get(row.id as number)?.n,
+      );
+      const startedAt = Number(row.started_at);
+      if (open > 0) days.addAttempts(startedAt, storedAttemptValues(db, row.id as number), -1);
       const result = closeRequest.run(now, options.errorClass, row.id as number);
       closeAttempts.run(now, options.errorClass, row.id as number);
+      if (open > 0) days.addAttempts(startedAt, storedAttemptValues(db, row.id as number));
       changed += Number(result.changes);
       if (Number(result.changes) === 0) continue;
       const pending = pendingValues(

@@ -1,6 +1,6 @@
 /**
  * The Routing page (spec 06 §4): selection skew and decision cards, the
- * exclusion taxonomy chart, where each model's requests went, and per account
+ * trace diagnostics, the exclusion taxonomy chart, where each model's requests went, and per account
  * how often it was selected and why it was left out.
  */
 import type { PageChrome } from "./types.ts";
@@ -12,6 +12,7 @@ import { BarChart } from "./components/bar_chart.tsx";
 import { StatCards } from "./components/page_bits.tsx";
 import { isSuppressive, RoutingTables } from "./components/routing_tables.tsx";
 import { TranscodingSection } from "./components/transcoding_section.tsx";
+import { RoutingTrace } from "./components/routing_trace.tsx";
 
 /** Props of {@linkcode RoutingPage}. */
 export interface RoutingPageProps extends RoutingData {
@@ -74,6 +75,7 @@ export function RoutingPage(props: RoutingPageProps) {
         <PeriodSelector chrome={chrome} />
       </div>
       <StatCards cards={cards} label="Routing" />
+      <RoutingTrace trace={props.trace} chrome={chrome} />
       <BarChart
         id="exclusion-taxonomy"
         title="Exclusion taxonomy"

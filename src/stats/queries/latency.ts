@@ -20,6 +20,13 @@ import {
   sortedValues,
   strOrNull,
 } from "./_sql.ts";
+import {
+  attemptLatencyPercentiles,
+  type AttemptSums,
+  attemptSums,
+  hasWholeDays,
+  retrySums,
+} from "./attempt_days.ts";
 
 function ttftGroups<K extends Record<string, string>>(
   values: Map<string, number[]>,
@@ -159,9 +166,36 @@ export function attemptRows(db: Db, p: StatsPeriod, f: AttemptFilters): AttemptR
   return out;
 }
 
-/** `/api/stats/attempts`: upstream attempts, their outcomes, failovers and latency. */
+/**
+ * `/api/stats/attempts`: upstream attempts, their outcomes, failovers and
+ * latency. Unfiltered, the whole days come from the day rollups
+ * (attempt_days.ts); a filter on account, model or provider reads the rows
+ * (a request counts as retried when more than one of its attempts match).
+ */
 export function attemptStats(db: Db, p: StatsPeriod, f: AttemptFilters) {
+  const unfiltered = f.accountId === undefined && f.modelId === undefined &&
+    f.providerId === undefined;
+  if (unfiltered && hasWholeDays(p)) return summarizeSums(db, attemptSums(db, p));
   return summarizeAttempts(attemptRows(db, p, f));
+}
+
+/** {@linkcode attemptStats} from {@linkcode attemptSums} (same fields and values). */
+export function summarizeSums(db: Db, s: AttemptSums) {
+  const [p50, p95, p99] = attemptLatencyPercentiles(db, s, [50, 95, 99]);
+  return {
+    total_attempts: s.total,
+    successful_attempts: s.ok,
+    failed_attempts: s.total - s.ok,
+    requests_with_attempts: s.requests,
+    retries: s.total - s.requests,
+    retried_requests: s.retried,
+    retry_rate: ratio(s.retried, s.requests),
+    avg_latency_ms: avg(s.latencySum, s.latencyN),
+    p50_latency_ms: p50,
+    p95_latency_ms: p95,
+    p99_latency_ms: p99,
+    bytes_emitted: s.bytesOut,
+  };
 }
 
 /** {@linkcode attemptStats} of rows already read (one read can serve several summaries). */
@@ -202,12 +236,33 @@ const RETRIES = `SELECT ra.retry_category AS category, count(*) AS n,
   WHERE ra.started_at >= ? AND ra.started_at < ? AND ${IN_PERIOD} AND ra.error_class IS NOT NULL
   GROUP BY ra.retry_category ORDER BY n DESC, category`;
 
-/** `/api/stats/retries`: failed attempts by retry category (spec 03 §9.1). */
+/**
+ * `/api/stats/retries`: failed attempts by retry category (spec 03 §9.1),
+ * whole days from the day rollups (attempt_days.ts).
+ */
 export function retryDistribution(db: Db, p: StatsPeriod) {
-  return db.stmt(RETRIES).all(p.start, p.end + ATTEMPT_SLACK_MS, ...range(p)).map((r) => ({
-    retry_category: strOrNull(r.category),
-    failed_attempts: num(r.n),
-    requests: num(r.requests),
-    accounts: num(r.accounts),
-  }));
+  if (!hasWholeDays(p)) {
+    return db.stmt(RETRIES).all(p.start, p.end + ATTEMPT_SLACK_MS, ...range(p)).map((r) => ({
+      retry_category: strOrNull(r.category),
+      failed_attempts: num(r.n),
+      requests: num(r.requests),
+      accounts: num(r.accounts),
+    }));
+  }
+  return [...retrySums(db, p)].map(([category, e]) => ({
+    retry_category: category,
+    failed_attempts: e.n,
+    requests: e.requests,
+    accounts: e.accounts.size,
+  })).filter((r) => r.failed_attempts !== 0).sort((a, b) =>
+    b.failed_attempts - a.failed_attempts || byCategory(a.retry_category, b.retry_category)
+  );
+}
+
+/** SQLite's order of text: NULL first, then by code point. */
+function byCategory(a: string | null, b: string | null): number {
+  if (a === b) return 0;
+  if (a === null) return -1;
+  if (b === null) return 1;
+  return a < b ? -1 : 1;
 }

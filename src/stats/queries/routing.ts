@@ -10,6 +10,7 @@ import type { Db } from "../../storage/db.ts";
 import type { StatsPeriod } from "./period.ts";
 import { IN_PERIOD, num, range, ratio, strOrNull } from "./_sql.ts";
 import { DAY_SOURCE, daySourceParams, EXCLUSIONS_BY_DAY } from "./_days.ts";
+import { attemptSums, decisionSums, hasWholeDays } from "./attempt_days.ts";
 import { attemptRows } from "./latency.ts";
 
 const DISTRIBUTION = `SELECT s.model_id AS model, s.provider_id AS provider, total(s.n) AS n,
@@ -48,17 +49,22 @@ export type SelectionCounts = Map<number, { n: number; first: number }>;
 
 /**
  * Selections per account id: each attempt followed one decision that
- * selected its account. One read can serve both {@linkcode routingSelections}
+ * selected its account (whole days from the attempt day rollups,
+ * attempt_days.ts). One read can serve both {@linkcode routingSelections}
  * and {@linkcode routingSkew}.
  */
 export function selectionCounts(db: Db, p: StatsPeriod): SelectionCounts {
-  const counts = new Map<number, { n: number; first: number }>();
-  for (const a of attemptRows(db, p, {})) {
-    const c = counts.get(a.accountId) ?? { n: 0, first: 0 };
-    c.n++;
-    if (a.attemptNumber === 1) c.first++;
-    counts.set(a.accountId, c);
+  const counts: SelectionCounts = new Map();
+  if (!hasWholeDays(p)) {
+    for (const a of attemptRows(db, p, {})) {
+      const c = counts.get(a.accountId) ?? { n: 0, first: 0 };
+      c.n++;
+      if (a.attemptNumber === 1) c.first++;
+      counts.set(a.accountId, c);
+    }
+    return counts;
   }
+  for (const [id, c] of attemptSums(db, p).perAccount) if (c.n !== 0) counts.set(id, c);
   return counts;
 }
 
@@ -146,13 +152,19 @@ const DECISIONS = `SELECT count(*) AS n, total(json_extract(d.value, '$[5]')) AS
 /**
  * How many routing decisions the period's requests stored (one per attempt)
  * and how many accounts were eligible per decision on average (null when
- * there was none).
+ * there was none). Whole days come from `decision_days` (attempt_days.ts).
  */
 export function routingDecisionTotals(db: Db, p: StatsPeriod) {
-  const row = db.stmt(DECISIONS).get(...range(p)) ?? {};
-  const n = num(row.n);
+  let n: number;
+  let eligible: number;
+  if (hasWholeDays(p)) ({ decisions: n, eligible } = decisionSums(db, p));
+  else {
+    const row = db.stmt(DECISIONS).get(...range(p)) ?? {};
+    n = num(row.n);
+    eligible = num(row.eligible);
+  }
   return {
     decisions: n,
-    avg_eligible: n === 0 ? null : Math.round(num(row.eligible) / n * 100) / 100,
+    avg_eligible: n === 0 ? null : Math.round(eligible / n * 100) / 100,
   };
 }
