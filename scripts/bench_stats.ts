@@ -84,22 +84,24 @@ export interface StatsBenchRow {
  * What the stats indexes and rollups cost per recorded request: request rows
  * (and their attempt rows) copied from `source` 100 per transaction (the
  * recorder's batches) into files migrated to 0002, 0003 (wider
- * `idx_requests_started`), 0004, 0006 and 0007, alternating rounds, CPU time
- * per row. 0004 also adds each batch's rows to the request day rollups and
- * upserts them, as the recorder did then (`DayRollups("0004")`, the routing
- * JSON parsed only for exclusions); from 0006 the recorder's whole
- * `DayRollups` (decision counts given, as the recorder knows them from the
- * objects it encodes; the attempts summed); 0007 also notes each row's
- * transcoding direction. Only the write is timed (the rows' values are read
- * before the clock starts).
+ * `idx_requests_started`), 0004, 0005, 0006 and 0007, alternating rounds, CPU
+ * time per row. 0004 also adds each batch's rows to the request day rollups
+ * and upserts them (`DayRollups` with neither later part, the routing JSON
+ * parsed only for exclusions); 0005 adds the hour, client-IP and phase
+ * rollups (and marks TTFT days stale); 0006 the recorder's whole `DayRollups`
+ * (decision counts given, as the recorder knows them from the objects it
+ * encodes; the attempts summed); 0007 also notes each row's transcoding
+ * direction. Only the write is timed (the rows' values are read before the
+ * clock starts).
  */
 export function insertCost(source: string, rows = 20_000, rounds = 3) {
   const tmp = Deno.makeTempDirSync({ prefix: "eggpool-insert-cost-" });
-  const totals = { v2: 0, v3: 0, v4: 0, v6: 0, v7: 0, v7x: 0 };
+  const totals = { v2: 0, v3: 0, v4: 0, v5: 0, v6: 0, v7: 0, v7x: 0 };
   const variants = [
     ["v2", 2],
     ["v3", 3],
     ["v4", 4],
+    ["v5", 5],
     ["v6", 6],
     ["v7", 7],
     ["v7x", 7],
@@ -126,7 +128,7 @@ export function insertCost(source: string, rows = 20_000, rounds = 3) {
         // 0007: every row's direction; v7x makes one row in ten a transcoded
         // /v1/responses request with two dropped fields (a side row each).
         const reach = count >= 7 ? reachValues(db, first, first + rows, name === "v7x") : [];
-        const days = new DayRollups(count >= 6 ? "0006" : "0004");
+        const days = new DayRollups({ with0005: count >= 5, with0006: count >= 6 });
         const tally = new TranscodeDays();
         const t0 = cpuMs();
         for (let id = first; id < first + rows; id += 100) {
@@ -160,10 +162,27 @@ export function insertCost(source: string, rows = 20_000, rounds = 3) {
     v2Us: perRow(totals.v2),
     v3Us: perRow(totals.v3),
     v4Us: perRow(totals.v4),
+    v5Us: perRow(totals.v5),
     v6Us: perRow(totals.v6),
     v7Us: perRow(totals.v7),
     v7TranscodedUs: perRow(totals.v7x),
   };
+}
+
+/** One line for `insertCost`'s figures: each migration's step over the one before. */
+function insertLine(insert: ReturnType<typeof insertCost>): string {
+  const us = (v: number) => `${v.toFixed(1)} µs`;
+  const step = (v: number, before: number, name: string) => `(+${us(v - before)} over ${name})`;
+  return "Insert path (request rows, 100 per transaction, SQLite CPU per row): " +
+    `0002 index ${us(insert.v2Us)}, ` +
+    `0003 covering index ${us(insert.v3Us)} ${step(insert.v3Us, insert.v2Us, "0002")}, ` +
+    `0004 day rollups ${us(insert.v4Us)} ${step(insert.v4Us, insert.v3Us, "0003")}, ` +
+    `0005 hour/IP/phase rollups ${us(insert.v5Us)} ${step(insert.v5Us, insert.v4Us, "0004")}, ` +
+    `0006 attempt and decision rollups ${us(insert.v6Us)} ${
+      step(insert.v6Us, insert.v5Us, "0005")
+    }, ` +
+    `0007 transcode stats ${us(insert.v7Us)} ${step(insert.v7Us, insert.v6Us, "0006")}; ` +
+    `${us(insert.v7TranscodedUs)} with 1 row in 10 transcoded with 2 dropped fields`;
 }
 
 /** Migration 0007's values of source rows `from < id <= to` (their ids are dense). */
@@ -247,7 +266,8 @@ function dayValues(db: Db, from: number, to: number): DayRowValues[] {
     `SELECT started_at, account_id, provider_id, model_id, streamed, status, attempt_count,
       input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens,
       cost_microdollars, cost_exactness, latency_ms, first_byte_ms, bytes_in, bytes_out,
-      routing_json FROM src.requests WHERE id > ? AND id <= ? ORDER BY id`,
+      routing_json, client_ip, first_attempt_at FROM src.requests WHERE id > ? AND id <= ?
+      ORDER BY id`,
   ).all(from, to).map((r) => ({
     startedAt: Number(r.started_at),
     accountId: r.account_id === null ? null : Number(r.account_id),
@@ -268,6 +288,8 @@ function dayValues(db: Db, from: number, to: number): DayRowValues[] {
     bytesIn: Number(r.bytes_in),
     bytesOut: Number(r.bytes_out),
     routingJson: r.routing_json === null ? null : String(r.routing_json),
+    clientIp: r.client_ip === null ? null : String(r.client_ip),
+    firstAttemptAt: r.first_attempt_at === null ? null : Number(r.first_attempt_at),
   }));
 }
 
@@ -356,20 +378,7 @@ async function reportAll(path: string, runs: number, n: number): Promise<void> {
   if (Deno.args.includes("--json")) console.log(JSON.stringify({ rows, insert }));
   else {
     console.log(formatStatsBench(rows, n));
-    console.log(
-      `Insert path (request rows, 100 per transaction, SQLite CPU per row): 0002 index ${
-        insert.v2Us.toFixed(1)
-      } µs, 0003 covering ` +
-        `index ${insert.v3Us.toFixed(1)} µs (+${(insert.v3Us - insert.v2Us).toFixed(1)} µs), ` +
-        `0004 day rollups ${insert.v4Us.toFixed(1)} µs (+${
-          (insert.v4Us - insert.v3Us).toFixed(1)
-        } µs over 0003), 0006 attempt and decision rollups ${insert.v6Us.toFixed(1)} µs (+${
-          (insert.v6Us - insert.v4Us).toFixed(1)
-        } µs over 0004), 0007 transcode stats ${insert.v7Us.toFixed(1)} µs (+${
-          (insert.v7Us - insert.v6Us).toFixed(1)
-        } µs over 0006; ${insert.v7TranscodedUs.toFixed(1)} µs with 1 row in 10 transcoded ` +
-        `with 2 dropped fields)`,
-    );
+    console.log(insertLine(insert));
   }
 }
 
@@ -411,9 +420,11 @@ if (import.meta.main) {
       console.log(
         `Insert path, median of ${rounds} paired rounds of 20 000 rows (µs of CPU per row): ` +
           `0003 ${median((r) => r.v3Us).toFixed(1)}, 0004 ${median((r) => r.v4Us).toFixed(1)}, ` +
-          `0006 ${median((r) => r.v6Us).toFixed(1)}, 0007 ${median((r) => r.v7Us).toFixed(1)}; ` +
-          `per round 0004 - 0003 ${median((r) => r.v4Us - r.v3Us).toFixed(1)} µs, 0006 - 0004 ${
-            median((r) => r.v6Us - r.v4Us).toFixed(1)
+          `0005 ${median((r) => r.v5Us).toFixed(1)}, 0006 ${median((r) => r.v6Us).toFixed(1)}, ` +
+          `0007 ${median((r) => r.v7Us).toFixed(1)}; per round 0004 - 0003 ${
+            median((r) => r.v4Us - r.v3Us).toFixed(1)
+          } µs, 0005 - 0004 ${median((r) => r.v5Us - r.v4Us).toFixed(1)} µs, 0006 - 0005 ${
+            median((r) => r.v6Us - r.v5Us).toFixed(1)
           } µs, 0007 - 0006 ${median((r) => r.v7Us - r.v6Us).toFixed(1)} µs`,
       );
     } else {

@@ -1,7 +1,10 @@
 /**
- * Writes the day rollups of migrations 0004 (`request_days`,
- * `routing_exclusion_days`) and 0006 (`attempt_days`, `attempt_latency_days`,
- * `decision_days`) for request and attempt rows the recorder writes. Each row's
+ * Writes the rollups of migrations 0004 (`request_days`,
+ * `routing_exclusion_days`), 0005 (`request_hours`, `account_hours`,
+ * `client_ip_days`, `phase_days`) and 0006 (`attempt_days`,
+ * `attempt_latency_days`, `decision_days`) for request and attempt rows the
+ * recorder writes, and takes the days whose TTFTs change out of the TTFT cache
+ * (`ttft_days_done`). Each row's
  * contribution is computed here from the very values bound to its INSERT or
  * UPDATE and summed in memory, so a batch of a hundred requests costs one
  * upsert per distinct (day, account, provider, model, routed) key instead of
@@ -12,6 +15,7 @@
 import type { Db } from "./db.ts";
 
 const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
 
 /** A request row's values that the day rollups sum, as stored. */
 export interface DayRowValues {
@@ -39,6 +43,8 @@ export interface DayRowValues {
    * the writer knows them without parsing it (the recorder encodes them).
    */
   decisionCounts?: { decisions: number; eligible: number };
+  clientIp: string | null;
+  firstAttemptAt: number | null;
 }
 
 /** The counters of `request_days` in column order (after the five key columns). */
@@ -128,6 +134,49 @@ export interface AttemptDayValues {
   latencyMs: number | null;
 }
 
+/** The counters of `request_hours` and `account_hours` (0005) in column order, after the keys. */
+const HOUR_COUNTERS = [
+  "n",
+  "successful",
+  "errors",
+  "input",
+  "output",
+  "cache_read",
+  "cache_write",
+  "reasoning",
+  "cost",
+  "bytes_in",
+  "bytes_out",
+  "latency_sum",
+  "latency_n",
+  "ttft_sum",
+  "ttft_n",
+] as const;
+
+const HOUR_SET = HOUR_COUNTERS.map((c) => `${c} = ${c} + excluded.${c}`).join(", ");
+const UPSERT_HOUR = `INSERT INTO request_hours VALUES (${
+  Array(3 + HOUR_COUNTERS.length).fill("?").join(", ")
+}) ON CONFLICT DO UPDATE SET ${HOUR_SET}`;
+const UPSERT_ACCOUNT_HOUR = `INSERT INTO account_hours VALUES (${
+  Array(2 + HOUR_COUNTERS.length).fill("?").join(", ")
+}) ON CONFLICT DO UPDATE SET ${HOUR_SET}`;
+
+const UPSERT_IP = `INSERT INTO client_ip_days VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+  ON CONFLICT DO UPDATE SET n = n + excluded.n, errors = errors + excluded.errors,
+  rejected = rejected + excluded.rejected, tokens = tokens + excluded.tokens,
+  bytes_in = bytes_in + excluded.bytes_in, bytes_out = bytes_out + excluded.bytes_out,
+  first_at = CASE WHEN first_at IS NULL OR excluded.first_at < first_at
+    THEN coalesce(excluded.first_at, first_at) ELSE first_at END,
+  last_at = CASE WHEN last_at IS NULL OR excluded.last_at > last_at
+    THEN coalesce(excluded.last_at, last_at) ELSE last_at END`;
+
+/** A day whose TTFT cache (`ttft_days`, 0005) no longer holds: the next read sums it again. */
+const TTFT_STALE = "DELETE FROM ttft_days_done WHERE day = ?";
+
+const UPSERT_PHASES = `INSERT INTO phase_days VALUES (?, ?, ?, ?, ?, ?)
+  ON CONFLICT DO UPDATE SET n = n + excluded.n, overhead = overhead + excluded.overhead,
+  wait = wait + excluded.wait, read = read + excluded.read, latency = latency + excluded.latency`;
+
 const EXACT_AT = 9; // index of x_exact in COUNTERS
 
 /** Adds one row's counters times `sign` into `to` (a row: 5 key values, then COUNTERS). */
@@ -162,6 +211,32 @@ function accumulate(to: (number | string)[], r: DayRowValues, sign: number): voi
   if (tps) (c[34] += sign * r.outputTokens), (c[35] += sign * (r.latencyMs ?? 0));
 }
 
+/**
+ * Adds one row's hour counters times `sign` into `to`, whose counters start
+ * at `at` (after the key values), in HOUR_COUNTERS order.
+ */
+function accumulateHour(to: (number | string)[], at: number, r: DayRowValues, sign: number): void {
+  const c = to as number[];
+  c[at] += sign;
+  if (r.status === "completed") c[at + 1] += sign;
+  else if (r.status === "error" || r.status === "interrupted") c[at + 2] += sign;
+  c[at + 3] += sign * r.inputTokens;
+  c[at + 4] += sign * r.outputTokens;
+  c[at + 5] += sign * r.cacheReadTokens;
+  c[at + 6] += sign * r.cacheWriteTokens;
+  c[at + 7] += sign * r.reasoningTokens;
+  c[at + 8] += sign * r.costMicros;
+  c[at + 9] += sign * r.bytesIn;
+  c[at + 10] += sign * r.bytesOut;
+  if (r.attemptCount > 0 && r.latencyMs !== null) {
+    c[at + 11] += sign * r.latencyMs;
+    c[at + 12] += sign;
+  }
+  if (r.streamed && r.firstByteMs !== null) {
+    (c[at + 13] += sign * r.firstByteMs), (c[at + 14] += sign);
+  }
+}
+
 /** Sums of request rows written in one transaction, upserted by {@linkcode DayRollups.write}. */
 export class DayRollups {
   #days = new Map<string, (number | string)[]>();
@@ -169,15 +244,22 @@ export class DayRollups {
   #attempts = new Map<string, (number | string)[]>();
   #latency = new Map<number, Map<number, number>>();
   #decisions = new Map<number, [number, number, number]>();
-  #with0006: boolean;
+  #hours = new Map<string, (number | string)[]>();
+  #accountHours = new Map<string, (number | string)[]>();
+  #ips = new Map<string, (number | string | null)[]>();
+  #ttftDays = new Set<number>();
+  #phases = new Map<number, number[]>();
+  readonly #with0005: boolean;
+  readonly #with0006: boolean;
 
   /**
-   * `upTo` "0004" sums only what migration 0004 added (request_days and
-   * exclusions): scripts/bench_stats.ts measures 0006's share of the insert
-   * path with it. The recorder always uses "0006".
+   * Which migrations' rollups to keep beside 0004's day tables: all of them
+   * for the recorder; scripts/bench_stats.ts measures each one's share of the
+   * insert path by leaving it out.
    */
-  constructor(upTo: "0004" | "0006" = "0006") {
-    this.#with0006 = upTo === "0006";
+  constructor(parts: { with0005?: boolean; with0006?: boolean } = {}) {
+    this.#with0005 = parts.with0005 ?? true;
+    this.#with0006 = parts.with0006 ?? true;
   }
 
   /**
@@ -232,6 +314,62 @@ export class DayRollups {
     }
     accumulate(row, r, sign);
     if (r.routingJson !== null) this.#addDecisions(day, r.routingJson, sign, r.decisionCounts);
+    if (!this.#with0005) return;
+    this.#addHour(r, sign);
+    this.#addIp(day, r, sign);
+    if (r.streamed && r.firstByteMs !== null) this.#ttftDays.add(day);
+    if (
+      r.status === "completed" && r.firstAttemptAt !== null && r.firstByteMs !== null &&
+      r.latencyMs !== null
+    ) {
+      let p = this.#phases.get(day);
+      if (p === undefined) this.#phases.set(day, p = [day, 0, 0, 0, 0, 0]);
+      const overhead = r.firstAttemptAt - r.startedAt;
+      p[1] += sign;
+      p[2] += sign * overhead;
+      p[3] += sign * (r.firstByteMs - overhead);
+      p[4] += sign * (r.latencyMs - r.firstByteMs);
+      p[5] += sign * r.latencyMs;
+    }
+  }
+
+  #addHour(r: DayRowValues, sign: number): void {
+    const hour = Math.floor(r.startedAt / HOUR_MS) * HOUR_MS;
+    const k = `${hour}|${r.providerId ?? ""}\u0000${r.modelId ?? ""}`;
+    let row = this.#hours.get(k);
+    if (row === undefined) {
+      row = [hour, r.providerId ?? "", r.modelId ?? ""];
+      for (let i = 0; i < HOUR_COUNTERS.length; i++) row.push(0);
+      this.#hours.set(k, row);
+    }
+    accumulateHour(row, 3, r, sign);
+    const ka = `${hour}|${r.accountId ?? 0}`;
+    let byAccount = this.#accountHours.get(ka);
+    if (byAccount === undefined) {
+      byAccount = [hour, r.accountId ?? 0];
+      for (let i = 0; i < HOUR_COUNTERS.length; i++) byAccount.push(0);
+      this.#accountHours.set(ka, byAccount);
+    }
+    accumulateHour(byAccount, 2, r, sign);
+  }
+
+  #addIp(day: number, r: DayRowValues, sign: number): void {
+    const ip = r.clientIp ?? "";
+    const k = `${day}|${ip}`;
+    let row = this.#ips.get(k);
+    if (row === undefined) this.#ips.set(k, row = [day, ip, 0, 0, 0, 0, 0, 0, null, null]);
+    const c = row as number[];
+    c[2] += sign;
+    if (r.status === "error" || r.status === "interrupted") c[3] += sign;
+    else if (r.status === "client_error" && r.attemptCount === 0) c[4] += sign;
+    c[5] += sign * (r.inputTokens + r.outputTokens);
+    c[6] += sign * r.bytesIn;
+    c[7] += sign * r.bytesOut;
+    // A row taken out (the pending row a finalize replaces) keeps its start in the table.
+    if (sign > 0) {
+      if (row[8] === null || r.startedAt < c[8]) row[8] = r.startedAt;
+      if (row[9] === null || r.startedAt > c[9]) row[9] = r.startedAt;
+    }
   }
 
   #addDecisions(
@@ -307,11 +445,26 @@ export class DayRollups {
       const stmt = db.stmt(UPSERT_DECISIONS);
       for (const row of this.#decisions.values()) stmt.run(...row);
     }
+    this.#upsertAll(db, UPSERT_HOUR, this.#hours.values());
+    this.#upsertAll(db, UPSERT_ACCOUNT_HOUR, this.#accountHours.values());
+    this.#upsertAll(db, UPSERT_IP, this.#ips.values());
+    this.#upsertAll(db, TTFT_STALE, [...this.#ttftDays].map((d) => [d]));
+    this.#upsertAll(db, UPSERT_PHASES, this.#phases.values());
     this.#days.clear();
     this.#exclusions.clear();
     this.#attempts.clear();
     this.#latency.clear();
     this.#decisions.clear();
+    this.#hours.clear();
+    this.#accountHours.clear();
+    this.#ips.clear();
+    this.#ttftDays.clear();
+    this.#phases.clear();
+  }
+
+  #upsertAll(db: Db, sql: string, rows: Iterable<(number | string | null)[]>): void {
+    let stmt;
+    for (const row of rows) (stmt ??= db.stmt(sql)).run(...row);
   }
 }
 
@@ -328,6 +481,7 @@ export function pendingValues(
   startedAt: number,
   streamed: boolean,
   bytesIn: number,
+  clientIp: string | null,
 ): DayRowValues {
   return {
     startedAt,
@@ -349,5 +503,7 @@ export function pendingValues(
     bytesIn,
     bytesOut: 0,
     routingJson: null,
+    clientIp,
+    firstAttemptAt: null,
   };
 }

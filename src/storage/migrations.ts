@@ -5,6 +5,7 @@ import m1 from "../../migrations/0001_init.sql" with { type: "text" };
 import m2 from "../../migrations/0002_lean_request_writes.sql" with { type: "text" };
 import m3 from "../../migrations/0003_stats_covering_index.sql" with { type: "text" };
 import m4 from "../../migrations/0004_day_rollups.sql" with { type: "text" };
+import m5 from "../../migrations/0005_hour_ip_ttft_rollups.sql" with { type: "text" };
 import m6 from "../../migrations/0006_attempt_decision_days.sql" with { type: "text" };
 import m7 from "../../migrations/0007_transcode_stats.sql" with { type: "text" };
 
@@ -14,6 +15,7 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 2, name: "0002_lean_request_writes.sql", sql: m2 },
   { version: 3, name: "0003_stats_covering_index.sql", sql: m3 },
   { version: 4, name: "0004_day_rollups.sql", sql: m4 },
+  { version: 5, name: "0005_hour_ip_ttft_rollups.sql", sql: m5 },
   { version: 6, name: "0006_attempt_decision_days.sql", sql: m6 },
   { version: 7, name: "0007_transcode_stats.sql", sql: m7 },
 ];

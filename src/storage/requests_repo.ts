@@ -38,7 +38,7 @@ const FINALIZE_REQUEST = `UPDATE requests SET
   cache_write_tokens = ?, reasoning_tokens = ?, cost_microdollars = ?, cost_exactness = ?,
   latency_ms = ?, first_byte_ms = ?, bytes_out = ?, upstream_request_id = ?, routing_json = ?
 WHERE proxy_request_id = ? AND status = 'pending'
-RETURNING id, started_at, streamed, bytes_in, client_protocol`;
+RETURNING id, started_at, streamed, bytes_in, client_protocol, client_ip`;
 
 const INSERT_ATTEMPT = `INSERT INTO request_attempts (
   request_id, attempt_number, account_id, provider_id, model_id, upstream_protocol, started_at,
@@ -140,8 +140,16 @@ export function insertRequest(
     days,
     db,
     o === undefined
-      ? pendingValues(start.startedAt, start.streamed, start.bytesIn)
-      : finalValues(ids, start.startedAt, start.streamed, start.bytesIn, o, routingJson),
+      ? pendingValues(start.startedAt, start.streamed, start.bytesIn, text(start.clientIp))
+      : finalValues(
+        ids,
+        start.startedAt,
+        start.streamed,
+        start.bytesIn,
+        o,
+        routingJson,
+        text(start.clientIp),
+      ),
   );
   const rowId = Number(result.lastInsertRowid);
   noteTranscode(db, rowId, {
@@ -164,6 +172,7 @@ function finalValues(
   bytesIn: number,
   o: RequestOutcome,
   routingJson: string | null,
+  clientIp: string | null,
 ): DayRowValues {
   return {
     startedAt,
@@ -189,6 +198,8 @@ function finalValues(
     decisionCounts: routingJson !== null && o.decisions !== undefined && o.decisions.length > 0
       ? decisionCounts(o.decisions)
       : undefined,
+    clientIp,
+    firstAttemptAt: int(o.attempts[0]?.startedAt),
   };
 }
 
@@ -252,9 +263,10 @@ export function finalizeRequest(
   const startedAt = Number(row.started_at);
   const streamed = Number(row.streamed) === 1;
   const bytesIn = Number(row.bytes_in);
+  const ip = row.client_ip === null ? null : String(row.client_ip);
   const batch = days ?? new DayRollups();
-  batch.add(pendingValues(startedAt, streamed, bytesIn), -1);
-  batch.add(finalValues(ids, startedAt, streamed, bytesIn, o, routingJson));
+  batch.add(pendingValues(startedAt, streamed, bytesIn, ip), -1);
+  batch.add(finalValues(ids, startedAt, streamed, bytesIn, o, routingJson, ip));
   if (days === undefined) batch.write(db);
   noteTranscode(db, Number(row.id), {
     startedAt,
@@ -518,7 +530,7 @@ export function interruptPending(
   const before = options.startedBefore ?? Number.MAX_SAFE_INTEGER;
   return db.transaction(() => {
     const rows = db.stmt(
-      `SELECT id, proxy_request_id, started_at, streamed, bytes_in FROM requests
+      `SELECT id, proxy_request_id, started_at, streamed, bytes_in, client_ip FROM requests
        WHERE status = 'pending' AND started_at < ?`,
     ).all(before);
     const days = new DayRollups();
@@ -551,6 +563,7 @@ export function interruptPending(
         Number(row.started_at),
         Number(row.streamed) === 1,
         Number(row.bytes_in),
+        row.client_ip === null ? null : String(row.client_ip),
       );
       days.add(pending, -1);
       days.add({ ...pending, status: "interrupted" });

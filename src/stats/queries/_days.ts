@@ -70,8 +70,9 @@ let rowsOnly = false;
 
 /**
  * Runs `fn` with every period summed from `requests` rows alone, as before
- * the rollups: how tests/stats_rollup_test.ts checks that both give the
- * same answers. Synchronous, so no other caller sees the switch.
+ * the rollups (these day rollups and the hour, IP, TTFT and phase rollups of
+ * _slots.ts): how tests/stats_rollup_test.ts checks that both give the same
+ * answers. Synchronous, so no other caller sees the switch.
  */
 export function withoutDayRollups<T>(fn: () => T): T {
   rowsOnly = true;
@@ -80,6 +81,11 @@ export function withoutDayRollups<T>(fn: () => T): T {
   } finally {
     rowsOnly = false;
   }
+}
+
+/** True inside {@linkcode withoutDayRollups}. */
+export function rollupsOff(): boolean {
+  return rowsOnly;
 }
 
 /** The bind values of {@linkcode DAY_SOURCE} for `p`: whole days, then the two partial ends. */

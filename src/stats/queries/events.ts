@@ -6,6 +6,8 @@
 import type { Db } from "../../storage/db.ts";
 import type { StatsPeriod } from "./period.ts";
 import { avg, iso, num, numOrNull, strOrNull } from "./_sql.ts";
+import { rollupsOff } from "./_days.ts";
+import { DAY_MS } from "./_slots.ts";
 
 /** Detail fields never shown: upstream error text and anything that may hold a secret or an IP. */
 const HIDDEN_DETAIL =
@@ -171,10 +173,16 @@ export function pricingProvenance(
   now: number,
   price: (providerId: string, modelId: string) => PriceRates | undefined,
 ) {
+  // The window's whole days from the day rollups (migration 0004), its first
+  // partial day from the rows.
+  const since = now - PROVENANCE_WINDOW_MS;
+  const day = rollupsOff() ? Number.MAX_SAFE_INTEGER : Math.ceil(since / DAY_MS) * DAY_MS;
   const pairs = db.stmt(`SELECT provider_id, model_id FROM provider_models
+    UNION SELECT provider_id, model_id FROM request_days
+      WHERE day >= ? AND n <> 0 AND provider_id <> '' AND model_id <> ''
     UNION SELECT r.provider_id, r.model_id FROM requests r WHERE r.started_at >= ?
-      AND r.provider_id IS NOT NULL AND r.model_id IS NOT NULL ORDER BY 1, 2`)
-    .all(now - PROVENANCE_WINDOW_MS);
+      AND r.started_at < ? AND r.provider_id IS NOT NULL AND r.model_id IS NOT NULL
+    ORDER BY 1, 2`).all(day, since, day);
   return pairs.map((r) => {
     const providerId = String(r.provider_id);
     const modelId = String(r.model_id);

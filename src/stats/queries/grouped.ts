@@ -7,8 +7,9 @@
 import type { Db } from "../../storage/db.ts";
 import type { Bucket, StatsPeriod } from "./period.ts";
 import { BUCKET_MS, bucketLabel } from "./period.ts";
-import { avg, IN_PERIOD, num, range } from "./_sql.ts";
+import { arrays, avg, IN_PERIOD, num, range } from "./_sql.ts";
 import { DAY_SOURCE, daySourceParams } from "./_days.ts";
+import { splitPeriod } from "./_slots.ts";
 import type { UsageFilters } from "./usage.ts";
 
 /** What a series is: provider and model, provider, model or account. */
@@ -72,6 +73,119 @@ function groupSql(step: number, by: GroupBy, filters: string, days: boolean): st
   LEFT JOIN accounts a ON a.id = g.account_id`;
 }
 
+/**
+ * Adds the hour buckets to `acc`: the whole hours from `request_hours` (per
+ * provider and model) or, grouped by account, `account_hours` (migration
+ * 0005), summed per bucket and series here (a SQL GROUP BY over them sorted
+ * every rollup row and cost more); the partial hours at the period's ends
+ * from the request rows through `rawSql`, whose first two bind values are the
+ * range. A filter on the other dimension (an account with a provider or model
+ * grouping, a model with the account grouping) is in neither rollup: those
+ * views sum the rows.
+ */
+function addHours(
+  acc: Acc,
+  db: Db,
+  p: StatsPeriod,
+  step: number,
+  f: UsageFilters,
+  rawSql: string,
+  rawParams: readonly (number | string)[],
+): void {
+  const byAccount = acc.by === "account";
+  const rowsOnly = byAccount ? f.modelId !== undefined : f.accountId !== undefined;
+  const split = splitPeriod(p, step, rowsOnly);
+  for (const e of split.edges) {
+    for (const row of db.stmt(rawSql).all(...e, ...rawParams.slice(2))) acc.addRow(row);
+  }
+  if (rowsOnly) return;
+  const d = DIMENSIONS[acc.by];
+  let where = "";
+  const params: (number | string)[] = [split.from, split.to];
+  if (f.accountId !== undefined) (where += " AND h.account_id = ?"), params.push(f.accountId);
+  if (f.modelId !== undefined) (where += " AND h.model_id = ?"), params.push(f.modelId);
+  const counters = `h.n, h.errors, h.input, h.output, h.cache_read, h.cache_write, h.reasoning,
+    h.cost, h.bytes_in, h.bytes_out, h.latency_sum, h.latency_n, h.ttft_sum, h.ttft_n`;
+  const sql = byAccount
+    ? `SELECT h.hour, '', '', h.account_id, ${counters} FROM account_hours h
+      WHERE h.hour >= ? AND h.hour < ? AND h.n <> 0${where}`
+    : `SELECT h.hour, ${d.provider ? "h.provider_id" : "''"}, ${
+      d.model ? "h.model_id" : "''"
+    }, 0, ${counters} FROM request_hours h WHERE h.hour >= ? AND h.hour < ? AND h.n <> 0${where}`;
+  const accounts = new Map<number, { name: string; provider: string }>();
+  if (byAccount) {
+    for (const a of db.stmt("SELECT id, name, provider_id FROM accounts").all()) {
+      accounts.set(Number(a.id), { name: String(a.name), provider: String(a.provider_id) });
+    }
+  }
+  // The series of each (provider, model, account) key, resolved once.
+  const seriesByKey = new Map<string, Series>();
+  for (const r of arrays(db, sql, params) as (number | string)[][]) {
+    const k = `${r[1]}\u0000${r[2]}\u0000${r[3]}`;
+    let series = seriesByKey.get(k);
+    if (series === undefined) {
+      const provider = String(r[1]);
+      const account = accounts.get(Number(r[3]));
+      series = acc.series(seriesOf(acc.by, {
+        provider: provider === "" ? account?.provider ?? null : provider,
+        model: r[2] === "" ? null : String(r[2]),
+        account: account?.name ?? null,
+      }));
+      seriesByKey.set(k, series);
+    }
+    const cell = acc.cell(series, r[0] as number);
+    const totals = series.totals;
+    for (let i = 0; i < F; i++) {
+      const v = r[4 + i] as number;
+      cell[i] += v;
+      totals[i] += v;
+    }
+  }
+}
+
+/** One series being summed: its identity, totals and cells by bucket index from the period's first bucket. */
+interface Series {
+  id: SeriesId;
+  totals: Float64Array;
+  cells: (Float64Array | undefined)[];
+}
+
+/** The series of an answer, summed from rows of {@linkcode groupSql} or the hour rollups. */
+class Acc {
+  readonly all = new Map<string, Series>();
+  first = Infinity;
+  last = -Infinity;
+  constructor(readonly by: GroupBy, readonly base: number, readonly step: number) {}
+
+  series(id: SeriesId): Series {
+    let s = this.all.get(id.key);
+    if (s === undefined) {
+      this.all.set(id.key, s = { id, totals: new Float64Array(F), cells: [] });
+    }
+    return s;
+  }
+
+  cell(s: Series, b: number): Float64Array {
+    if (b < this.first) this.first = b;
+    if (b > this.last) this.last = b;
+    const i = (b - this.base) / this.step;
+    let c = s.cells[i];
+    if (c === undefined) s.cells[i] = c = new Float64Array(F);
+    return c;
+  }
+
+  /** A row of {@linkcode groupSql}. */
+  addRow(row: Record<string, unknown>): void {
+    const s = this.series(seriesOf(this.by, row));
+    const cell = this.cell(s, num(row.b));
+    for (let i = 0; i < F; i++) {
+      const v = num(row[FIELDS[i]]);
+      cell[i] += v;
+      s.totals[i] += v;
+    }
+  }
+}
+
 interface Counters {
   requests: number;
   errors: number;
@@ -106,31 +220,33 @@ const FIELDS: readonly (keyof Counters)[] = [
   "ttft_n",
 ];
 
-function zero(): Counters {
-  return Object.fromEntries(FIELDS.map((f) => [f, 0])) as unknown as Counters;
+const F = 14;
+
+function add(into: Float64Array, from: Float64Array): void {
+  for (let i = 0; i < F; i++) into[i] += from[i];
 }
 
-function add(into: Counters, from: Counters | Record<string, unknown>): void {
-  for (const f of FIELDS) into[f] += num((from as Record<string, unknown>)[f]);
-}
-
-function countersJson(c: Counters) {
+/** Counters in {@linkcode FIELDS} order, in the API's names. */
+function countersJson(c: Float64Array) {
   return {
-    request_count: c.requests,
-    error_count: c.errors,
-    input_tokens: c.input,
-    output_tokens: c.output,
-    cache_read_tokens: c.cache_read,
-    cache_write_tokens: c.cache_write,
-    reasoning_tokens: c.reasoning,
-    total_tokens: c.input + c.output,
-    cost_microdollars: c.cost,
-    bytes_received: c.bytes_in,
-    bytes_emitted: c.bytes_out,
-    avg_latency_ms: avg(c.latency_sum, c.latency_n),
-    avg_ttft_ms: avg(c.ttft_sum, c.ttft_n),
+    request_count: c[0],
+    error_count: c[1],
+    input_tokens: c[2],
+    output_tokens: c[3],
+    cache_read_tokens: c[4],
+    cache_write_tokens: c[5],
+    reasoning_tokens: c[6],
+    total_tokens: c[2] + c[3],
+    cost_microdollars: c[7],
+    bytes_received: c[8],
+    bytes_emitted: c[9],
+    avg_latency_ms: avg(c[10], c[11]),
+    avg_ttft_ms: avg(c[12], c[13]),
   };
 }
+
+/** An empty cell, only read. */
+const ZERO = new Float64Array(F);
 
 interface SeriesId {
   key: string;
@@ -214,82 +330,80 @@ export function groupedTimeseries(
     params.push(f.modelId);
   }
   const sql = groupSql(step, by, filters, days);
-  const rows = db.stmt(sql).all(...params);
-  if (rows.length === 0) return { series: [], buckets: [], bucket_totals: [], points: [] };
+  const acc = new Acc(by, Math.floor(p.start / step) * step, step);
+  if (days) { for (const row of db.stmt(sql).all(...params)) acc.addRow(row); }
+  else addHours(acc, db, p, step, f, sql, params);
+  if (acc.all.size === 0) return { series: [], buckets: [], bucket_totals: [], points: [] };
 
-  const ids = new Map<string, SeriesId>();
-  const totals = new Map<string, Counters>();
-  const cells = new Map<string, Map<number, Counters>>();
-  let first = Infinity;
-  let last = -Infinity;
-  for (const row of rows) {
-    const id = seriesOf(by, row);
-    const b = num(row.b);
-    first = Math.min(first, b);
-    last = Math.max(last, b);
-    if (!ids.has(id.key)) {
-      ids.set(id.key, id);
-      totals.set(id.key, zero());
-      cells.set(id.key, new Map());
-    }
-    add(totals.get(id.key)!, row);
-    const byBucket = cells.get(id.key)!;
-    const cell = byBucket.get(b) ?? zero();
-    add(cell, row);
-    byBucket.set(b, cell);
-  }
-  const ranked = [...ids.keys()].sort((a, b) =>
-    totals.get(b)!.requests - totals.get(a)!.requests || (a < b ? -1 : a > b ? 1 : 0)
+  const ranked = [...acc.all.values()].sort((a, b) =>
+    b.totals[0] - a.totals[0] || (a.id.key < b.id.key ? -1 : a.id.key > b.id.key ? 1 : 0)
   );
-  const kept = ranked.slice(0, limit);
+  const series = ranked.slice(0, limit).map((s) => ({ ...s.id, ...s, is_other: false }));
   const folded = ranked.slice(limit);
-  const series:
-    (SeriesId & { is_other: boolean; totals: Counters; cells: Map<number, Counters> })[] = kept.map(
-      (k) => ({ ...ids.get(k)!, is_other: false, totals: totals.get(k)!, cells: cells.get(k)! }),
-    );
   if (folded.length > 0) {
-    const other = { totals: zero(), cells: new Map<number, Counters>() };
-    for (const k of folded) {
-      add(other.totals, totals.get(k)!);
-      for (const [b, c] of cells.get(k)!) {
-        const cell = other.cells.get(b) ?? zero();
+    const other = { totals: new Float64Array(F), cells: [] as (Float64Array | undefined)[] };
+    for (const s of folded) {
+      add(other.totals, s.totals);
+      for (const [i, c] of s.cells.entries()) {
+        if (c === undefined) continue;
+        let cell = other.cells[i];
+        if (cell === undefined) other.cells[i] = cell = new Float64Array(F);
         add(cell, c);
-        other.cells.set(b, cell);
       }
     }
-    series.push({
+    const id = {
       key: OTHER_KEY,
       label: "Other",
       provider_id: null,
       model_id: null,
       account_name: null,
-      is_other: true,
-      ...other,
-    });
+    };
+    series.push({ ...id, id, is_other: true, ...other });
   }
+  const first = acc.first;
+  const last = acc.last;
 
   const starts: number[] = [];
   for (let b = first; b <= last; b += step) starts.push(b);
-  const bucketTotals = starts.map((b) => {
-    const sum = zero();
+  const labels = starts.map(bucketLabel);
+  const bucketTotals = starts.map((b, i) => {
+    const sum = new Float64Array(F);
     for (const s of series) {
-      const c = s.cells.get(b);
+      const c = s.cells[(b - acc.base) / step];
       if (c !== undefined) add(sum, c);
     }
-    return { bucket: bucketLabel(b), ...countersJson(sum) };
+    return { bucket: labels[i], ...countersJson(sum) };
   });
-  const points = starts.flatMap((b) =>
-    series.map((s) => ({
-      bucket: bucketLabel(b),
-      series_key: s.key,
-      label: s.label,
-      provider_id: s.provider_id,
-      model_id: s.model_id,
-      account_name: s.account_name,
-      is_other: s.is_other,
-      ...countersJson(s.cells.get(b) ?? zero()),
-    }))
-  );
+  // One literal per point: spreading a counters object into each cost more than the rest.
+  const points = [];
+  for (let i = 0; i < starts.length; i++) {
+    const at = (starts[i] - acc.base) / step;
+    for (const s of series) {
+      const c = s.cells[at] ?? ZERO;
+      points.push({
+        bucket: labels[i],
+        series_key: s.key,
+        label: s.label,
+        provider_id: s.provider_id,
+        model_id: s.model_id,
+        account_name: s.account_name,
+        is_other: s.is_other,
+        request_count: c[0],
+        error_count: c[1],
+        input_tokens: c[2],
+        output_tokens: c[3],
+        cache_read_tokens: c[4],
+        cache_write_tokens: c[5],
+        reasoning_tokens: c[6],
+        total_tokens: c[2] + c[3],
+        cost_microdollars: c[7],
+        bytes_received: c[8],
+        bytes_emitted: c[9],
+        avg_latency_ms: avg(c[10], c[11]),
+        avg_ttft_ms: avg(c[12], c[13]),
+      });
+    }
+  }
   return {
     series: series.map((s) => {
       const { request_count, ...rest } = countersJson(s.totals);
@@ -304,7 +418,7 @@ export function groupedTimeseries(
         ...rest,
       };
     }),
-    buckets: starts.map(bucketLabel),
+    buckets: labels,
     bucket_totals: bucketTotals,
     points,
   };

@@ -27,29 +27,107 @@ import {
   hasWholeDays,
   retrySums,
 } from "./attempt_days.ts";
+import { DAY_MS, splitPeriod } from "./_slots.ts";
+import { ttftBucket } from "../../storage/ttft_buckets.ts";
+import { cacheTtftDay } from "../../storage/ttft_cache_repo.ts";
+
+/** A TTFT histogram: bucket lower bound (ms) to [count, sum of the values in ms]. */
+type Histogram = Map<number, [number, number]>;
+
+function addToHistogram(h: Histogram, lo: number, n: number, ms: number): void {
+  const cell = h.get(lo);
+  if (cell === undefined) h.set(lo, [n, ms]);
+  else (cell[0] += n), (cell[1] += ms);
+}
+
+/**
+ * Nearest-rank percentile `p` of the values a histogram counts: the mean of
+ * the values in the bucket that holds the rank, to the ms. Exact when that
+ * bucket's values are all equal (every bucket below 100 ms holds one value);
+ * otherwise less than 2 % off, the most a bucket spans (ttft_buckets.ts).
+ */
+function histogramRank(sorted: [number, [number, number]][], total: number, p: number) {
+  if (total === 0) return null;
+  const rank = Math.max(1, Math.ceil((p / 100) * total));
+  let seen = 0;
+  for (const [, [n, ms]] of sorted) {
+    seen += n;
+    if (seen >= rank) return Math.round(ms / n);
+  }
+  return null;
+}
 
 function ttftGroups<K extends Record<string, string>>(
-  values: Map<string, number[]>,
+  values: Map<string, Histogram>,
   split: (key: string) => K,
 ) {
-  return [...values.entries()].map(([key, list]) => {
-    const sorted = sortedValues(list);
-    const sum = list.reduce((s, v) => s + v, 0);
+  return [...values.entries()].map(([key, h]) => {
+    const sorted = [...h.entries()].filter(([, c]) => c[0] !== 0).sort((a, b) => a[0] - b[0]);
+    let n = 0;
+    let sum = 0;
+    for (const [, c] of sorted) (n += c[0]), (sum += c[1]);
     return {
       ...split(key),
-      streamed_requests: list.length,
-      avg_ttft_ms: avg(sum, list.length),
-      p50_ttft_ms: nearestRank(sorted, 50),
-      p95_ttft_ms: nearestRank(sorted, 95),
-      p99_ttft_ms: nearestRank(sorted, 99),
+      streamed_requests: n,
+      avg_ttft_ms: avg(sum, n),
+      p50_ttft_ms: histogramRank(sorted, n, 50),
+      p95_ttft_ms: histogramRank(sorted, n, 95),
+      p99_ttft_ms: histogramRank(sorted, n, 99),
     };
-  }).sort((a, b) => b.streamed_requests - a.streamed_requests);
+  }).filter((g) => g.streamed_requests !== 0)
+    .sort((a, b) => b.streamed_requests - a.streamed_requests || order(a, b));
 }
+
+/** Ties in order of their key fields (provider, then model). */
+function order(a: Record<string, unknown>, b: Record<string, unknown>): number {
+  const ka = `${a.provider_id}\u0000${a.model_id ?? ""}`;
+  const kb = `${b.provider_id}\u0000${b.model_id ?? ""}`;
+  return ka < kb ? -1 : ka > kb ? 1 : 0;
+}
+
+// Whole days come from `ttft_days` (a cache, filled here) and `phase_days`
+// (migration 0005), the partial days at the period's ends from the rows.
+const TTFT_DAYS = `SELECT t.provider_id, t.model_id, t.lo, t.n, t.ms
+  FROM ttft_days t JOIN ttft_days_done d ON d.day = t.day
+  WHERE t.day >= ? AND t.day < ? AND t.provider_id <> '' AND t.n <> 0`;
+
+const TTFT_DONE = "SELECT day FROM ttft_days_done WHERE day >= ? AND day < ?";
 
 const TTFT_ROWS = `SELECT r.provider_id, r.model_id, r.first_byte_ms
   FROM requests r WHERE ${IN_PERIOD} AND r.streamed = 1 AND r.first_byte_ms IS NOT NULL
   AND r.provider_id IS NOT NULL`;
 
+const PHASE_DAYS = `SELECT total(n) AS n, total(overhead) AS overhead_sum, total(wait) AS wait_sum,
+  total(read) AS read_sum, total(latency) AS latency_sum FROM phase_days WHERE day >= ? AND day < ?`;
+
+/** Every streamed TTFT of a day, as the cache keeps it (a NULL provider or model as ''). */
+const TTFT_OF_DAY = `SELECT coalesce(r.provider_id, ''), coalesce(r.model_id, ''), r.first_byte_ms
+  FROM requests r WHERE ${IN_PERIOD} AND r.streamed = 1 AND r.first_byte_ms IS NOT NULL`;
+
+/**
+ * The TTFT histogram rows `[provider, model, lo, n, ms]` of the whole days
+ * `from <= day < to`: the cached days from `ttft_days`, the others summed
+ * from the rows and cached for the next read through storage/ttft_cache_repo.ts
+ * (best effort: on a read-only connection they are only summed).
+ */
+function ttftDays(db: Db, from: number, to: number): unknown[][] {
+  const out = arrays(db, TTFT_DAYS, [from, to]);
+  const done = new Set(arrays(db, TTFT_DONE, [from, to]).map((r) => Number(r[0])));
+  for (let day = from; day < to; day += DAY_MS) {
+    if (done.has(day)) continue;
+    const cells = new Map<string, [string, string, number, number, number]>();
+    for (const [provider, model, v] of arrays(db, TTFT_OF_DAY, [day, day + DAY_MS])) {
+      const lo = ttftBucket(Number(v));
+      const k = `${provider}\u0000${model}\u0000${lo}`;
+      const cell = cells.get(k);
+      if (cell === undefined) cells.set(k, [String(provider), String(model), lo, 1, Number(v)]);
+      else (cell[3] += 1), (cell[4] += Number(v));
+    }
+    cacheTtftDay(db, day, cells.values());
+    for (const c of cells.values()) if (c[0] !== "") out.push(c);
+  }
+  return out;
+}
 // first_attempt_at - started_at is EggPool's own time before the first upstream call
 // (body read, model lookup, routing); first_byte_ms and latency_ms count from started_at.
 const PHASES = `SELECT count(*) AS n,
@@ -59,18 +137,36 @@ const PHASES = `SELECT count(*) AS n,
   FROM requests r WHERE ${IN_PERIOD} AND r.status = 'completed' AND r.first_attempt_at IS NOT NULL
   AND r.first_byte_ms IS NOT NULL AND r.latency_ms IS NOT NULL`;
 
-/** `/api/stats/latency`. */
+/**
+ * `/api/stats/latency`. TTFT percentiles come from the histogram of
+ * migration 0005 (see {@linkcode histogramRank}); counts, averages and the
+ * phases are exact sums.
+ */
 export function latency(db: Db, p: StatsPeriod) {
-  const byProvider = new Map<string, number[]>();
-  const byModel = new Map<string, number[]>();
-  for (const [provider, model, v] of arrays(db, TTFT_ROWS, range(p))) {
+  const byProvider = new Map<string, Histogram>();
+  const byModel = new Map<string, Histogram>();
+  const add = (provider: unknown, model: unknown, lo: number, n: number, ms: number) => {
     const pk = String(provider);
     const mk = `${pk}\u0000${model ?? ""}`;
-    (byProvider.get(pk) ?? byProvider.set(pk, []).get(pk)!).push(Number(v));
-    (byModel.get(mk) ?? byModel.set(mk, []).get(mk)!).push(Number(v));
+    addToHistogram(byProvider.get(pk) ?? byProvider.set(pk, new Map()).get(pk)!, lo, n, ms);
+    addToHistogram(byModel.get(mk) ?? byModel.set(mk, new Map()).get(mk)!, lo, n, ms);
+  };
+  const split = splitPeriod(p, DAY_MS);
+  for (const [provider, model, lo, n, ms] of ttftDays(db, split.from, split.to)) {
+    add(provider, model, Number(lo), Number(n), Number(ms));
   }
-  const ph = db.stmt(PHASES).get(...range(p)) ?? {};
-  const n = num(ph.n);
+  const phases = { n: 0, overhead_sum: 0, wait_sum: 0, read_sum: 0, latency_sum: 0 };
+  const addPhases = (row: Record<string, unknown> | undefined) => {
+    for (const k of Object.keys(phases) as (keyof typeof phases)[]) phases[k] += num(row?.[k]);
+  };
+  addPhases(db.stmt(PHASE_DAYS).get(split.from, split.to));
+  for (const e of split.edges) {
+    for (const [provider, model, v] of arrays(db, TTFT_ROWS, e)) {
+      add(provider, model === "" ? null : model, ttftBucket(Number(v)), 1, Number(v));
+    }
+    addPhases(db.stmt(PHASES).get(...e));
+  }
+  const n = phases.n;
   return {
     provider_ttft: ttftGroups(byProvider, (k) => ({ provider_id: k })),
     model_ttft: ttftGroups(byModel, (k) => {
@@ -79,12 +175,12 @@ export function latency(db: Db, p: StatsPeriod) {
     }),
     phases: {
       completed_requests: n,
-      avg_latency_ms: avg(num(ph.latency_sum), n),
-      coordinator_overhead_ms: avg(num(ph.overhead_sum), n),
+      avg_latency_ms: avg(phases.latency_sum, n),
+      coordinator_overhead_ms: avg(phases.overhead_sum, n),
       // Not recorded: the proxy does not time the TCP/TLS connect on its own.
       upstream_connect_ms: null,
-      upstream_wait_ms: avg(num(ph.wait_sum), n),
-      upstream_read_ms: avg(num(ph.read_sum), n),
+      upstream_wait_ms: avg(phases.wait_sum, n),
+      upstream_read_ms: avg(phases.read_sum, n),
     },
   };
 }

@@ -22,6 +22,7 @@ import {
   usageJson,
 } from "./_sql.ts";
 import { DAY_SOURCE, DAY_USAGE_SUMS, daySourceParams } from "./_days.ts";
+import { DAY_MS, splitPeriod } from "./_slots.ts";
 
 const EXACTNESS = [
   "exact",
@@ -193,14 +194,36 @@ export function timeseries(db: Db, p: StatsPeriod, bucket: Bucket, f: UsageFilte
       ...usageJson(r),
     }));
   }
-  const where = filterSql(f, "r");
-  const sql = `SELECT (r.started_at / ${step}) * ${step} AS b, ${USAGE_SUMS}
-    FROM requests r WHERE ${IN_PERIOD}${where.sql} GROUP BY b ORDER BY b`;
-  return db.stmt(sql).all(...range(p), ...where.params).map((r) => ({
-    bucket: bucketLabel(num(r.b)),
-    ...usageJson(r),
-  }));
+  // Hour buckets: whole hours from `request_hours` (per provider and model)
+  // or `account_hours` (migration 0005), the partial hours at the ends from
+  // the rows. Neither holds an account and a model at once: that filter pair
+  // sums the rows.
+  const both = f.accountId !== undefined && f.modelId !== undefined;
+  const split = splitPeriod(p, step, both);
+  const rawWhere = filterSql(f, "r");
+  const raw = `SELECT (r.started_at / ${step}) * ${step} AS b, ${USAGE_SUMS}
+    FROM requests r WHERE ${IN_PERIOD}${rawWhere.sql} GROUP BY b ORDER BY b`;
+  const hourWhere = filterSql(f, "h");
+  const table = f.accountId !== undefined ? "account_hours" : "request_hours";
+  const rolled = `SELECT h.hour AS b, ${HOUR_USAGE_SUMS} FROM ${table} h
+    WHERE h.hour >= ? AND h.hour < ? AND h.n <> 0${hourWhere.sql} GROUP BY h.hour ORDER BY h.hour`;
+  const edge = (e?: [number, number]) =>
+    e === undefined ? [] : db.stmt(raw).all(...e, ...rawWhere.params);
+  const rows = [
+    ...edge(split.head),
+    ...(both ? [] : db.stmt(rolled).all(split.from, split.to, ...hourWhere.params)),
+    ...edge(split.tail),
+  ];
+  return rows.map((r) => ({ bucket: bucketLabel(num(r.b)), ...usageJson(r) }));
 }
+
+/** {@linkcode USAGE_SUMS} over `request_hours h` or `account_hours h` rows, same names. */
+const HOUR_USAGE_SUMS = `total(h.n) AS requests, total(h.successful) AS successful,
+  total(h.errors) AS errors, total(h.input) AS input, total(h.output) AS output,
+  total(h.cache_read) AS cache_read, total(h.cache_write) AS cache_write,
+  total(h.reasoning) AS reasoning, total(h.cost) AS cost, total(h.bytes_in) AS bytes_in,
+  total(h.bytes_out) AS bytes_out, total(h.latency_sum) AS latency_sum,
+  total(h.latency_n) AS latency_n, total(h.ttft_sum) AS ttft_sum, total(h.ttft_n) AS ttft_n`;
 
 /** `/api/stats/bandwidth`: bytes, tokens and requests per UTC day that has requests. */
 export function bandwidth(db: Db, p: StatsPeriod, accountId?: number) {
@@ -240,16 +263,29 @@ export function errorGroups(db: Db, p: StatsPeriod, limit: number) {
   }));
 }
 
-const IPS = `SELECT r.client_ip, count(*) AS n,
+const IPS_RAW = `SELECT r.client_ip, count(*) AS n,
   total(r.status = 'error' OR r.status = 'interrupted') AS errors,
   total(r.status = 'client_error' AND r.attempt_count = 0) AS rejected,
   total(r.input_tokens + r.output_tokens) AS tokens, total(r.bytes_in) AS bytes_in,
   total(r.bytes_out) AS bytes_out, min(r.started_at) AS first_at, max(r.started_at) AS last_at
-  FROM requests r WHERE ${IN_PERIOD} GROUP BY r.client_ip ORDER BY n DESC, r.client_ip`;
+  FROM requests r WHERE ${IN_PERIOD} GROUP BY r.client_ip`;
+
+// Whole days from `client_ip_days` (migration 0005), the partial days at the ends from the rows.
+const IPS = `SELECT x.client_ip, total(x.n) AS n, total(x.errors) AS errors,
+  total(x.rejected) AS rejected, total(x.tokens) AS tokens, total(x.bytes_in) AS bytes_in,
+  total(x.bytes_out) AS bytes_out, min(x.first_at) AS first_at, max(x.last_at) AS last_at
+  FROM (SELECT nullif(d.client_ip, '') AS client_ip, d.n, d.errors, d.rejected, d.tokens,
+      d.bytes_in, d.bytes_out, d.first_at, d.last_at
+    FROM client_ip_days d WHERE d.day >= ? AND d.day < ? AND d.n <> 0
+    UNION ALL ${IPS_RAW} UNION ALL ${IPS_RAW}) x
+  GROUP BY x.client_ip ORDER BY n DESC, x.client_ip`;
 
 /** `/api/stats/ips`: requests per client IP (the one view that shows addresses). */
 export function clientIps(db: Db, p: StatsPeriod) {
-  return db.stmt(IPS).all(...range(p)).map((r) => ({
+  const s = splitPeriod(p, DAY_MS);
+  const none: [number, number] = [p.start, p.start];
+  const params = [s.from, s.to, ...(s.head ?? none), ...(s.tail ?? none)];
+  return db.stmt(IPS).all(...params).map((r) => ({
     client_ip: strOrNull(r.client_ip),
     request_count: num(r.n),
     error_count: num(r.errors),
