@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import OpenAI from "openai";
 import { startMockUpstream } from "../src/sim/mock_upstream.ts";
 import type { MockUpstream } from "../src/sim/mock_upstream.ts";
-import { LOCAL_KEY, startEggPool } from "./_helpers/eggpool.ts";
+import { LOCAL_KEY, oneProtocolToml, startEggPool } from "./_helpers/eggpool.ts";
 import { withTmpDir } from "./_helpers/tmp.ts";
 
 type Obj = Record<string, unknown>;
@@ -18,25 +18,9 @@ const WEATHER = {
   required: ["city"],
 };
 
-function toml(mockUrl: string, protocol: "openai" | "anthropic", extra = ""): string {
-  const id = protocol === "openai" ? "onlyoai" : "onlyant";
-  const lines = [
-    extra,
-    `[providers.${id}]`,
-    `id = "${id}"`,
-    `base_url = "${mockUrl}"`,
-    `protocols = ["${protocol}"]`,
-  ];
-  if (protocol === "anthropic") {
-    lines.push(`[providers.${id}.auth]`, `mode = "api_key"`, `header = "x-api-key"`);
-  }
-  lines.push(`[[providers.${id}.accounts]]`, `name = "${id}-1"`, `api_key = "sk-${id}"`);
-  return lines.join("\n") + "\n";
-}
-
 async function setup(tmp: string, protocol: "openai" | "anthropic" = "openai", extra = "") {
   const mock = await startMockUpstream({ models: ["mock-small"] });
-  const pool = await startEggPool({ dir: tmp, toml: toml(mock.url, protocol, extra) });
+  const pool = await startEggPool({ dir: tmp, toml: oneProtocolToml(mock.url, protocol, extra) });
   const client = new OpenAI({ baseURL: `${pool.origin}/v1`, apiKey: LOCAL_KEY, maxRetries: 0 });
   return { mock, pool, client };
 }
