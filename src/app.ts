@@ -467,6 +467,9 @@ export async function createApp(loaded: LoadedConfig, options: AppOptions = {}):
         log,
         runtime: () => runtimeSnapshot(runtime),
         routingTrace: c.routing.trace,
+        priorities: Object.fromEntries(
+          Object.values(c.providers).map((p) => [p.id, p.routing_priority]),
+        ),
       });
       mountSessionsRoute(app, { keys, pins, clock, session });
       // `[dashboard] enabled = false` drops the dashboard and its stats views; the

@@ -174,3 +174,91 @@ Deno.test("Models detail: a provider whose every account is backed off is not ca
   assert.equal(c.availability.detail, "0 of 1 providers callable now");
   assert.equal(c.requests.detail, "1 errors");
 });
+
+/** Cells of the Models table's row `data-row="id"`, by column label. */
+function modelRow(html: string, id: string): Record<string, string> {
+  const tr = new RegExp(`<tr\\s+data-row="${id}">(.*?)</tr>`, "s").exec(html)?.[1];
+  assert.ok(tr !== undefined, `no row ${id}`);
+  const cells: Record<string, string> = {};
+  for (const c of tr.matchAll(/<td[^>]*data-col="([^"]*)"[^>]*>(.*?)<\/td>/gs)) {
+    cells[c[1]] = decode(c[2]);
+  }
+  return cells;
+}
+
+Deno.test("Models: TPS, Priority (highest of the providers) and Est. cost, on the page and in /api/stats/models", async () => {
+  await using tmp = await withTmpDir();
+  await using mock = await startMockUpstream({
+    models: ["mock-small"],
+    latency: { headersMs: 20 },
+  });
+  // Two providers list the model; the collapsed row takes the higher priority.
+  const toml = [
+    ["lo", 2],
+    ["hi", 5],
+  ].map(([id, prio]) =>
+    [
+      `[providers.${id}]`,
+      `id = "${id}"`,
+      `base_url = "${mock.url}"`,
+      `routing_priority = ${prio}`,
+      `[[providers.${id}.accounts]]`,
+      `name = "${id}-1"`,
+      `api_key = "k-${id}"`,
+    ].join("\n")
+  ).join("\n") + "\n";
+  await using pool = await startEggPool({ dir: tmp.path, toml });
+  for (let i = 0; i < 4; i++) {
+    const res = await postChat(pool, {
+      model: "mock-small",
+      messages: [{ role: "user", content: `count to ${i + 3}` }],
+    });
+    assert.equal(res.status, 200);
+    await res.text();
+  }
+  const [u] = pool.query(
+    `SELECT count(*) AS n,
+       sum(CASE WHEN status = 'completed' AND output_tokens > 0 THEN output_tokens END) AS tok,
+       sum(CASE WHEN status = 'completed' AND output_tokens > 0 THEN latency_ms END) AS ms,
+       total(CASE WHEN cost_exactness = 'estimated' THEN cost_microdollars END) AS est,
+       sum(cost_exactness = 'estimated') AS n_est
+     FROM requests WHERE model_id = 'mock-small'`,
+  );
+  assert.equal(Number(u.n), 4);
+  assert.ok(Number(u.ms) > 0 && Number(u.tok) > 0, "completed requests with output and time");
+  // No [model_overrides] prices: every request is priced at the estimated defaults.
+  assert.equal(Number(u.n_est), 4);
+  assert.ok(Number(u.est) > 0);
+  const tps = Math.round(Number(u.tok) / Number(u.ms) * 10_000) / 10;
+
+  const page = await get(pool, "/models?period=1h");
+  assert.equal(page.res.status, 200);
+  const cells = modelRow(page.text, "mock-small");
+  assert.equal(
+    cells.Provider.split(", ").sort().join(","),
+    [
+      ...new Set(
+        pool.query("SELECT provider_id FROM requests WHERE model_id = 'mock-small'")
+          .map((r) => String(r.provider_id)),
+      ),
+    ].sort().join(","),
+  );
+  assert.equal(cells.TPS, tps.toFixed(1));
+  assert.equal(cells.Priority, "5");
+  const dollars = Number(u.est) / 1e6;
+  assert.equal(cells["Est. cost"], `$${dollars.toFixed(dollars < 1 ? 4 : 2)}`);
+  assert.equal(cells["Est. cost"], cells.Cost, "all of the cost is estimated");
+  // Responsive priorities: TPS goes with the p2 columns, Priority and Est. cost with p3.
+  assert.match(page.text, /<th[^>]*class="num p2"[^>]*>TPS/);
+  assert.match(page.text, /<th[^>]*class="num p3"[^>]*>Priority/);
+  assert.match(page.text, /<th[^>]*class="num p3"[^>]*>Est\. cost/);
+  assert.match(page.text, /<td\s+class="num p2" data-col="TPS">/);
+
+  const api = await get(pool, "/api/stats/models?period=1h");
+  assert.equal(api.res.status, 200);
+  const m = (JSON.parse(api.text).models as Record<string, unknown>[])
+    .find((r) => r.model_id === "mock-small");
+  assert.ok(m !== undefined);
+  assert.equal(m.tokens_per_second, tps);
+  assert.equal(m.estimated_cost_sum_microdollars, Number(u.est));
+});

@@ -41,6 +41,8 @@ export interface PagesASource {
   };
   /** `[routing.trace]` as configured (the Routing page's diagnostics); off when absent. */
   routingTrace?: RoutingTraceSettings;
+  /** Provider id → its configured `routing_priority` (the Models page's Priority column). */
+  priorities?: Readonly<Record<string, number>>;
 }
 
 /** The part of `[routing.trace]` the Routing page reports. */
@@ -209,16 +211,44 @@ export function loadModels(src: PagesASource, p: StatsPeriod) {
   // Every catalog row, resolved or not, feeds the Info pill.
   const known = catalogRows(src.db);
   const info = (id: string) => infoSummary(known.get(id) ?? []);
-  const rows = used.map((m) => ({
-    ...m,
-    listedBy: catalog.get(m.model_id) ?? [],
-    info: info(m.model_id),
-  }));
+  const priority = (a: readonly string[], b: readonly string[]) =>
+    highestPriority(src.priorities, [...a, ...b]);
+  const rows = used.map((m) => {
+    const listedBy = catalog.get(m.model_id) ?? [];
+    return {
+      ...m,
+      listedBy,
+      info: info(m.model_id),
+      priority: priority(m.providers, listedBy),
+    };
+  });
   for (const [id, providers] of catalog) {
     if (usedIds.has(id)) continue;
-    rows.push({ ...unusedModel(id, providers), listedBy: providers, info: info(id) });
+    rows.push({
+      ...unusedModel(id, providers),
+      listedBy: providers,
+      info: info(id),
+      priority: priority(providers, []),
+    });
   }
   return { models: rows, catalogSize: catalog.size };
+}
+
+/**
+ * The highest configured `routing_priority` among a model's providers (the
+ * ones that served it in the period and the ones listing it), as the collapsed
+ * `/v1/models` entry reports it; null when none of them is configured.
+ */
+function highestPriority(
+  priorities: Readonly<Record<string, number>> | undefined,
+  providers: readonly string[],
+): number | null {
+  let best: number | null = null;
+  for (const p of providers) {
+    const v = priorities !== undefined && Object.hasOwn(priorities, p) ? priorities[p] : undefined;
+    if (v !== undefined && (best === null || v > best)) best = v;
+  }
+  return best;
 }
 
 function unusedModel(id: string, providers: string[]): ReturnType<typeof modelStats>[number] {
@@ -245,6 +275,8 @@ function unusedModel(id: string, providers: string[]): ReturnType<typeof modelSt
     estimated_count: 0,
     unknown_count: 0,
     provider_reported_count: 0,
+    estimated_cost_sum_microdollars: 0,
+    tokens_per_second: null,
   };
 }
 

@@ -45,6 +45,8 @@ export interface DashboardDeps extends AccountsSource {
   runtime?: () => RuntimeSnapshot;
   /** `[routing.trace]`, reported on the Routing page. */
   routingTrace?: RoutingTraceSettings;
+  /** Provider id → `routing_priority`, shown on the Models page. */
+  priorities?: Readonly<Record<string, number>>;
 }
 
 const HOUR_MS = 3_600_000;

@@ -157,6 +157,27 @@ export function ModelsPage(props: ModelsPageProps) {
                 cell: (r) => formatMs(r.avg_ttft_ms ?? undefined),
               },
               {
+                label: "TPS",
+                num: true,
+                priority: 2,
+                tip: "Output tokens per second of the completed requests that produced output",
+                cell: (r) => r.tokens_per_second === null ? "—" : r.tokens_per_second.toFixed(1),
+              },
+              {
+                label: "Priority",
+                num: true,
+                priority: 3,
+                tip: "The provider's routing_priority (the highest among the model's providers)",
+                cell: (r) => r.priority === null ? "—" : String(r.priority),
+              },
+              {
+                label: "Est. cost",
+                num: true,
+                priority: 3,
+                tip: "Cost of the requests priced at estimated rates",
+                cell: (r) => formatCost(r.estimated_cost_sum_microdollars),
+              },
+              {
                 label: "Cache R",
                 num: true,
                 priority: 3,

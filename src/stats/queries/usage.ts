@@ -57,7 +57,6 @@ export function summary(db: Db, p: StatsPeriod) {
   const row = db.stmt(SUMMARY).get(...daySourceParams(p)) ?? {};
   const u = usageJson(row);
   const [p50, p95, p99] = percentiles(db, TTFT_VALUES, range(p), [50, 95, 99]);
-  const tpsMs = num(row.tps_ms);
   return {
     total_requests: u.request_count,
     successful_requests: u.successful_count,
@@ -87,8 +86,17 @@ export function summary(db: Db, p: StatsPeriod) {
     ttft_p50_ms: p50,
     ttft_p95_ms: p95,
     ttft_p99_ms: p99,
-    tokens_per_second: tpsMs === 0 ? null : Math.round(num(row.tps_tokens) / tpsMs * 10_000) / 10,
+    tokens_per_second: tokensPerSecond(row),
   };
+}
+
+/**
+ * Output tokens per second of the completed requests that produced output
+ * (the rollups' `tps_tokens` over `tps_ms`), to 0.1; null when none did.
+ */
+function tokensPerSecond(row: Record<string, unknown>): number | null {
+  const ms = num(row.tps_ms);
+  return ms === 0 ? null : Math.round(num(row.tps_tokens) / ms * 10_000) / 10;
 }
 
 const ACCOUNTS = `SELECT a.id AS account_id, a.name, a.provider_id, a.enabled, t.*
@@ -139,7 +147,8 @@ export function accountIdByName(db: Db, name: string): number | undefined {
 
 const MODELS = (byAccount: boolean) =>
   `SELECT s.model_id, group_concat(DISTINCT s.provider_id) AS providers, ${DAY_USAGE_SUMS},
-  ${EXACTNESS.map((e) => `total(s.x_${e}) AS x_${e}`).join(", ")}
+  ${EXACTNESS.map((e) => `total(s.x_${e}) AS x_${e}`).join(", ")},
+  total(s.est_cost) AS est_cost, total(s.tps_tokens) AS tps_tokens, total(s.tps_ms) AS tps_ms
   FROM (${DAY_SOURCE}) s WHERE s.model_id IS NOT NULL AND s.routed = 1
   ${byAccount ? "AND s.account_id = ?" : ""}
   GROUP BY s.model_id ORDER BY requests DESC, s.model_id`;
@@ -159,6 +168,8 @@ export function modelStats(db: Db, p: StatsPeriod, accountId?: number) {
       `${typeof EXACTNESS[number]}_count`,
       number
     >,
+    estimated_cost_sum_microdollars: num(r.est_cost),
+    tokens_per_second: tokensPerSecond(r),
   }));
 }
 
