@@ -34,6 +34,7 @@ function seedHostile(db: Db): void {
     VALUES (?, ?, 'openai', 0, 0)`);
   listed.run("p1", EVIL_MODEL);
   listed.run("p1", "m-idle");
+  listed.run("p2", "m-idle");
   const at = NOW - 2 * HOUR;
   const outcome: RequestOutcome = {
     status: "completed",
@@ -114,6 +115,7 @@ async function startPages(options: { isPublic?: boolean; empty?: boolean } = {})
     clock: () => NOW,
     flush: () => {},
     pool: { status: () => [] },
+    priorities: { p1: 3, p2: 7 },
   });
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, app.fetch);
   const origin = `http://127.0.0.1:${server.addr.port}`;
@@ -279,6 +281,11 @@ Deno.test("Cache, Models, Latency and Pings show the fixture's figures", async (
     Output: "170",
     "Avg latency": "1.32 s",
     "Avg TTFT": "200 ms",
+    // 50 + 100 + 20 output tokens over 1.0 + 2.0 + 1.5 s of the completed requests.
+    TPS: "37.8",
+    Priority: "3",
+    // Request 2 alone was priced at estimated rates.
+    "Est. cost": "$0.0020",
     "Cache R": "0",
     "Cache W": "0",
     Reasoning: "0",
@@ -287,6 +294,16 @@ Deno.test("Cache, Models, Latency and Pings show the fixture's figures", async (
   });
   assert.equal(row(models.text, "m-idle").Availability, "available");
   assert.equal(row(models.text, "m-idle").Requests, "0");
+  // Listed by p1 (3) and p2 (7): the highest; no completed request, no TPS.
+  assert.equal(row(models.text, "m-idle").Priority, "7");
+  assert.equal(row(models.text, "m-idle").TPS, "—");
+  assert.equal(row(models.text, "m-idle")["Est. cost"], "$0.00");
+  // 7d: request 12 (3 output tokens in 100 ms) comes from the day rollups,
+  // today's partial day from the rows: 173 tokens over 4.6 s.
+  const week = await s.get("/models?period=7d");
+  assert.equal(row(week.text, "m1").TPS, "37.6");
+  assert.equal(row(week.text, "m1")["Est. cost"], "$0.0020");
+  assert.equal(row(week.text, "m1").Requests, "7");
   const day = await s.get("/models?period=24h");
   // $2.50 at estimated prices: the pricing warning names the model, escaped.
   assert.match(day.text, /data-pricing-warning="&lt;b>m-evil&lt;\/b>"/);

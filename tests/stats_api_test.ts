@@ -126,6 +126,12 @@ Deno.test("models: only routed models, an account filter, 404 for an unknown acc
     const { body } = await getJson(api, "/api/stats/models?period=1h");
     const models = body.models as Record<string, unknown>[];
     assert.deepEqual(models.map((m) => [m.model_id, m.request_count]), [["m1", 5], ["m2", 1]]);
+    // Output tokens per second of the completed requests: m1 (50 + 100 + 20) over
+    // (1.0 + 2.0 + 1.5) s, m2 5 over 0.5 s; only m1's request 2 was estimated.
+    assert.deepEqual(
+      models.map((m) => [m.tokens_per_second, m.estimated_cost_sum_microdollars]),
+      [[37.8, 2000], [10, 0]],
+    );
     assert.ok(!JSON.stringify(body).includes("nope-model"));
     const a2 = await getJson(api, "/api/stats/models?period=1h&account=a2");
     assert.equal(a2.body.account_filter, "a2");
