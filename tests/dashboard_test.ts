@@ -9,6 +9,7 @@ import type { MockUpstream } from "../src/sim/mock_upstream.ts";
 import { LOCAL_KEY, mockProvidersToml, startEggPool } from "./_helpers/eggpool.ts";
 import type { TestEggPool } from "./_helpers/eggpool.ts";
 import { withTmpDir } from "./_helpers/tmp.ts";
+import { formatCost, formatCount } from "../src/dashboard/views/_format.ts";
 import {
   accountCells,
   conversationTurn,
@@ -121,15 +122,20 @@ Deno.test("the Accounts page shows each account's requests, cached share and mov
   assert.ok(pool.logs.every((line) => !line.includes(LOCAL_KEY)));
   const rows = pool.query(
     `SELECT a.name AS name, count(*) AS n, sum(r.cache_read_tokens) AS cached,
-       sum(r.input_tokens + r.cache_read_tokens + r.cache_write_tokens) AS input
+       sum(r.input_tokens + r.cache_read_tokens + r.cache_write_tokens) AS input,
+       sum(r.reasoning_tokens) AS reasoning,
+       total(CASE WHEN r.cost_exactness = 'estimated' THEN r.cost_microdollars END) AS est
      FROM requests r JOIN accounts a ON a.id = r.account_id GROUP BY a.name`,
   );
   assert.equal(rows.reduce((sum, r) => sum + Number(r.n), 0), 24);
+  assert.ok(rows.some((r) => Number(r.est) > 0), "some cost is priced by estimate");
   for (const name of ["acct-1", "acct-2", SCRIPT_NAME]) {
     const row = rows.find((r) => r.name === name);
     const cells = accountCells(page.text, name);
     assert.equal(cells.Requests, String(row?.n ?? 0), name);
     assert.equal(cells["Cached share"], row ? shareText(row.cached, row.input) : "—", name);
+    assert.equal(cells.Reasoning, formatCount(Number(row?.reasoning ?? 0)), name);
+    assert.equal(cells["Est. cost"], formatCost(Number(row?.est ?? 0)), name);
     assert.equal(
       cells.Moves,
       name === "acct-1" ? `${victims} · rate_limited ${victims}` : "0",

@@ -18,6 +18,8 @@ export interface UsageTotals {
   costMicros: number;
   latencyMsSum: number;
   latencyCount: number;
+  /** Cost of the requests whose exactness is `estimated`, where the source keeps it apart. */
+  estimatedCostMicros?: number;
 }
 
 /** One account's usage, keyed by its name as stored in `accounts`. */

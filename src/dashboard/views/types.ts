@@ -58,7 +58,10 @@ export interface AccountRow {
   outputTokens: number;
   cacheReadTokens: number;
   cacheWriteTokens: number;
+  reasoningTokens: number;
   costMicros: number;
+  /** Cost of requests priced by estimate; undefined where it is not kept apart. */
+  estimatedCostMicros?: number;
   avgLatencyMs?: number;
   /** Output tokens per second of request wall time. */
   tokensPerSecond?: number;

@@ -115,6 +115,20 @@ const COLUMNS: readonly Column[] = [
   { label: "Cache R", priority: 3, numeric: true, cell: (r) => formatCount(r.cacheReadTokens) },
   { label: "Cache W", priority: 3, numeric: true, cell: (r) => formatCount(r.cacheWriteTokens) },
   {
+    label: "Reasoning",
+    priority: 3,
+    numeric: true,
+    tip: "Output tokens the provider counted as reasoning",
+    cell: (r) => formatCount(r.reasoningTokens),
+  },
+  {
+    label: "Est. cost",
+    priority: 3,
+    numeric: true,
+    tip: "The part of the cost priced by estimate (no provider-reported or exact price)",
+    cell: (r) => (r.estimatedCostMicros === undefined ? "—" : formatCost(r.estimatedCostMicros)),
+  },
+  {
     label: "Avg cost/req",
     priority: 3,
     numeric: true,
