@@ -7,6 +7,7 @@
 
 import { z } from "zod";
 import type { PathSegment } from "./_key_path.ts";
+import { isTable } from "./_table.ts";
 
 /** A key the schema does not declare, with the keys that were allowed in its place. */
 export interface UnknownKey {
@@ -89,8 +90,4 @@ function unwrap(schema: z.ZodType): z.ZodType {
     }
   }
   return s;
-}
-
-function isTable(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === "object" && !Array.isArray(v) && !(v instanceof Date);
 }

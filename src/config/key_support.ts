@@ -11,6 +11,7 @@
  */
 
 import type { KeyedIssue, PathSegment } from "./_key_path.ts";
+import { isTable } from "./_table.ts";
 
 /**
  * One accepted-but-inert key or table. `path` uses `*` for any table key and
@@ -202,8 +203,4 @@ function expand(raw: unknown, pattern: readonly string[]): [PathSegment[], unkno
 
 function sameValue(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
-}
-
-function isTable(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === "object" && !Array.isArray(v) && !(v instanceof Date);
 }

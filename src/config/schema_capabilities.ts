@@ -6,6 +6,7 @@
  */
 import type { KeyedIssue } from "./_key_path.ts";
 import { parseCapability } from "../routing/capabilities.ts";
+import { asTable } from "./_table.ts";
 
 /** Errors and warnings for every capability table of a raw config. */
 export function capabilityFindings(root: Record<string, unknown>): {
@@ -32,10 +33,4 @@ export function capabilityFindings(root: Record<string, unknown>): {
     visit(asTable(p)?.model_capabilities, ["providers", id, "model_capabilities"]);
   }
   return { errors, warnings };
-}
-
-function asTable(v: unknown): Record<string, unknown> | undefined {
-  return typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof Date)
-    ? v as Record<string, unknown>
-    : undefined;
 }

@@ -11,6 +11,7 @@ import { FORBIDDEN_HEADERS } from "./schema_fields.ts";
 import { PROVIDER_ID } from "./schema_providers.ts";
 import { unsupportedTranscoderKeys } from "./schema_transcoder.ts";
 import { capabilityFindings } from "./schema_capabilities.ts";
+import { asTable } from "./_table.ts";
 
 type Table = Record<string, unknown>;
 
@@ -385,13 +386,6 @@ function checkUnsupported(root: Table, out: RuleFindings): void {
         "written. Remove the key or set it to false",
     });
   }
-}
-
-function asTable(v: unknown): Table | undefined {
-  if (v === null || typeof v !== "object" || Array.isArray(v) || v instanceof Date) {
-    return undefined;
-  }
-  return v as Table;
 }
 
 /** The number at a key, its default when absent, or `undefined` when the type is wrong. */

@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { looseTable, num } from "./schema_fields.ts";
+import { asTable } from "./_table.ts";
 
 const FeaturesSchema = z.object({
   tools: z.boolean().default(true),
@@ -62,10 +63,10 @@ const FIXED: Readonly<Record<string, Readonly<Record<string, unknown>>>> = {
  * cannot honour: refused with the key, not accepted and ignored.
  */
 export function unsupportedTranscoderKeys(raw: unknown): TranscoderIssue[] {
-  const t = asObject(raw);
+  const t = asTable(raw);
   if (t === undefined) return [];
   const out: TranscoderIssue[] = [];
-  if (asObject(t.features)?.anthropic_primitives === true) {
+  if (asTable(t.features)?.anthropic_primitives === true) {
     out.push({
       segments: ["transcoder", "features", "anthropic_primitives"],
       message: "carrying Anthropic-only primitives through OpenAI accounts is not supported: " +
@@ -79,7 +80,7 @@ export function unsupportedTranscoderKeys(raw: unknown): TranscoderIssue[] {
     });
   }
   for (const [table, defaults] of Object.entries(FIXED)) {
-    const given = asObject(t[table]);
+    const given = asTable(t[table]);
     if (given === undefined) continue;
     for (const [key, value] of Object.entries(given)) {
       if (key in defaults && JSON.stringify(value) === JSON.stringify(defaults[key])) continue;
@@ -92,10 +93,4 @@ export function unsupportedTranscoderKeys(raw: unknown): TranscoderIssue[] {
     }
   }
   return out;
-}
-
-function asObject(v: unknown): Record<string, unknown> | undefined {
-  return typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof Date)
-    ? v as Record<string, unknown>
-    : undefined;
 }

@@ -7,6 +7,7 @@ import { parse, TomlError } from "smol-toml";
 import { ConfigError } from "../core/errors.ts";
 import { PROVIDER_ID } from "./schema_providers.ts";
 import bundled from "./templates/providers.toml" with { type: "text" };
+import { isTable } from "./_table.ts";
 
 /** The embedded template file, as text. */
 export const BUNDLED_TEMPLATES: string = bundled;
@@ -128,8 +129,4 @@ export async function loadTemplates(overlayPath?: string): Promise<Map<string, P
 
 function templateError(source: string, message: string): ConfigError {
   return new ConfigError([{ path: "", message: `provider templates (${source}): ${message}` }]);
-}
-
-function isTable(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === "object" && !Array.isArray(v) && !(v instanceof Date);
 }

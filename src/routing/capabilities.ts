@@ -12,6 +12,7 @@
  * keeps them off for every other model, with the model's own effort budgets.
  */
 import type { Protocol } from "../core/protocol.ts";
+import { asTable, isTable } from "../config/_table.ts";
 
 export type ThinkingStatus = "supported" | "unsupported" | "unknown";
 export type Effort = "low" | "medium" | "high";
@@ -60,7 +61,7 @@ export function parseCapability(
   const errors: CapabilityIssue[] = [];
   const inert: CapabilityIssue[] = [];
   const capability: ModelCapability = {};
-  const thinking = table(raw.thinking);
+  const thinking = asTable(raw.thinking);
   if (raw.thinking !== undefined && thinking === undefined) {
     errors.push({ segments: ["thinking"], message: "must be a table" });
   }
@@ -76,11 +77,11 @@ export function parseCapability(
       parseThinking(thinking, capability.thinking, errors);
     }
   }
-  const multimodal = table(raw.multimodal);
+  const multimodal = asTable(raw.multimodal);
   const image = multimodal?.image_input;
   if (typeof image === "boolean") capability.images = { base64: image, url: image };
-  else if (table(image) !== undefined) {
-    const t = table(image)!;
+  else if (isTable(image)) {
+    const t = image;
     const flag = (k: string) => {
       if (t[k] === undefined) return false;
       if (typeof t[k] === "boolean") return t[k] as boolean;
@@ -96,7 +97,7 @@ export function parseCapability(
   }
   for (const path of INERT) {
     let v: unknown = raw;
-    for (const k of path) v = table(v)?.[k];
+    for (const k of path) v = asTable(v)?.[k];
     if (v !== undefined) {
       inert.push({ segments: [...path], message: "is accepted but has no effect in this version" });
     }
@@ -118,7 +119,7 @@ function parseThinking(
       });
     } else out.efforts = list as Effort[];
   }
-  const budgets = table(t.effort_to_budget_tokens);
+  const budgets = asTable(t.effort_to_budget_tokens);
   if (t.effort_to_budget_tokens !== undefined && budgets === undefined) {
     errors.push({ segments: ["thinking", "effort_to_budget_tokens"], message: "must be a table" });
   }
@@ -206,7 +207,7 @@ export function thinkingAsked(
   body: Record<string, unknown>,
 ): ThinkingAsk | undefined {
   if (protocol === "openai") {
-    const effort = body.reasoning_effort ?? table(body.reasoning)?.effort;
+    const effort = body.reasoning_effort ?? asTable(body.reasoning)?.effort;
     if (typeof effort !== "string" || effort === "none" || effort === "minimal") return undefined;
     const field = body.reasoning_effort !== undefined ? "reasoning_effort" : "reasoning.effort";
     return {
@@ -214,7 +215,7 @@ export function thinkingAsked(
       fields: [field],
     };
   }
-  const thinking = table(body.thinking);
+  const thinking = asTable(body.thinking);
   if (thinking === undefined || thinking.type === "disabled") return undefined;
   // A budget is not an effort: it maps to the nearest effort a model takes
   // (budget resolution is lenient), so only the status can refuse it.
@@ -260,10 +261,4 @@ export function nearestEffort(effort: Effort, allowed: readonly Effort[] | undef
 
 function positiveInt(v: unknown): boolean {
   return typeof v === "number" && Number.isInteger(v) && v > 0;
-}
-
-function table(v: unknown): Record<string, unknown> | undefined {
-  return typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof Date)
-    ? v as Record<string, unknown>
-    : undefined;
 }
