@@ -1,6 +1,7 @@
 import type { ModelCatalog, ModelEntry } from "./catalog.ts";
 import type { Protocol } from "../core/protocol.ts";
 import type { ModelCapability } from "../routing/capabilities.ts";
+import { commonImages } from "../routing/capabilities.ts";
 
 /** Token limits shown with a listed model; only known fields are present. */
 export interface ListedLimits {
@@ -97,7 +98,7 @@ function listedCapabilities(
   if (of === undefined) return undefined;
   const rank = { supported: 0, unknown: 1, unsupported: 2 } as const;
   let thinking: ModelCapability["thinking"];
-  let images: { base64: boolean; url: boolean } | undefined;
+  let images: ModelCapability["images"];
   for (const e of entries) {
     const cap = of(e.providerId, e.modelId);
     if (
@@ -106,11 +107,7 @@ function listedCapabilities(
     ) {
       thinking = cap.thinking;
     }
-    if (cap?.images !== undefined) {
-      images = images === undefined
-        ? { ...cap.images }
-        : { base64: images.base64 && cap.images.base64, url: images.url && cap.images.url };
-    }
+    images = commonImages(images, cap?.images);
   }
   const out: ListedCapabilities = {};
   if (thinking !== undefined) {

@@ -12,7 +12,12 @@ import { invalidRequest } from "./envelope.ts";
 import { lossMessage, transcodeRequest } from "./translate/transcode.ts";
 import type { Transcoding } from "./translate/transcode.ts";
 import type { TranscoderSettings } from "./translate/types.ts";
-import { modelBudget, thinkingAsked, thinkingRefusal } from "../routing/capabilities.ts";
+import {
+  commonImages,
+  modelBudget,
+  thinkingAsked,
+  thinkingRefusal,
+} from "../routing/capabilities.ts";
 import type { CapabilityBook, ModelCapability } from "../routing/capabilities.ts";
 
 /** Providers decided together, and the upstream protocol they share (mixed: undefined). */
@@ -152,16 +157,12 @@ function modelSettings(
   book: CapabilityBook,
 ): TranscoderSettings {
   let thinking: ModelCapability["thinking"];
-  let images: { base64: boolean; url: boolean } | undefined;
+  let images: ModelCapability["images"];
   for (const e of entries) {
     if (e.protocol === client) continue;
     const cap = book.get(e.providerId, modelId);
     if (cap?.thinking?.status === "supported") thinking ??= cap.thinking;
-    if (cap?.images !== undefined) {
-      images = images === undefined
-        ? { ...cap.images }
-        : { base64: images.base64 && cap.images.base64, url: images.url && cap.images.url };
-    }
+    images = commonImages(images, cap?.images);
   }
   if (thinking === undefined && images === undefined) return settings;
   const out: TranscoderSettings = { ...settings };

@@ -193,6 +193,19 @@ export class CapabilityBook {
   }
 }
 
+/**
+ * The image sources every one of several providers takes: `into` (undefined
+ * before the first stated one) narrowed by `next`; nothing stated stays undefined.
+ */
+export function commonImages(
+  into: ModelCapability["images"],
+  next: ModelCapability["images"],
+): ModelCapability["images"] {
+  if (next === undefined) return into;
+  if (into === undefined) return { ...next };
+  return { base64: into.base64 && next.base64, url: into.url && next.url };
+}
+
 /** The thinking a request asks for, as the client sent it. */
 export interface ThinkingAsk {
   /** The effort asked by name; undefined for a budget or thinking without a level. */
