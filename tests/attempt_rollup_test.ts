@@ -9,12 +9,12 @@
  * Real SQLite files, rows written by the recorder and the seed script.
  */
 import assert from "node:assert/strict";
+import { accountIds, HISTORY_NOW, withHistory } from "./_helpers/rollup_history.ts";
 import { openDatabase } from "../src/storage/db.ts";
 import type { Db } from "../src/storage/db.ts";
 import { migrate } from "../src/storage/migrate.ts";
 import { MIGRATIONS } from "../src/storage/migrations.ts";
 import { insertRequest, interruptPending } from "../src/storage/requests_repo.ts";
-import type { IdLookup } from "../src/storage/requests_repo.ts";
 import { deleteOlderThan } from "../src/storage/retention_repo.ts";
 import { seedHistory } from "../scripts/seed_history.ts";
 import { withTmpDir } from "./_helpers/tmp.ts";
@@ -34,7 +34,7 @@ import { loadReliability, loadRouting } from "../src/dashboard/pages_a_data.ts";
 
 const DAY = 86_400_000;
 // 15:37:12.345 UTC, so named periods end inside a day.
-const NOW = Date.UTC(2026, 11, 3, 15, 37, 12, 345);
+const NOW = HISTORY_NOW;
 const MIGRATION = MIGRATIONS.find((m) => m.name.startsWith("0006"))!;
 
 /** The migration's backfill SELECT for `table`: the sums as they would be rebuilt now. */
@@ -74,13 +74,6 @@ function assertRollupsMatchRows(db: Db, when: string): void {
   }
 }
 
-function ids(db: Db): IdLookup {
-  const byName = new Map(
-    db.stmt("SELECT id, name FROM accounts").all().map((r) => [String(r.name), Number(r.id)]),
-  );
-  return { accountId: (n) => (n === undefined ? null : byName.get(n) ?? null) };
-}
-
 /** Every answer that reads the 0006 rollups, as the API and the pages get them. */
 function answers(db: Db, p: StatsPeriod) {
   const src = { db, flush: () => {} };
@@ -117,18 +110,6 @@ function assertAnswersMatchRows(db: Db, when: string): void {
       withoutDayRollups(() => answers(db, p)),
       `${raw} after ${when}`,
     );
-  }
-}
-
-async function withHistory(fn: (db: Db) => void): Promise<void> {
-  await using dir = await withTmpDir();
-  const db = openDatabase({ path: `${dir.path}/history.sqlite3` });
-  try {
-    migrate(db, MIGRATIONS, { clock: () => NOW });
-    seedHistory(db, { rows: 4_000, days: 12, now: NOW });
-    fn(db);
-  } finally {
-    db.close();
   }
 }
 
@@ -183,7 +164,7 @@ Deno.test("attempt and decision rollups stay equal to the rows through the recor
   await withHistory((db) => {
     assertRollupsMatchRows(db, "the seed");
     assertAnswersMatchRows(db, "the seed");
-    const lookup = ids(db);
+    const lookup = accountIds(db);
     let now = NOW;
     const recorder = new StatsRecorder({
       db,

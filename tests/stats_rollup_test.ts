@@ -9,12 +9,12 @@
  * files, rows written through the recorder's repositories.
  */
 import assert from "node:assert/strict";
+import { accountIds, HISTORY_NOW, withHistory } from "./_helpers/rollup_history.ts";
 import { openDatabase } from "../src/storage/db.ts";
 import type { Db } from "../src/storage/db.ts";
 import { migrate } from "../src/storage/migrate.ts";
 import { MIGRATIONS } from "../src/storage/migrations.ts";
 import { finalizeRequest, insertRequest, interruptPending } from "../src/storage/requests_repo.ts";
-import type { IdLookup } from "../src/storage/requests_repo.ts";
 import { deleteOlderThan } from "../src/storage/retention_repo.ts";
 import { seedHistory } from "../scripts/seed_history.ts";
 import { withTmpDir } from "./_helpers/tmp.ts";
@@ -41,7 +41,7 @@ import { TTFT_BOUNDS } from "../src/storage/ttft_buckets.ts";
 
 const DAY = 86_400_000;
 // 15:37:12.345 UTC, so named periods end inside a day.
-const NOW = Date.UTC(2026, 11, 3, 15, 37, 12, 345);
+const NOW = HISTORY_NOW;
 
 /** The migration's backfill SELECT for `table`: the sums as they would be rebuilt now. */
 function backfill(table: string): string {
@@ -102,13 +102,6 @@ function assertRollupsMatchRows(db: Db, when: string): void {
   );
 }
 
-function ids(db: Db): IdLookup {
-  const byName = new Map(
-    db.stmt("SELECT id, name FROM accounts").all().map((r) => [String(r.name), Number(r.id)]),
-  );
-  return { accountId: (n) => (n === undefined ? null : byName.get(n) ?? null) };
-}
-
 /** Every query that reads the rollups, as the API calls them. */
 function answers(db: Db, p: StatsPeriod) {
   const accountId = Number(db.stmt("SELECT min(id) AS id FROM accounts").get()!.id);
@@ -143,22 +136,10 @@ function answers(db: Db, p: StatsPeriod) {
   };
 }
 
-async function withHistory(fn: (db: Db) => void): Promise<void> {
-  await using dir = await withTmpDir();
-  const db = openDatabase({ path: `${dir.path}/history.sqlite3` });
-  try {
-    migrate(db, MIGRATIONS, { clock: () => NOW });
-    seedHistory(db, { rows: 4_000, days: 12, now: NOW });
-    fn(db);
-  } finally {
-    db.close();
-  }
-}
-
 Deno.test("day rollups stay equal to the request rows through insert, finalize, sweep and retention", async () => {
   await withHistory((db) => {
     assertRollupsMatchRows(db, "the seed");
-    const lookup = ids(db);
+    const lookup = accountIds(db);
     // Pending rows, one of them finalized with routing exclusions, the others swept.
     db.transaction(() => {
       for (let i = 0; i < 3; i++) {
@@ -299,7 +280,7 @@ Deno.test("rollup-backed answers equal sums over the rows for periods with parti
 
 Deno.test("the recorder's batches keep the day rollups equal to the rows it writes", async () => {
   await withHistory((db) => {
-    const lookup = ids(db);
+    const lookup = accountIds(db);
     let now = NOW;
     const recorder = new StatsRecorder({
       db,
@@ -438,7 +419,7 @@ Deno.test("TTFT percentiles from the histogram are within 2 % of the exact neare
 
 Deno.test("TTFT percentiles are exact when the ranked values sit alone in their buckets", async () => {
   await withHistory((db) => {
-    const lookup = ids(db);
+    const lookup = accountIds(db);
     // A provider of its own on a day of its own: values 7, 55, 99 (1 ms buckets) and
     // 1000, 2000, 5000 (buckets 20, 40 and 100 ms wide, one value each).
     const at = Date.UTC(2026, 10, 1, 6);
@@ -499,7 +480,7 @@ Deno.test("the TTFT cache fills on read and drops a day when its TTFTs change", 
     assertRollupsMatchRows(db, "a read that filled the cache");
     assert.deepEqual(latency(db, p), first, "the second read comes from the cache");
     // A streamed request on a cached day takes the day out; the answer follows the rows.
-    const lookup = ids(db);
+    const lookup = accountIds(db);
     insertRequest(db, lookup, {
       requestId: "late-ttft",
       startedAt: start + DAY + 3_600_000,

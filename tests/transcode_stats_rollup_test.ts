@@ -7,12 +7,12 @@
  * protocol's own endpoint. Real SQLite files.
  */
 import assert from "node:assert/strict";
+import { accountIds, HISTORY_NOW } from "./_helpers/rollup_history.ts";
 import { openDatabase } from "../src/storage/db.ts";
 import type { Db } from "../src/storage/db.ts";
 import { migrate } from "../src/storage/migrate.ts";
 import { MIGRATIONS } from "../src/storage/migrations.ts";
 import { finalizeRequest, insertRequest, interruptPending } from "../src/storage/requests_repo.ts";
-import type { IdLookup } from "../src/storage/requests_repo.ts";
 import { deleteOlderThan } from "../src/storage/retention_repo.ts";
 import { seedHistory } from "../scripts/seed_history.ts";
 import { withTmpDir } from "./_helpers/tmp.ts";
@@ -24,7 +24,7 @@ import { transcodingStats } from "../src/stats/queries/transcoding.ts";
 import type { Surface } from "../src/core/protocol.ts";
 
 const DAY = 86_400_000;
-const NOW = Date.UTC(2026, 11, 3, 15, 37, 12, 345);
+const NOW = HISTORY_NOW;
 
 /** transcode_days as stored, and as summed from the rows now. */
 function dayTables(db: Db) {
@@ -63,13 +63,6 @@ function assertTablesMatchRows(db: Db, when: string): void {
   const t = dayTables(db);
   assert.deepEqual(t.stored, t.rows, `transcode_days after ${when}`);
   assert.deepEqual(t.storedFields, t.rowFields, `transcode_field_days after ${when}`);
-}
-
-function ids(db: Db): IdLookup {
-  const byName = new Map(
-    db.stmt("SELECT id, name FROM accounts").all().map((r) => [String(r.name), Number(r.id)]),
-  );
-  return { accountId: (n) => (n === undefined ? null : byName.get(n) ?? null) };
 }
 
 function start(i: number, at: number, surface?: Surface): RequestStart {
@@ -119,7 +112,7 @@ const STATUSES: RequestOutcome["status"][] = ["completed", "error", "client_erro
 function writeReach(db: Db): void {
   const recorder = new StatsRecorder({
     db,
-    ids: ids(db),
+    ids: accountIds(db),
     clock: () => NOW,
     flushIntervalMs: 60_000,
     maxBuffered: 1_000_000,
@@ -167,7 +160,7 @@ Deno.test("transcode rollups stay equal to the rows through batches, finalizes, 
     const side = db.stmt("SELECT count(*) AS n FROM request_transcodes").get()!;
     // responses rows (60) and rows with drops on other surfaces (96 of 180) have one.
     assert.equal(Number(side.n), 60 + 72);
-    const lookup = ids(db);
+    const lookup = accountIds(db);
     // A direct write without a batch, and pending rows the sweep ends.
     insertRequest(
       db,

@@ -1,0 +1,37 @@
+/**
+ * The seeded history the rollup tests share: a real SQLite file migrated to
+ * the newest schema with 4 000 requests over 12 days (scripts/seed_history.ts),
+ * ending at a fixed moment inside a day and an hour so periods have partial
+ * slots at both ends, and the account lookup the repositories take.
+ */
+import { openDatabase } from "../../src/storage/db.ts";
+import type { Db } from "../../src/storage/db.ts";
+import { migrate } from "../../src/storage/migrate.ts";
+import { MIGRATIONS } from "../../src/storage/migrations.ts";
+import type { IdLookup } from "../../src/storage/requests_repo.ts";
+import { seedHistory } from "../../scripts/seed_history.ts";
+import { withTmpDir } from "./tmp.ts";
+
+/** The seeded history ends here (mid-day, mid-hour, mid-second). */
+export const HISTORY_NOW = Date.UTC(2026, 11, 3, 15, 37, 12, 345);
+
+/** Account ids by name, as stored in `accounts`. */
+export function accountIds(db: Db): IdLookup {
+  const byName = new Map(
+    db.stmt("SELECT id, name FROM accounts").all().map((r) => [String(r.name), Number(r.id)]),
+  );
+  return { accountId: (n) => (n === undefined ? null : byName.get(n) ?? null) };
+}
+
+/** Runs `fn` on a fresh seeded history file, closed and removed afterwards. */
+export async function withHistory(fn: (db: Db) => void): Promise<void> {
+  await using dir = await withTmpDir();
+  const db = openDatabase({ path: `${dir.path}/history.sqlite3` });
+  try {
+    migrate(db, MIGRATIONS, { clock: () => HISTORY_NOW });
+    seedHistory(db, { rows: 4_000, days: 12, now: HISTORY_NOW });
+    fn(db);
+  } finally {
+    db.close();
+  }
+}
