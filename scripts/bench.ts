@@ -352,6 +352,8 @@ async function main() {
       'host = "127.0.0.1"',
       `port = ${port}`,
       `api_key = "${LOCAL_KEY}"`,
+      // Extra [server] keys, e.g. BENCH_SERVER="half_close = true".
+      Deno.env.get("BENCH_SERVER") ?? "",
       "[database]",
       `path = "${tmp}/usage.sqlite3"`,
       // Extra config for experiments, e.g. BENCH_TOML=$'[routing]\naffinity = "off"'.

@@ -10,7 +10,7 @@ import { startMockUpstream } from "../src/sim/mock_upstream.ts";
 import { LOCAL_KEY, mockProvidersToml, startEggPool } from "./_helpers/eggpool.ts";
 import { isolatedEnv, runEggpool } from "./_helpers/cli.ts";
 import { withTmpDir } from "./_helpers/tmp.ts";
-import { freePort } from "./_helpers/ops.ts";
+import { freePort, waitFor } from "./_helpers/ops.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -61,65 +61,73 @@ async function connect(origin: string): Promise<Deno.TcpConn> {
 const SHORT_TIMEOUTS = ["header_timeout_s = 0.5", "body_timeout_s = 0.5", "idle_timeout_s = 0.5"]
   .join("\n");
 
-Deno.test("a client that sends half a request head is closed after header_timeout_s", async () => {
-  await using mock = await startMockUpstream();
-  await using tmp = await withTmpDir();
-  await using pool = await startEggPool({
-    dir: tmp.path,
-    toml: mockProvidersToml(mock.url),
-    server: SHORT_TIMEOUTS,
+// The timeouts hold with and without the half-close relay in front.
+for (
+  const mode of [
+    { name: "", server: "" },
+    { name: " (half_close relay)", server: "\nhalf_close = true" },
+  ]
+) {
+  Deno.test(`a client that sends half a request head is closed after header_timeout_s${mode.name}`, async () => {
+    await using mock = await startMockUpstream();
+    await using tmp = await withTmpDir();
+    await using pool = await startEggPool({
+      dir: tmp.path,
+      toml: mockProvidersToml(mock.url),
+      server: SHORT_TIMEOUTS + mode.server,
+    });
+    const conn = await connect(pool.origin);
+    await conn.write(enc.encode("GET /v1/healthz HTTP/1.1\r\nHo"));
+    const end = await readUntilClosed(conn);
+    assert.ok(end.closed, "the server closed the slow client");
+    assert.equal(end.received, "", "nothing was answered to half a head");
+    const res = await fetch(`${pool.origin}/v1/healthz`);
+    assert.equal(res.status, 200, "the server still serves");
+    await res.body?.cancel();
   });
-  const conn = await connect(pool.origin);
-  await conn.write(enc.encode("GET /v1/healthz HTTP/1.1\r\nHo"));
-  const end = await readUntilClosed(conn);
-  assert.ok(end.closed, "the server closed the slow client");
-  assert.equal(end.received, "", "nothing was answered to half a head");
-  const res = await fetch(`${pool.origin}/v1/healthz`);
-  assert.equal(res.status, 200, "the server still serves");
-  await res.body?.cancel();
-});
 
-Deno.test("a body shorter than its content-length gets a 408 after body_timeout_s and one stats row", async () => {
-  await using mock = await startMockUpstream();
-  await using tmp = await withTmpDir();
-  await using pool = await startEggPool({
-    dir: tmp.path,
-    toml: mockProvidersToml(mock.url),
-    server: SHORT_TIMEOUTS,
+  Deno.test(`a body shorter than its content-length gets a 408 after body_timeout_s and one stats row${mode.name}`, async () => {
+    await using mock = await startMockUpstream();
+    await using tmp = await withTmpDir();
+    await using pool = await startEggPool({
+      dir: tmp.path,
+      toml: mockProvidersToml(mock.url),
+      server: SHORT_TIMEOUTS + mode.server,
+    });
+    const conn = await connect(pool.origin);
+    const part = '{"model":"mock-small/mockoai",';
+    await conn.write(enc.encode(
+      "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n" +
+        `Authorization: Bearer ${LOCAL_KEY}\r\ncontent-type: application/json\r\n` +
+        `Content-Length: 200\r\n\r\n${part}`,
+    ));
+    const end = await readUntilClosed(conn);
+    assert.ok(end.closed, "the server closed the connection");
+    assert.match(end.received, /^HTTP\/1\.1 408 /);
+    assert.match(end.received, /body_timeout_s/);
+    const rows = pool.query("SELECT status, status_code, bytes_in FROM requests");
+    assert.deepEqual(rows.map((r) => ({ ...r })), [
+      { status: "client_error", status_code: 408, bytes_in: 0 },
+    ]);
+    assert.equal(mock.requests.filter((r) => r.route !== "models").length, 0);
   });
-  const conn = await connect(pool.origin);
-  const part = '{"model":"mock-small/mockoai",';
-  await conn.write(enc.encode(
-    "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n" +
-      `Authorization: Bearer ${LOCAL_KEY}\r\ncontent-type: application/json\r\n` +
-      `Content-Length: 200\r\n\r\n${part}`,
-  ));
-  const end = await readUntilClosed(conn);
-  assert.ok(end.closed, "the server closed the connection");
-  assert.match(end.received, /^HTTP\/1\.1 408 /);
-  assert.match(end.received, /body_timeout_s/);
-  const rows = pool.query("SELECT status, status_code, bytes_in FROM requests");
-  assert.deepEqual(rows.map((r) => ({ ...r })), [
-    { status: "client_error", status_code: 408, bytes_in: 0 },
-  ]);
-  assert.equal(mock.requests.filter((r) => r.route !== "models").length, 0);
-});
 
-Deno.test("a kept-alive connection idle for idle_timeout_s is closed after its answer", async () => {
-  await using mock = await startMockUpstream();
-  await using tmp = await withTmpDir();
-  await using pool = await startEggPool({
-    dir: tmp.path,
-    toml: mockProvidersToml(mock.url),
-    server: SHORT_TIMEOUTS,
+  Deno.test(`a kept-alive connection idle for idle_timeout_s is closed after its answer${mode.name}`, async () => {
+    await using mock = await startMockUpstream();
+    await using tmp = await withTmpDir();
+    await using pool = await startEggPool({
+      dir: tmp.path,
+      toml: mockProvidersToml(mock.url),
+      server: SHORT_TIMEOUTS + mode.server,
+    });
+    const conn = await connect(pool.origin);
+    await conn.write(enc.encode("GET /v1/healthz HTTP/1.1\r\nHost: x\r\n\r\n"));
+    const end = await readUntilClosed(conn);
+    assert.ok(end.closed, "the idle connection was closed");
+    assert.match(end.received, /^HTTP\/1\.1 200 /, "its request was answered first");
+    assert.doesNotMatch(end.received, /connection: close/i, "it was a kept-alive connection");
   });
-  const conn = await connect(pool.origin);
-  await conn.write(enc.encode("GET /v1/healthz HTTP/1.1\r\nHost: x\r\n\r\n"));
-  const end = await readUntilClosed(conn);
-  assert.ok(end.closed, "the idle connection was closed");
-  assert.match(end.received, /^HTTP\/1\.1 200 /, "its request was answered first");
-  assert.doesNotMatch(end.received, /connection: close/i, "it was a kept-alive connection");
-});
+}
 
 Deno.test("past max_connections a connection gets a 503 and the server serves on", async () => {
   await using mock = await startMockUpstream();
@@ -208,6 +216,67 @@ Deno.test("a client that half-closes after its request is still recorded once, a
   rows = pool.query("SELECT status, status_code, error_class FROM requests");
   assert.deepEqual(rows.map((r) => ({ ...r })), [
     { status: "cancelled", status_code: 499, error_class: "client_disconnected" },
+  ]);
+});
+
+/** Sends one proxied request, half-closes, and reads until the server closes. */
+async function halfClosedRequest(origin: string, stream: boolean): Promise<Ending> {
+  const body = JSON.stringify({
+    model: "mock-small/mockoai",
+    stream,
+    messages: [{ role: "user", content: "hi" }],
+  });
+  const conn = await connect(origin);
+  await conn.write(enc.encode(
+    "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n" +
+      `Authorization: Bearer ${LOCAL_KEY}\r\ncontent-type: application/json\r\n` +
+      `Content-Length: ${body.length}\r\n\r\n${body}`,
+  ));
+  await conn.closeWrite();
+  return await readUntilClosed(conn);
+}
+
+Deno.test("with half_close = true a client that half-closes gets its answer, streamed or not", async () => {
+  await using mock = await startMockUpstream();
+  await using tmp = await withTmpDir();
+  await using pool = await startEggPool({
+    dir: tmp.path,
+    toml: mockProvidersToml(mock.url),
+    server: "half_close = true",
+  });
+  mock.script.set("sk-mockoai-key-1", { delayMs: 300 });
+  const plain = await halfClosedRequest(pool.origin, false);
+  assert.ok(plain.closed, "the server closes the connection after the answer");
+  assert.match(plain.received, /^HTTP\/1\.1 200 OK\r\n/);
+  const json = JSON.parse(plain.received.slice(plain.received.indexOf("\r\n\r\n") + 4));
+  assert.equal(json.object, "chat.completion");
+  assert.ok(json.choices[0].message.content.length > 0, plain.received);
+
+  const streamed = await halfClosedRequest(pool.origin, true);
+  assert.ok(streamed.closed);
+  assert.match(streamed.received, /^HTTP\/1\.1 200 OK\r\n/);
+  assert.match(streamed.received, /content-type: text\/event-stream/i);
+  assert.match(streamed.received, /data: \[DONE\]/, "the whole stream arrived");
+
+  // A client that sends nothing and half-closes is let go too.
+  const silent = await connect(pool.origin);
+  await silent.closeWrite();
+  const nothing = await readUntilClosed(silent);
+  assert.ok(nothing.closed);
+  assert.equal(nothing.received, "");
+
+  // Kept-alive clients are served as before through the relay.
+  for (let i = 0; i < 3; i++) {
+    const res = await fetch(`${pool.origin}/v1/healthz`);
+    assert.equal(res.status, 200);
+    await res.body?.cancel();
+  }
+  const sql =
+    "SELECT status, status_code, streamed FROM requests WHERE status != 'pending' ORDER BY id";
+  assert.ok(await waitFor(() => pool.query(sql).length >= 2), "both requests are recorded");
+  assert.deepEqual(pool.query(sql).map((r) => [r.status, r.status_code, r.streamed]), [
+    ["completed", 200, 0],
+    ["completed", 200, 1],
   ]);
 });
 

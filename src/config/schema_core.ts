@@ -44,6 +44,10 @@ export const ServerSchema = z.object({
   // Open client connections past this are answered 503 and closed. Unset:
   // derived from the open-file limit (src/ops/rlimit.ts), at most 4096.
   max_connections: num({ int: true, min: 1, max: 1_000_000 }).optional(),
+  // Not in the Python spec (issue #12): relay every client socket so that a
+  // client that half-closes after its request still gets the answer
+  // (src/http/half_close.ts). Off by default: it copies every byte once more.
+  half_close: z.boolean().default(false),
 });
 
 export const UpstreamSchema = z.object({

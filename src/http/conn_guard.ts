@@ -32,12 +32,17 @@
  * Response, not when a streamed body ends, so a connection whose stream
  * outlasts `idle_timeout_s` is closed after that stream instead of kept
  * alive (the client reconnects); and a client that half-closes after its
- * request still gets no answer, because the runtime's HTTP server treats
- * the FIN as the end of the connection, and only a byte pump could hide it.
+ * request gets no answer, because the runtime's HTTP server treats the FIN
+ * as the end of the connection. With `[server] half_close = true` each
+ * socket goes through the relay in `half_close.ts`, which hides the FIN and
+ * reports it here: the requests in flight finish, then the connection is
+ * shut down gracefully.
  *
  * If a future Deno drops the internal function, {@linkcode serveGuarded}
  * falls back to plain `Deno.serve` and says so in the log.
  */
+
+import { relay, SocketPairs } from "./half_close.ts";
 
 /** A handler for one request; `remote` is the client's address. */
 export type ConnHandler = (req: Request, remote: string) => Response | Promise<Response>;
@@ -49,6 +54,8 @@ export interface GuardOptions {
   headerTimeoutMs: number;
   idleTimeoutMs: number;
   maxConnections: number;
+  /** Relay every socket so that clients that half-close get their answer. */
+  halfClose?: boolean;
   handler: ConnHandler;
   onError(error: unknown): Response;
   onListen(addr: Deno.NetAddr): void;
@@ -104,6 +111,22 @@ interface Conn {
   deadline: number;
   /** Settles once the connection is closed and forgotten. */
   done?: Promise<void>;
+  /** When a relayed client shut down its sending side (0: it has not). */
+  eof: number;
+}
+
+/**
+ * How long a relayed connection whose client has half-closed may stay with
+ * no request running before it is shut down: long enough for the server to
+ * read a request the client sent just before its FIN.
+ */
+const EOF_GRACE_MS = 1000;
+
+/** Ends a connection once its running requests (and streams) are done. */
+function closeGently(c: Conn): void {
+  if (c.phase === CLOSING) return;
+  c.phase = CLOSING;
+  c.server?.shutdown().catch(() => c.ac.abort());
 }
 
 function internalServeOnConnection(): ServeOnConnection | undefined {
@@ -123,6 +146,13 @@ export function serveGuarded(o: GuardOptions): GuardedServer {
   const serveOn = internalServeOnConnection();
   if (!serveOn) return fallback(o);
   const listener = Deno.listen({ hostname: o.hostname, port: o.port, transport: "tcp" });
+  let pairs: SocketPairs | undefined;
+  try {
+    pairs = o.halfClose ? SocketPairs.open() : undefined;
+  } catch (error) {
+    listener.close();
+    throw error;
+  }
   const conns = new Set<Conn>();
   const lastLog = new Map<string, number>();
   const note = (kind: string, message: string) => {
@@ -142,13 +172,13 @@ export function serveGuarded(o: GuardOptions): GuardedServer {
   const sweep = setInterval(() => {
     now = Date.now();
     for (const c of conns) {
+      if (c.eof && c.active === 0 && now >= c.eof + EOF_GRACE_MS) closeGently(c);
       if (c.phase === BUSY || c.phase === CLOSING || now < c.deadline) continue;
       if (c.phase === HEAD) {
         c.phase = CLOSING;
         c.ac.abort();
       } else if (c.active === 0) {
-        c.phase = CLOSING;
-        c.server?.shutdown().catch(() => c.ac.abort());
+        closeGently(c);
       }
     }
   }, tickMs);
@@ -164,6 +194,7 @@ export function serveGuarded(o: GuardOptions): GuardedServer {
       phase: HEAD,
       active: 0,
       deadline: now + o.headerTimeoutMs,
+      eof: 0,
     };
     const ended = () => {
       if (--c.active === 0 && c.phase === BUSY) {
@@ -181,24 +212,55 @@ export function serveGuarded(o: GuardOptions): GuardedServer {
     };
     const handler = (req: Request) => {
       c.active++;
+      if (c.eof) closeGently(c); // the last request a half-closed client can send
       if (c.phase !== CLOSING) c.phase = BUSY;
       const r = o.handler(req, remote);
       return r instanceof Response ? settle(r) : r.then(settle, fail);
     };
     conns.add(c);
-    try {
-      c.server = serveOn(conn, c.ac.signal, handler, o.onError, () => {});
-    } catch (error) {
-      conns.delete(c);
+    const serve = (socket: Deno.Conn) => {
+      c.server = serveOn(socket, c.ac.signal, handler, o.onError, () => {});
+      return c.server.finished.catch((error) => {
+        note("conn", `A client connection ended with an error: ${describe(error)}`);
+      });
+    };
+    const couldNot = (error: unknown) => {
       note("serve", `Could not serve a connection: ${describe(error)}`);
       try {
         conn.close();
       } catch { /* taken or closed already */ }
+    };
+    if (!pairs) {
+      try {
+        c.done = serve(conn).finally(() => void conns.delete(c));
+      } catch (error) {
+        conns.delete(c);
+        couldNot(error);
+      }
       return;
     }
-    c.done = c.server.finished.catch((error) => {
-      note("conn", `A client connection ended with an error: ${describe(error)}`);
-    }).finally(() => void conns.delete(c));
+    c.done = pairs.pair().then(([inner, socket]) => {
+      let served: Promise<void>;
+      try {
+        served = serve(socket);
+      } catch (error) {
+        inner.close();
+        socket.close();
+        throw error;
+      }
+      const relayed = relay(conn, inner, {
+        clientDone() {
+          c.eof = now;
+          if (c.active > 0) closeGently(c);
+        },
+        clientFailed() {
+          try {
+            c.ac.abort();
+          } catch { /* the connection's server has ended already */ }
+        },
+      });
+      return Promise.all([served, relayed]).then(() => {});
+    }).catch(couldNot).finally(() => void conns.delete(c));
   };
 
   const refuse = (conn: Deno.Conn) => {
@@ -254,6 +316,7 @@ export function serveGuarded(o: GuardOptions): GuardedServer {
     await loopFinished;
     await Promise.all([...conns].map((c) => c.done));
     clearInterval(sweep);
+    pairs?.close();
     finishedResolve();
   };
   return {

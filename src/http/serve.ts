@@ -76,10 +76,14 @@ export async function runServer(
   let server: GuardedServer;
   try {
     const fd = raiseFileLimit();
-    const maxConnections = c.max_connections ?? defaultMaxConnections(fd.after);
-    if (fd.after && fd.after.soft < maxConnections * 2) {
+    // A proxied request holds the client's socket and the upstream's; the
+    // half-close relay adds a socket pair.
+    const perConnection = c.half_close ? 4 : 2;
+    const maxConnections = c.max_connections ?? defaultMaxConnections(fd.after, perConnection);
+    if (fd.after && fd.after.soft < maxConnections * perConnection) {
       log(
-        `[server].max_connections = ${maxConnections} needs about ${maxConnections * 2} file ` +
+        `[server].max_connections = ${maxConnections} needs about ` +
+          `${maxConnections * perConnection} file ` +
           `descriptors but the open-file limit is ${fd.after.soft}: raise LimitNOFILE or lower the cap`,
       );
     }
@@ -89,6 +93,7 @@ export async function runServer(
       headerTimeoutMs: c.header_timeout_s * 1000,
       idleTimeoutMs: c.idle_timeout_s * 1000,
       maxConnections,
+      halfClose: c.half_close,
       log,
       onListen: (addr) => {
         log(`Listening on http://${addr.hostname}:${addr.port} (pid ${Deno.pid})`);

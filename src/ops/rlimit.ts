@@ -104,14 +104,15 @@ export function raiseFileLimit(): RaiseResult {
 }
 
 /**
- * The connection cap used when `[server].max_connections` is not set: half
- * of what is left of the soft limit after a reserve for the database, logs,
- * the control files and the runtime, because a proxied request holds two
- * descriptors (the client's and the upstream's). Capped at 4 096, a number a
- * small server's memory holds comfortably; 256 when the limit is unknown.
+ * The connection cap used when `[server].max_connections` is not set: what
+ * is left of the soft limit after a reserve for the database, logs, the
+ * control files and the runtime, divided by the descriptors one proxied
+ * request holds (two: the client's and the upstream's; four with the
+ * half-close relay). Capped at 4 096, a number a small server's memory holds
+ * comfortably; 256 when the limit is unknown.
  */
-export function defaultMaxConnections(limit: FileLimit | undefined): number {
+export function defaultMaxConnections(limit: FileLimit | undefined, perConnection = 2): number {
   if (!limit) return 256;
-  const usable = Math.floor((Math.min(limit.soft, 1_000_000) - 64) / 2);
+  const usable = Math.floor((Math.min(limit.soft, 1_000_000) - 64) / perConnection);
   return Math.max(16, Math.min(4096, usable));
 }

@@ -1,0 +1,122 @@
+/**
+ * Answering clients that half-close (`[server] half_close = true`).
+ *
+ * A client may send its request and then shut down its sending side (a TCP
+ * FIN) while it waits for the answer; HTTP/1.1 says that does not mean it
+ * lost interest. Deno's HTTP server takes the FIN as the end of the
+ * connection and drops the answer, and offers no switch for it. So, when the
+ * operator asks for it, each client socket is relayed through a private
+ * Unix socket pair: the server end goes to the HTTP server, and the relay
+ * never passes the client's FIN on. Instead it tells the connection guard,
+ * which lets the request in flight finish and then closes the connection
+ * (a graceful shutdown of that connection's server).
+ *
+ * The price is a copy of every byte through JavaScript and three file
+ * descriptors per client instead of one (measured in docs/reliability.md),
+ * which is why it is off by default: no SDK, agent or `curl` half-closes.
+ */
+
+/** Makes connected Unix socket pairs on a listener only this process can reach. */
+export class SocketPairs {
+  #listener: Deno.UnixListener;
+  #dir: string;
+  #path: string;
+  /** Pairs are made one at a time, so each accept belongs to its connect. */
+  #queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(dir: string, path: string, listener: Deno.UnixListener) {
+    this.#dir = dir;
+    this.#path = path;
+    this.#listener = listener;
+  }
+
+  /** Opens the listener in a fresh private directory. */
+  static open(): SocketPairs {
+    const dir = Deno.makeTempDirSync({ prefix: "eggpool-relay-" });
+    Deno.chmodSync(dir, 0o700);
+    const path = `${dir}/s`;
+    return new SocketPairs(dir, path, Deno.listen({ transport: "unix", path }));
+  }
+
+  /** A connected pair: `[client end, server end]`. */
+  pair(): Promise<[Deno.UnixConn, Deno.UnixConn]> {
+    const made = this.#queue.then(async () => {
+      const accepted = this.#listener.accept();
+      let client: Deno.UnixConn;
+      try {
+        client = await Deno.connect({ transport: "unix", path: this.#path });
+      } catch (error) {
+        accepted.then((c) => c.close(), () => {});
+        throw error;
+      }
+      return [client, await accepted] as [Deno.UnixConn, Deno.UnixConn];
+    });
+    this.#queue = made.catch(() => {});
+    return made;
+  }
+
+  close(): void {
+    try {
+      this.#listener.close();
+    } catch { /* closed already */ }
+    try {
+      Deno.removeSync(this.#dir, { recursive: true });
+    } catch { /* gone already */ }
+  }
+}
+
+/** What {@linkcode relay} reports back to the connection guard. */
+export interface RelayEvents {
+  /** The client shut down its sending side; the connection should end after its answers. */
+  clientDone(): void;
+  /** The client's side failed (a reset): the connection should end now. */
+  clientFailed(): void;
+}
+
+/**
+ * Copies bytes both ways between the client socket and the client end of a
+ * pair until the server side closes; closes both sockets at the end. The
+ * loops read and write by hand: a socket's `readable` closes the whole
+ * socket at its end, which would drop the answer the relay is there for.
+ */
+export async function relay(
+  client: Deno.TcpConn,
+  inner: Deno.UnixConn,
+  events: RelayEvents,
+): Promise<void> {
+  let ended = false;
+  const up = (async () => {
+    const buf = new Uint8Array(16_384);
+    try {
+      for (;;) {
+        const n = await client.read(buf);
+        if (n === null) break;
+        await writeAll(inner, buf.subarray(0, n));
+      }
+      if (!ended) events.clientDone();
+    } catch {
+      // After the end below, this read fails because the relay closed the socket.
+      if (!ended) events.clientFailed();
+    }
+  })();
+  const buf = new Uint8Array(65_536);
+  try {
+    for (;;) {
+      const n = await inner.read(buf);
+      if (n === null) break;
+      await writeAll(client, buf.subarray(0, n));
+    }
+  } catch { /* either side went away: close both below */ }
+  ended = true;
+  for (const c of [client, inner]) {
+    try {
+      c.close();
+    } catch { /* closed already */ }
+  }
+  await up;
+}
+
+async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
+  let off = 0;
+  while (off < bytes.length) off += await conn.write(bytes.subarray(off));
+}
