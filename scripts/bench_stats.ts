@@ -4,8 +4,9 @@
  * 1 000 000-row database from scripts/seed_history.ts, beside a route that
  * only runs `SELECT 1` (the same parsing, auth and JSON path) in the same run.
  *
- * `deno run -A scripts/bench_stats.ts [--db PATH] [--rows N] [--runs N] [--json]`;
- * `--insert-only [--rounds N]` times only the insert path (see insertCost).
+ * `deno run -A scripts/bench_stats.ts [--db PATH] [--rows N] [--runs N] [--json] [--only TEXT]`;
+ * `--only` times only the endpoints whose path contains TEXT (and skips the
+ * insert path); `--insert-only [--rounds N]` times only the insert path (see insertCost).
  * Without `--db` it seeds a temporary database first (about a minute).
  */
 import { Hono } from "hono";
@@ -294,7 +295,11 @@ function dayValues(db: Db, from: number, to: number): DayRowValues[] {
 }
 
 /** Times every endpoint `runs` times after two warm-up calls. */
-export async function benchStats(dbPath: string, runs: number): Promise<StatsBenchRow[]> {
+export async function benchStats(
+  dbPath: string,
+  runs: number,
+  endpoints: readonly string[] = ENDPOINTS,
+): Promise<StatsBenchRow[]> {
   const db = openDatabase({ path: dbPath });
   const app = new Hono<HttpEnv>();
   app.get("/bench/select1", (c) => {
@@ -309,7 +314,7 @@ export async function benchStats(dbPath: string, runs: number): Promise<StatsBen
     flush: () => {},
   });
   const rows: StatsBenchRow[] = [];
-  for (const path of ["/bench/select1", ...ENDPOINTS]) {
+  for (const path of ["/bench/select1", ...endpoints]) {
     const times: number[] = [];
     let cpuStart = 0;
     for (let i = 0; i < runs + 2; i++) {
@@ -427,6 +432,11 @@ if (import.meta.main) {
             median((r) => r.v6Us - r.v5Us).toFixed(1)
           } µs, 0007 - 0006 ${median((r) => r.v7Us - r.v6Us).toFixed(1)} µs`,
       );
+    } else if (arg("--only") !== undefined) {
+      const only = arg("--only")!;
+      const picked = ENDPOINTS.filter((e) => e.includes(only));
+      if (picked.length === 0) throw new Error(`--only ${only}: no endpoint path contains it`);
+      console.log(formatStatsBench(await benchStats(path, runs, picked), n));
     } else {
       await reportAll(path, runs, n);
     }

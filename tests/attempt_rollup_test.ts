@@ -9,7 +9,7 @@
  * Real SQLite files, rows written by the recorder and the seed script.
  */
 import assert from "node:assert/strict";
-import { accountIds, HISTORY_NOW, withHistory } from "./_helpers/rollup_history.ts";
+import { accountIds, HISTORY_NOW, undo0008, withHistory } from "./_helpers/rollup_history.ts";
 import { openDatabase } from "../src/storage/db.ts";
 import type { Db } from "../src/storage/db.ts";
 import { migrate } from "../src/storage/migrate.ts";
@@ -316,7 +316,8 @@ Deno.test("a migrated database backfills the attempt and decision rollups of its
       normalized(t, db.stmt(`SELECT * FROM ${t} ORDER BY ${keys}`).all())
     );
     // Back to the file as 0004 left it, with the rows it already had, then migrated again
-    // (0007's tables go too: a later migration on file refuses an earlier one).
+    // (0007's tables and 0008 go too: a later migration on file refuses an earlier one).
+    undo0008(db);
     db.exec(`DROP TRIGGER attempt_days_delete; DROP TABLE attempt_days;
       DROP TABLE attempt_latency_days; DROP TABLE decision_days;
       DROP TRIGGER request_transcodes_delete; DROP TABLE request_transcodes;
@@ -325,6 +326,7 @@ Deno.test("a migrated database backfills the attempt and decision rollups of its
     assert.deepEqual(migrate(db, MIGRATIONS, { clock: () => NOW }).map((m) => m.name), [
       MIGRATION.name,
       "0007_transcode_stats.sql",
+      "0008_ttft_day_packs.sql",
     ]);
     const backfilled = TABLES.map(([t, , keys]) =>
       normalized(t, db.stmt(`SELECT * FROM ${t} ORDER BY ${keys}`).all())

@@ -38,12 +38,16 @@ import { pricingProvenance } from "../src/stats/queries/events.ts";
 import { cacheShares } from "../src/storage/cache_stats_repo.ts";
 import { arrays, nearestRank, sortedValues } from "../src/stats/queries/_sql.ts";
 import { TTFT_BOUNDS } from "../src/storage/ttft_buckets.ts";
+import { unpack } from "../src/storage/ttft_pack.ts";
 
 const DAY = 86_400_000;
 // 15:37:12.345 UTC, so named periods end inside a day.
 const NOW = HISTORY_NOW;
 
-/** The migration's backfill SELECT for `table`: the sums as they would be rebuilt now. */
+/**
+ * The migration's backfill SELECT for `table`: the sums as they would be
+ * rebuilt now (for `ttft_days`, 0005's, one row per bucket; 0008 packs them).
+ */
 function backfill(table: string): string {
   const head = `INSERT INTO ${table}\n`;
   const sql = MIGRATIONS.find((m) => m.sql.includes(head))!.sql;
@@ -89,16 +93,31 @@ function assertRollupsMatchRows(db: Db, when: string): void {
       `${table} after ${when}`,
     );
   }
-  // The TTFT cache counts only the days marked done; those must equal the rows.
+  // The TTFT cache counts only the days marked done; their packed buckets
+  // (0008) must equal the rows' buckets, as 0005 sums them one row per bucket.
   const done = "day IN (SELECT day FROM ttft_days_done)";
-  const tKeys = "day, provider_id, model_id, lo";
   assert.deepEqual(
-    db.stmt(`SELECT * FROM ttft_days WHERE n <> 0 AND ${done} ORDER BY ${tKeys}`).all(),
-    db.stmt(
+    unpackedTtftDays(db, `WHERE ${done}`),
+    arrays(
+      db,
       `WITH t(day, provider_id, model_id, lo, n, ms) AS (${backfill("ttft_days")})
-      SELECT * FROM t WHERE ${done} ORDER BY ${tKeys}`,
-    ).all(),
+      SELECT * FROM t WHERE ${done} ORDER BY day, provider_id, model_id, lo`,
+      [],
+    ),
     `ttft_days after ${when}`,
+  );
+}
+
+/** The cached TTFT histograms `where`, one `[day, provider, model, lo, n, ms]` per bucket. */
+function unpackedTtftDays(db: Db, where: string): unknown[][] {
+  const rows = arrays(
+    db,
+    `SELECT day, provider_id, model_id, pack FROM ttft_days ${where}
+      ORDER BY day, provider_id, model_id`,
+    [],
+  );
+  return rows.flatMap(([day, provider, model, pack]) =>
+    unpack(pack as Uint8Array).map((cell) => [day, provider, model, ...cell])
   );
 }
 
@@ -193,12 +212,14 @@ Deno.test("day rollups stay equal to the request rows through insert, finalize, 
       const p = parsePeriod(period, NOW);
       assert.deepEqual(answers(db, p), withoutDayRollups(() => answers(db, p)), period);
     }
-    for (
-      const t of ["request_hours", "account_hours", "client_ip_days", "ttft_days", "phase_days"]
-    ) {
+    for (const t of ["request_hours", "account_hours", "client_ip_days", "phase_days"]) {
       const empty = db.stmt(`SELECT count(*) AS n FROM ${t} WHERE n = 0`).get()!;
       assert.equal(Number(empty.n), 0, `${t} keeps no rows of deleted requests`);
     }
+    // The TTFT cache (refilled by the reads above) holds no day before the cutoff's, no empty pack.
+    const stale = db.stmt("SELECT count(*) AS n FROM ttft_days WHERE day < ? OR length(pack) = 0")
+      .get(Math.floor((NOW - 9 * DAY) / DAY) * DAY)!;
+    assert.equal(Number(stale.n), 0, "ttft_days keeps no rows of deleted requests");
     const after = Number(db.stmt("SELECT total(n) AS n FROM request_days").get()!.n);
     assert.equal(before - after, deleted);
     const excluded = db.stmt(
@@ -215,8 +236,9 @@ Deno.test("a migrated database backfills the rollups of the rows it already has"
     migrate(db, MIGRATIONS, { clock: () => NOW });
     seedHistory(db, { rows: 1_500, days: 5, now: NOW });
     // The answers on the rollups the writes kept, then back to the file as
-    // 0003 left it, with the rows it already had, migrated again. 0006's and
-    // 0007's tables go too: a later migration on file refuses an earlier one.
+    // 0003 left it, with the rows it already had, migrated again. 0006's to
+    // 0008's tables go too: a later migration on file refuses an earlier one.
+    // 0005 fills its per-bucket TTFT cache for every day, 0008 packs it.
     const answersBefore = answers(db, parsePeriod("7d", NOW));
     db.exec(`DROP TRIGGER request_days_delete; DROP TABLE request_days;
       DROP TABLE routing_exclusion_days; DROP TRIGGER request_rollups_0005_delete;
@@ -228,12 +250,13 @@ Deno.test("a migrated database backfills the rollups of the rows it already has"
       DROP TRIGGER request_transcodes_delete; DROP TABLE request_transcodes;
       DROP TABLE transcode_days; DROP TABLE transcode_field_days;
       DELETE FROM schema_migrations WHERE name LIKE '0004%' OR name LIKE '0005%'
-        OR name LIKE '0006%' OR name LIKE '0007%'`);
+        OR name LIKE '0006%' OR name LIKE '0007%' OR name LIKE '0008%'`);
     assert.deepEqual(migrate(db, MIGRATIONS, { clock: () => NOW }).map((m) => m.name), [
       "0004_day_rollups.sql",
       "0005_hour_ip_ttft_rollups.sql",
       "0006_attempt_decision_days.sql",
       "0007_transcode_stats.sql",
+      "0008_ttft_day_packs.sql",
     ]);
     assert.deepEqual(answers(db, parsePeriod("7d", NOW)), answersBefore);
     const n = db.stmt("SELECT total(n) AS n FROM request_days").get()!;

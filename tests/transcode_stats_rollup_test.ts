@@ -7,7 +7,7 @@
  * protocol's own endpoint. Real SQLite files.
  */
 import assert from "node:assert/strict";
-import { accountIds, HISTORY_NOW } from "./_helpers/rollup_history.ts";
+import { accountIds, HISTORY_NOW, undo0008 } from "./_helpers/rollup_history.ts";
 import { openDatabase } from "../src/storage/db.ts";
 import type { Db } from "../src/storage/db.ts";
 import { migrate } from "../src/storage/migrate.ts";
@@ -223,6 +223,7 @@ Deno.test("migration 0007 counts the rows a database already has as their protoc
     migrate(db, MIGRATIONS, { clock: () => NOW });
     seedHistory(db, { rows: 1_500, days: 5, now: NOW });
     // Back to the file as the migrations before 0007 left it, then migrated again.
+    undo0008(db);
     db.exec(`DROP TRIGGER request_transcodes_delete; DROP TABLE request_transcodes;
       DROP TABLE transcode_days; DROP TABLE transcode_field_days;
       DELETE FROM schema_migrations WHERE name LIKE '0007%'`);
@@ -232,6 +233,7 @@ Deno.test("migration 0007 counts the rows a database already has as their protoc
     ).all().map((r) => [String(r.client_protocol), Number(r.n)]);
     assert.deepEqual(migrate(db, MIGRATIONS, { clock: () => NOW }).map((m) => m.name), [
       "0007_transcode_stats.sql",
+      "0008_ttft_day_packs.sql",
     ]);
     assertTablesMatchRows(db, "the backfill");
     const stats = transcodingStats(db, parsePeriod("30d", NOW));

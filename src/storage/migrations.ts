@@ -8,6 +8,7 @@ import m4 from "../../migrations/0004_day_rollups.sql" with { type: "text" };
 import m5 from "../../migrations/0005_hour_ip_ttft_rollups.sql" with { type: "text" };
 import m6 from "../../migrations/0006_attempt_decision_days.sql" with { type: "text" };
 import m7 from "../../migrations/0007_transcode_stats.sql" with { type: "text" };
+import m8 from "../../migrations/0008_ttft_day_packs.sql" with { type: "text" };
 
 /** Every migration file, in version order, embedded through the module graph. */
 export const MIGRATIONS: readonly Migration[] = [
@@ -18,4 +19,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { version: 5, name: "0005_hour_ip_ttft_rollups.sql", sql: m5 },
   { version: 6, name: "0006_attempt_decision_days.sql", sql: m6 },
   { version: 7, name: "0007_transcode_stats.sql", sql: m7 },
+  { version: 8, name: "0008_ttft_day_packs.sql", sql: m8 },
 ];

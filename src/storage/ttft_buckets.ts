@@ -16,10 +16,12 @@ export const TTFT_BOUNDS: Float64Array = (() => {
   return Float64Array.from(out);
 })();
 
-/** The lower bound of the bucket that holds `ms`. */
-export function ttftBucket(ms: number): number {
+/** The index in {@linkcode TTFT_BOUNDS} of the bucket that holds `ms`. */
+export function ttftBucketIndex(ms: number): number {
   if (!(ms > 0)) return 0;
-  let lo = 0;
+  // Below 100 ms every bound is its own index (1 ms wide buckets).
+  if (ms < 100) return Math.floor(ms);
+  let lo = 100;
   let hi = TTFT_BOUNDS.length - 1;
   // Largest index whose bound is <= ms.
   while (lo < hi) {
@@ -27,5 +29,10 @@ export function ttftBucket(ms: number): number {
     if (TTFT_BOUNDS[mid] <= ms) lo = mid;
     else hi = mid - 1;
   }
-  return TTFT_BOUNDS[lo];
+  return lo;
+}
+
+/** The lower bound of the bucket that holds `ms`. */
+export function ttftBucket(ms: number): number {
+  return TTFT_BOUNDS[ttftBucketIndex(ms)];
 }

@@ -15,6 +15,18 @@ import { withTmpDir } from "./tmp.ts";
 /** The seeded history ends here (mid-day, mid-hour, mid-second). */
 export const HISTORY_NOW = Date.UTC(2026, 11, 3, 15, 37, 12, 345);
 
+/**
+ * Takes a file migrated to 0008 back to 0007 for a test that migrates again:
+ * the TTFT cache in 0005's one-row-per-bucket shape (its statement, from the
+ * embedded 0005), empty, no day cached, and 0008 unrecorded.
+ */
+export function undo0008(db: Db): void {
+  const sql = MIGRATIONS.find((m) => m.name === "0005_hour_ip_ttft_rollups.sql")!.sql;
+  const from = sql.indexOf("CREATE TABLE ttft_days (");
+  db.exec(`DROP TABLE ttft_days; ${sql.slice(from, sql.indexOf(";", from) + 1)}
+    DELETE FROM ttft_days_done; DELETE FROM schema_migrations WHERE name LIKE '0008%'`);
+}
+
 /** Account ids by name, as stored in `accounts`. */
 export function accountIds(db: Db): IdLookup {
   const byName = new Map(

@@ -28,17 +28,8 @@ import {
   retrySums,
 } from "./attempt_days.ts";
 import { DAY_MS, splitPeriod } from "./_slots.ts";
-import { ttftBucket } from "../../storage/ttft_buckets.ts";
-import { cacheTtftDay } from "../../storage/ttft_cache_repo.ts";
-
-/** A TTFT histogram: bucket lower bound (ms) to [count, sum of the values in ms]. */
-type Histogram = Map<number, [number, number]>;
-
-function addToHistogram(h: Histogram, lo: number, n: number, ms: number): void {
-  const cell = h.get(lo);
-  if (cell === undefined) h.set(lo, [n, ms]);
-  else (cell[0] += n), (cell[1] += ms);
-}
+import { addPack, TtftHistogram } from "../../storage/ttft_pack.ts";
+import { cacheTtftDay, type TtftDayPack } from "../../storage/ttft_cache_repo.ts";
 
 /**
  * Nearest-rank percentile `p` of the values a histogram counts: the mean of
@@ -46,33 +37,33 @@ function addToHistogram(h: Histogram, lo: number, n: number, ms: number): void {
  * bucket's values are all equal (every bucket below 100 ms holds one value);
  * otherwise less than 2 % off, the most a bucket spans (ttft_buckets.ts).
  */
-function histogramRank(sorted: [number, [number, number]][], total: number, p: number) {
+function histogramRank(h: TtftHistogram, total: number, p: number) {
   if (total === 0) return null;
   const rank = Math.max(1, Math.ceil((p / 100) * total));
   let seen = 0;
-  for (const [, [n, ms]] of sorted) {
-    seen += n;
-    if (seen >= rank) return Math.round(ms / n);
+  for (let i = 0; i < h.n.length; i++) {
+    if (h.n[i] === 0) continue;
+    seen += h.n[i];
+    if (seen >= rank) return Math.round(h.ms[i] / h.n[i]);
   }
   return null;
 }
 
 function ttftGroups<K extends Record<string, string>>(
-  values: Map<string, Histogram>,
+  values: Map<string, TtftHistogram>,
   split: (key: string) => K,
 ) {
   return [...values.entries()].map(([key, h]) => {
-    const sorted = [...h.entries()].filter(([, c]) => c[0] !== 0).sort((a, b) => a[0] - b[0]);
     let n = 0;
     let sum = 0;
-    for (const [, c] of sorted) (n += c[0]), (sum += c[1]);
+    for (let i = 0; i < h.n.length; i++) (n += h.n[i]), (sum += h.ms[i]);
     return {
       ...split(key),
       streamed_requests: n,
       avg_ttft_ms: avg(sum, n),
-      p50_ttft_ms: histogramRank(sorted, n, 50),
-      p95_ttft_ms: histogramRank(sorted, n, 95),
-      p99_ttft_ms: histogramRank(sorted, n, 99),
+      p50_ttft_ms: histogramRank(h, n, 50),
+      p95_ttft_ms: histogramRank(h, n, 95),
+      p99_ttft_ms: histogramRank(h, n, 99),
     };
   }).filter((g) => g.streamed_requests !== 0)
     .sort((a, b) => b.streamed_requests - a.streamed_requests || order(a, b));
@@ -85,11 +76,12 @@ function order(a: Record<string, unknown>, b: Record<string, unknown>): number {
   return ka < kb ? -1 : ka > kb ? 1 : 0;
 }
 
-// Whole days come from `ttft_days` (a cache, filled here) and `phase_days`
-// (migration 0005), the partial days at the period's ends from the rows.
-const TTFT_DAYS = `SELECT t.provider_id, t.model_id, t.lo, t.n, t.ms
+// Whole days come from `ttft_days` (a cache of packed histograms, filled
+// here) and `phase_days` (migration 0005), the partial days at the period's
+// ends from the rows.
+const TTFT_DAYS = `SELECT t.provider_id, t.model_id, t.pack
   FROM ttft_days t JOIN ttft_days_done d ON d.day = t.day
-  WHERE t.day >= ? AND t.day < ? AND t.provider_id <> '' AND t.n <> 0`;
+  WHERE t.day >= ? AND t.day < ? AND t.provider_id <> ''`;
 
 const TTFT_DONE = "SELECT day FROM ttft_days_done WHERE day >= ? AND day < ?";
 
@@ -104,29 +96,53 @@ const PHASE_DAYS = `SELECT total(n) AS n, total(overhead) AS overhead_sum, total
 const TTFT_OF_DAY = `SELECT coalesce(r.provider_id, ''), coalesce(r.model_id, ''), r.first_byte_ms
   FROM requests r WHERE ${IN_PERIOD} AND r.streamed = 1 AND r.first_byte_ms IS NOT NULL`;
 
+/** TTFT histograms per provider and per (provider, model). */
+class TtftTally {
+  readonly byProvider = new Map<string, TtftHistogram>();
+  readonly byModel = new Map<string, TtftHistogram>();
+
+  /** The two histograms a (provider, model) adds to; a NULL model keys as ''. */
+  of(provider: string, model: string): [TtftHistogram, TtftHistogram] {
+    const mk = `${provider}\u0000${model}`;
+    let p = this.byProvider.get(provider);
+    if (p === undefined) this.byProvider.set(provider, p = new TtftHistogram());
+    let m = this.byModel.get(mk);
+    if (m === undefined) this.byModel.set(mk, m = new TtftHistogram());
+    return [p, m];
+  }
+}
+
 /**
- * The TTFT histogram rows `[provider, model, lo, n, ms]` of the whole days
- * `from <= day < to`: the cached days from `ttft_days`, the others summed
- * from the rows and cached for the next read through storage/ttft_cache_repo.ts
- * (best effort: on a read-only connection they are only summed).
+ * Adds the TTFTs of the whole days `from <= day < to` to `tally`: the cached
+ * days from `ttft_days`, the others summed from the rows and cached for the
+ * next read through storage/ttft_cache_repo.ts (best effort: on a read-only
+ * connection they are only summed).
  */
-function ttftDays(db: Db, from: number, to: number): unknown[][] {
-  const out = arrays(db, TTFT_DAYS, [from, to]);
+function addTtftDays(db: Db, tally: TtftTally, from: number, to: number): void {
+  if (from >= to) return;
+  for (const [provider, model, pack] of arrays(db, TTFT_DAYS, [from, to])) {
+    addPack(pack as Uint8Array, tally.of(String(provider), String(model)));
+  }
   const done = new Set(arrays(db, TTFT_DONE, [from, to]).map((r) => Number(r[0])));
   for (let day = from; day < to; day += DAY_MS) {
     if (done.has(day)) continue;
-    const cells = new Map<string, [string, string, number, number, number]>();
+    const cells = new Map<string, [string, string, TtftHistogram]>();
     for (const [provider, model, v] of arrays(db, TTFT_OF_DAY, [day, day + DAY_MS])) {
-      const lo = ttftBucket(Number(v));
-      const k = `${provider}\u0000${model}\u0000${lo}`;
-      const cell = cells.get(k);
-      if (cell === undefined) cells.set(k, [String(provider), String(model), lo, 1, Number(v)]);
-      else (cell[3] += 1), (cell[4] += Number(v));
+      const k = `${provider}\u0000${model}`;
+      let cell = cells.get(k);
+      if (cell === undefined) {
+        cells.set(k, cell = [String(provider), String(model), new TtftHistogram()]);
+      }
+      cell[2].add(Number(v));
     }
-    cacheTtftDay(db, day, cells.values());
-    for (const c of cells.values()) if (c[0] !== "") out.push(c);
+    const packs: TtftDayPack[] = [];
+    for (const [provider, model, h] of cells.values()) {
+      const pack = h.pack();
+      packs.push([provider, model, pack]);
+      if (provider !== "") addPack(pack, tally.of(provider, model));
+    }
+    cacheTtftDay(db, day, packs);
   }
-  return out;
 }
 // first_attempt_at - started_at is EggPool's own time before the first upstream call
 // (body read, model lookup, routing); first_byte_ms and latency_ms count from started_at.
@@ -143,18 +159,9 @@ const PHASES = `SELECT count(*) AS n,
  * phases are exact sums.
  */
 export function latency(db: Db, p: StatsPeriod) {
-  const byProvider = new Map<string, Histogram>();
-  const byModel = new Map<string, Histogram>();
-  const add = (provider: unknown, model: unknown, lo: number, n: number, ms: number) => {
-    const pk = String(provider);
-    const mk = `${pk}\u0000${model ?? ""}`;
-    addToHistogram(byProvider.get(pk) ?? byProvider.set(pk, new Map()).get(pk)!, lo, n, ms);
-    addToHistogram(byModel.get(mk) ?? byModel.set(mk, new Map()).get(mk)!, lo, n, ms);
-  };
+  const tally = new TtftTally();
   const split = splitPeriod(p, DAY_MS);
-  for (const [provider, model, lo, n, ms] of ttftDays(db, split.from, split.to)) {
-    add(provider, model, Number(lo), Number(n), Number(ms));
-  }
+  addTtftDays(db, tally, split.from, split.to);
   const phases = { n: 0, overhead_sum: 0, wait_sum: 0, read_sum: 0, latency_sum: 0 };
   const addPhases = (row: Record<string, unknown> | undefined) => {
     for (const k of Object.keys(phases) as (keyof typeof phases)[]) phases[k] += num(row?.[k]);
@@ -162,14 +169,16 @@ export function latency(db: Db, p: StatsPeriod) {
   addPhases(db.stmt(PHASE_DAYS).get(split.from, split.to));
   for (const e of split.edges) {
     for (const [provider, model, v] of arrays(db, TTFT_ROWS, e)) {
-      add(provider, model === "" ? null : model, ttftBucket(Number(v)), 1, Number(v));
+      for (const h of tally.of(String(provider), model === null ? "" : String(model))) {
+        h.add(Number(v));
+      }
     }
     addPhases(db.stmt(PHASES).get(...e));
   }
   const n = phases.n;
   return {
-    provider_ttft: ttftGroups(byProvider, (k) => ({ provider_id: k })),
-    model_ttft: ttftGroups(byModel, (k) => {
+    provider_ttft: ttftGroups(tally.byProvider, (k) => ({ provider_id: k })),
+    model_ttft: ttftGroups(tally.byModel, (k) => {
       const [provider_id, model_id] = k.split("\u0000");
       return { provider_id, model_id };
     }),
