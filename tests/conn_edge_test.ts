@@ -61,6 +61,26 @@ async function connect(origin: string): Promise<Deno.TcpConn> {
 const SHORT_TIMEOUTS = ["header_timeout_s = 0.5", "body_timeout_s = 0.5", "idle_timeout_s = 0.5"]
   .join("\n");
 
+/** A mock upstream and an EggPool with SHORT_TIMEOUTS (plus `extra` [server] keys). */
+async function shortTimeoutPool(extra: string) {
+  const mock = await startMockUpstream();
+  const tmp = await withTmpDir();
+  const pool = await startEggPool({
+    dir: tmp.path,
+    toml: mockProvidersToml(mock.url),
+    server: SHORT_TIMEOUTS + extra,
+  });
+  return {
+    mock,
+    pool,
+    async [Symbol.asyncDispose]() {
+      await pool[Symbol.asyncDispose]();
+      await tmp[Symbol.asyncDispose]();
+      await mock[Symbol.asyncDispose]();
+    },
+  };
+}
+
 // The timeouts hold with and without the half-close relay in front.
 for (
   const mode of [
@@ -69,13 +89,8 @@ for (
   ]
 ) {
   Deno.test(`a client that sends half a request head is closed after header_timeout_s${mode.name}`, async () => {
-    await using mock = await startMockUpstream();
-    await using tmp = await withTmpDir();
-    await using pool = await startEggPool({
-      dir: tmp.path,
-      toml: mockProvidersToml(mock.url),
-      server: SHORT_TIMEOUTS + mode.server,
-    });
+    await using setup = await shortTimeoutPool(mode.server);
+    const { pool } = setup;
     const conn = await connect(pool.origin);
     await conn.write(enc.encode("GET /v1/healthz HTTP/1.1\r\nHo"));
     const end = await readUntilClosed(conn);
@@ -87,13 +102,8 @@ for (
   });
 
   Deno.test(`a body shorter than its content-length gets a 408 after body_timeout_s and one stats row${mode.name}`, async () => {
-    await using mock = await startMockUpstream();
-    await using tmp = await withTmpDir();
-    await using pool = await startEggPool({
-      dir: tmp.path,
-      toml: mockProvidersToml(mock.url),
-      server: SHORT_TIMEOUTS + mode.server,
-    });
+    await using setup = await shortTimeoutPool(mode.server);
+    const { mock, pool } = setup;
     const conn = await connect(pool.origin);
     const part = '{"model":"mock-small/mockoai",';
     await conn.write(enc.encode(
@@ -113,13 +123,8 @@ for (
   });
 
   Deno.test(`a kept-alive connection idle for idle_timeout_s is closed after its answer${mode.name}`, async () => {
-    await using mock = await startMockUpstream();
-    await using tmp = await withTmpDir();
-    await using pool = await startEggPool({
-      dir: tmp.path,
-      toml: mockProvidersToml(mock.url),
-      server: SHORT_TIMEOUTS + mode.server,
-    });
+    await using setup = await shortTimeoutPool(mode.server);
+    const { pool } = setup;
     const conn = await connect(pool.origin);
     await conn.write(enc.encode("GET /v1/healthz HTTP/1.1\r\nHost: x\r\n\r\n"));
     const end = await readUntilClosed(conn);
