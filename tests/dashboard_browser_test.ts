@@ -76,6 +76,22 @@ Deno.test("the dashboard works in headless Chromium: login, table, themes, mobil
   assert.equal(await page.evaluate<number>("document.scripts.length"), 1, "no injected script");
   assert.equal(await page.evaluate<boolean>("document.cookie.includes('eggpool_session')"), false);
   assert.deepEqual(await displays(page, "th.p3"), ["table-cell"]);
+  // A window's utilization: its tag shows the used / limit of every dimension on focus.
+  const util = `document.querySelector('tr[data-account="acct-1"] td[data-col="5h util."] .tag')`;
+  const bubble = `getComputedStyle(${util}, "::after")`;
+  assert.equal(await page.evaluate<string>(`${bubble}.display`), "none");
+  await page.evaluate(`${util}.focus()`);
+  assert.equal(await page.evaluate<string>(`${bubble}.display`), "block");
+  assert.match(
+    await page.evaluate<string>(`${bubble}.content`),
+    /^"5h window: \d+ \/ 2\.5k requests \(\d+\.\d%\) · \S+ \/ 500M tokens \(\d+\.\d%\) · \$[\d.]+ \/ \$12\.00 spend \(\d+\.\d%\); finished requests only"$/,
+  );
+  assert.match(
+    await page.evaluate<string>(
+      `document.querySelector('tr[data-account="acct-1"] td[data-col="BW emitted"]').innerText`,
+    ),
+    /^\d+(\.\d)? (B|KiB)$/,
+  );
 
   // The theme picker submits itself; the stylesheet's variables follow.
   assert.equal(await cssVar(page, "--page-bg"), "#090808"); // Cyber Red, the configured theme

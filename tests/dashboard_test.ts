@@ -6,10 +6,13 @@
 import assert from "node:assert/strict";
 import { startMockUpstream } from "../src/sim/mock_upstream.ts";
 import type { MockUpstream } from "../src/sim/mock_upstream.ts";
-import { LOCAL_KEY, mockProvidersToml, startEggPool } from "./_helpers/eggpool.ts";
+import { LOCAL_KEY, mockProvidersToml, postChat, startEggPool } from "./_helpers/eggpool.ts";
 import type { TestEggPool } from "./_helpers/eggpool.ts";
 import { withTmpDir } from "./_helpers/tmp.ts";
 import { formatCost, formatCount } from "../src/dashboard/views/_format.ts";
+import { formatBytes } from "../src/dashboard/views/pages_b/runtime_page.tsx";
+import { formatCompact } from "../src/dashboard/views/components/window_use.tsx";
+import { estimateReservationTokens } from "../src/routing/scorer.ts";
 import {
   accountCells,
   conversationTurn,
@@ -82,6 +85,28 @@ async function driveTraffic(pool: TestEggPool, mock: MockUpstream): Promise<numb
   return [...firstKeys.values()].filter((k) => k === "k-1").length;
 }
 
+/**
+ * A window cell as the page should write it: the highest of requests, tokens and spend against
+ * the defaults (5 h unless given: 2 500 requests, 500M tokens, [limits] $12), then used / limit.
+ */
+function windowText(
+  row: Record<string, unknown> | undefined,
+  requestCap = 2_500,
+  tokenCap = 500e6,
+  spendCap = 12e6,
+): string {
+  const n = Number(row?.n ?? 0);
+  const tok = Number(row?.tok ?? 0);
+  const cost = Number(row?.cost ?? 0);
+  const dims: [number, string][] = [
+    [n / requestCap, `${formatCompact(n)} / ${formatCompact(requestCap)} requests`],
+    [tok / tokenCap, `${formatCompact(tok)} / ${formatCompact(tokenCap)} tokens`],
+    [cost / spendCap, `${formatCost(cost)} / ${formatCost(spendCap)} spend`],
+  ];
+  const [ratio, text] = dims.reduce((a, b) => (b[0] > a[0] ? b : a));
+  return `${(ratio * 100).toFixed(1)}% ${text}`;
+}
+
 Deno.test("the Accounts page shows each account's requests, cached share and moves", async () => {
   await using tmp = await withTmpDir();
   await using mock = await startMockUpstream({ models: ["mock-small"], cache: "prefix" });
@@ -124,7 +149,10 @@ Deno.test("the Accounts page shows each account's requests, cached share and mov
     `SELECT a.name AS name, count(*) AS n, sum(r.cache_read_tokens) AS cached,
        sum(r.input_tokens + r.cache_read_tokens + r.cache_write_tokens) AS input,
        sum(r.reasoning_tokens) AS reasoning,
-       total(CASE WHEN r.cost_exactness = 'estimated' THEN r.cost_microdollars END) AS est
+       total(CASE WHEN r.cost_exactness = 'estimated' THEN r.cost_microdollars END) AS est,
+       sum(r.bytes_in) AS bytes_in, sum(r.bytes_out) AS bytes_out,
+       sum(r.input_tokens + r.output_tokens + r.cache_read_tokens + r.cache_write_tokens) AS tok,
+       sum(r.cost_microdollars) AS cost
      FROM requests r JOIN accounts a ON a.id = r.account_id GROUP BY a.name`,
   );
   assert.equal(rows.reduce((sum, r) => sum + Number(r.n), 0), 24);
@@ -136,6 +164,12 @@ Deno.test("the Accounts page shows each account's requests, cached share and mov
     assert.equal(cells["Cached share"], row ? shareText(row.cached, row.input) : "—", name);
     assert.equal(cells.Reasoning, formatCount(Number(row?.reasoning ?? 0)), name);
     assert.equal(cells["Est. cost"], formatCost(Number(row?.est ?? 0)), name);
+    assert.equal(cells["BW received"], formatBytes(Number(row?.bytes_in ?? 0)), name);
+    assert.equal(cells["BW emitted"], formatBytes(Number(row?.bytes_out ?? 0)), name);
+    assert.equal(cells["5h util."], windowText(row), name);
+    assert.equal(cells["30d util."], windowText(row, 150_000, 30e9, 60e6), name);
+    assert.equal(cells.Reserved, "0", name);
+    assert.equal(cells.Reservations, "0", name);
     assert.equal(
       cells.Moves,
       name === "acct-1" ? `${victims} · rate_limited ${victims}` : "0",
@@ -160,6 +194,35 @@ Deno.test("the Accounts page shows each account's requests, cached share and mov
   assert.equal(model.Requests, "24");
   assert.equal(model["Cached share"], shareText(all.cached, all.input));
   assert.equal(model.Moves, `${victims} · rate_limited ${victims}`);
+
+  // A request held upstream reserves its estimate on its account until it ends.
+  mock.script.set("*", { delayMs: 2_000, times: 1 });
+  const body = { model: "mock-small", messages: [{ role: "user", content: "hold ".repeat(900) }] };
+  const held = postChat(pool, body);
+  const reserved = async () => {
+    const html = (await get(pool, "/accounts?period=1h", cookie)).text;
+    return ["acct-1", "acct-2", SCRIPT_NAME].map((n) => accountCells(html, n))
+      .filter((c) => c.Reservations !== "0");
+  };
+  let holding = await reserved();
+  for (let i = 0; i < 200 && holding.length === 0; i++) {
+    await new Promise((r) => setTimeout(r, 25));
+    holding = await reserved();
+  }
+  assert.equal(holding.length, 1, "one account holds the request");
+  assert.equal(holding[0].Reservations, "1");
+  const bytes = new TextEncoder().encode(JSON.stringify(body)).byteLength;
+  assert.equal(holding[0].Reserved, formatCount(estimateReservationTokens(bytes)));
+  const done = await held;
+  assert.equal(done.status, 200);
+  await done.body?.cancel();
+  let after = await reserved();
+  for (let i = 0; i < 200 && after.length > 0; i++) {
+    await new Promise((r) => setTimeout(r, 25));
+    after = await reserved();
+  }
+  assert.equal(after.length, 0, "the reservation ends with the request");
+  mock.script.clear();
 
   // The key header works for API clients; a tampered cookie does not; logout clears it.
   assert.equal((await get(pool, "/accounts", BEARER)).res.status, 200);

@@ -482,6 +482,11 @@ export class AccountPool {
       return accountStatus(a, {
         now,
         inFlight: slot.inFlight,
+        reservedTokens: slot.reservedTokens,
+        capacities: {
+          requests: this.#scorer.requestCapacity,
+          tokens: this.#scorer.tokenCapacity,
+        },
         circuit: slot.circuit.snapshot(now),
         backoffs: this.backoffs.list(now, a.name),
         unresolved: this.backoffs.unresolved(a.name, now),

@@ -21,11 +21,17 @@ export interface LastError {
   statusCode?: number;
 }
 
-/** Spend of one window against its `[limits]` budget. */
+/** Use of one window against the scorer's capacities and its `[limits]` budget. */
 export interface WindowStatus {
   requests: number;
   tokens: number;
   costMicros: number;
+  /** Request capacity × weight (spec 03 §5); undefined when the caller gave no capacities. */
+  requestLimit?: number;
+  /** Token capacity × weight; undefined when the caller gave no capacities. */
+  tokenLimit?: number;
+  /** Known external spend (`*_offset_microdollars`) counted with `costMicros` against the limit. */
+  offsetMicros?: number;
   /** Budget × weight; undefined when spend is not capped. */
   limitMicros?: number;
   /** (cost + offset) / limit; undefined without a limit. */
@@ -41,6 +47,8 @@ export interface AccountStatus {
   hasKey: boolean;
   weight: number;
   inFlight: number;
+  /** Tokens reserved by the requests in flight (each reserves its estimate, spec 03 §7). */
+  reservedTokens: number;
   circuit: CircuitSnapshot;
   backoffs: BackoffEntry[];
   windows: Record<WindowName, WindowStatus>;
@@ -53,6 +61,10 @@ export interface AccountStatus {
 export interface StatusFacts {
   now: number;
   inFlight: number;
+  /** Tokens reserved by those requests; 0 when absent. */
+  reservedTokens?: number;
+  /** The scorer's request and token capacities per window (before the weight). */
+  capacities?: { requests: PerWindow; tokens: PerWindow };
   circuit: CircuitSnapshot;
   backoffs: BackoffEntry[];
   /** Account-wide backoffs no success has cleared, lapsed ones included (`BackoffBook.unresolved`). */
@@ -71,9 +83,15 @@ export function accountStatus(a: AccountRuntime, facts: StatusFacts): AccountSta
     const u = facts.usage[w.name];
     const cap = facts.caps?.[i];
     const status: WindowStatus = { ...u };
+    if (facts.capacities !== undefined) {
+      status.requestLimit = facts.capacities.requests[i] * weight;
+      status.tokenLimit = facts.capacities.tokens[i] * weight;
+    }
+    const offset = facts.offsets?.[i] ?? 0;
+    if (offset !== 0) status.offsetMicros = offset;
     if (cap !== undefined && cap > 0) {
       status.limitMicros = cap * weight;
-      status.spendRatio = (u.costMicros + (facts.offsets?.[i] ?? 0)) / status.limitMicros;
+      status.spendRatio = (u.costMicros + offset) / status.limitMicros;
     }
     windows[w.name] = status;
   });
@@ -85,6 +103,7 @@ export function accountStatus(a: AccountRuntime, facts: StatusFacts): AccountSta
     hasKey: hasCredentials(a),
     weight: a.weight,
     inFlight: facts.inFlight,
+    reservedTokens: facts.reservedTokens ?? 0,
     circuit: facts.circuit,
     backoffs: facts.backoffs,
     windows,

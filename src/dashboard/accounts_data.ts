@@ -8,7 +8,8 @@ import type { Db } from "../storage/db.ts";
 import type { UsageTotals } from "../storage/dashboard_repo.ts";
 import { periodUsage } from "./page_usage.ts";
 import { failedAttemptsByAccount } from "../storage/account_events_repo.ts";
-import type { AccountRow, ModelCacheRow } from "./views/types.ts";
+import type { WindowStatus } from "../accounts/status.ts";
+import type { AccountRow, ModelCacheRow, WindowUse } from "./views/types.ts";
 import { formatTime } from "./views/_format.ts";
 
 /** Where the page's data comes from. */
@@ -42,6 +43,8 @@ const EMPTY: UsageTotals = {
   costMicros: 0,
   latencyMsSum: 0,
   latencyCount: 0,
+  bytesIn: 0,
+  bytesOut: 0,
 };
 
 function inputOf(u: UsageTotals): number {
@@ -68,6 +71,20 @@ function usageFields(u: UsageTotals) {
     avgLatencyMs: u.latencyCount === 0 ? undefined : u.latencyMsSum / u.latencyCount,
     tokensPerSecond: latencyS > 0 ? u.outputTokens / latencyS : undefined,
     cacheShare: shareOf(u),
+    bytesIn: u.bytesIn ?? 0,
+    bytesOut: u.bytesOut ?? 0,
+  };
+}
+
+function windowUse(w: WindowStatus | undefined): WindowUse | undefined {
+  if (w === undefined) return undefined;
+  return {
+    requests: w.requests,
+    requestLimit: w.requestLimit,
+    tokens: w.tokens,
+    tokenLimit: w.tokenLimit,
+    spentMicros: w.costMicros + (w.offsetMicros ?? 0),
+    limitMicros: w.limitMicros,
   };
 }
 
@@ -91,11 +108,13 @@ function statusFields(s: AccountStatus, now: number) {
   return {
     health: s.health.state,
     healthNote: healthNote(s, now),
-    utilization: [
-      s.windows["5h"]?.spendRatio,
-      s.windows["7d"]?.spendRatio,
-      s.windows["30d"]?.spendRatio,
+    windows: [
+      windowUse(s.windows["5h"]),
+      windowUse(s.windows["7d"]),
+      windowUse(s.windows["30d"]),
     ] as const,
+    reservations: s.inFlight,
+    reservedTokens: s.reservedTokens,
     backoffReason: backoff === undefined
       ? undefined
       : backoff.modelId === undefined
@@ -138,7 +157,7 @@ export function loadAccountsData(source: AccountsSource, since: number, now: num
       health: "disabled",
       ...usageFields(u),
       failedAttempts: failed.get(u.account) ?? 0,
-      utilization: [undefined, undefined, undefined],
+      windows: [undefined, undefined, undefined],
       failures: 0,
       ...affinity(u.account),
     });

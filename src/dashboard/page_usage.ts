@@ -19,7 +19,7 @@ import { arrays } from "../stats/queries/_sql.ts";
 const USAGE = `SELECT g.account_id, a.name, a.provider_id, g.model_id, g.routed,
   g.n, g.errors, g.input, g.cache_read, g.cache_write, g.output, g.reasoning, g.cost,
   g.latency_sum, g.latency_n, g.successful, g.client_errors, g.cancelled, g.streamed,
-  g.ttft_sum, g.ttft_n, g.pending, g.est_cost
+  g.ttft_sum, g.ttft_n, g.pending, g.est_cost, g.bytes_in, g.bytes_out
   FROM (SELECT s.account_id, s.model_id, s.routed, total(s.n) AS n, total(s.errors) AS errors,
     total(s.input) AS input, total(s.cache_read) AS cache_read,
     total(s.cache_write) AS cache_write, total(s.output) AS output,
@@ -27,7 +27,8 @@ const USAGE = `SELECT g.account_id, a.name, a.provider_id, g.model_id, g.routed,
     total(s.latency_n) AS latency_n, total(s.successful) AS successful,
     total(s.client_errors) AS client_errors, total(s.cancelled) AS cancelled,
     total(s.streamed) AS streamed, total(s.ttft_sum) AS ttft_sum, total(s.ttft_n) AS ttft_n,
-    total(s.pending) AS pending, total(s.est_cost) AS est_cost
+    total(s.pending) AS pending, total(s.est_cost) AS est_cost,
+    total(s.bytes_in) AS bytes_in, total(s.bytes_out) AS bytes_out
     FROM (${DAY_SOURCE}) s GROUP BY s.account_id, s.model_id, s.routed) g
   LEFT JOIN accounts a ON a.id = g.account_id`;
 
@@ -54,6 +55,8 @@ function zero(): UsageTotals {
     latencyMsSum: 0,
     latencyCount: 0,
     estimatedCostMicros: 0,
+    bytesIn: 0,
+    bytesOut: 0,
   };
 }
 
@@ -70,6 +73,8 @@ function add(to: UsageTotals, r: readonly unknown[]): void {
   to.latencyMsSum += Number(r[13]);
   to.latencyCount += Number(r[14]);
   to.estimatedCostMicros = (to.estimatedCostMicros ?? 0) + Number(r[22]);
+  to.bytesIn = (to.bytesIn ?? 0) + Number(r[23]);
+  to.bytesOut = (to.bytesOut ?? 0) + Number(r[24]);
 }
 
 /** Sums the requests started in `p` by account, by routed model and in total. */

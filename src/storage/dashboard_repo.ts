@@ -20,6 +20,10 @@ export interface UsageTotals {
   latencyCount: number;
   /** Cost of the requests whose exactness is `estimated`, where the source keeps it apart. */
   estimatedCostMicros?: number;
+  /** Request bytes received from clients, where the source sums them. */
+  bytesIn?: number;
+  /** Response bytes emitted to clients, where the source sums them. */
+  bytesOut?: number;
 }
 
 /** One account's usage, keyed by its name as stored in `accounts`. */

@@ -70,12 +70,34 @@ export interface AccountRow {
   livePins: number;
   /** Conversations moved away from the account since startup, by reason. */
   moves: Readonly<Record<string, number>>;
-  /** Spend utilization of the 5 h / 7 d / 30 d windows; undefined without a budget. */
-  utilization: readonly [number | undefined, number | undefined, number | undefined];
+  /** Use of the 5 h / 7 d / 30 d quota windows; undefined for an account the pool does not hold. */
+  windows: readonly [WindowUse | undefined, WindowUse | undefined, WindowUse | undefined];
+  /** Request bytes received from clients in the period. */
+  bytesIn: number;
+  /** Response bytes emitted to clients in the period. */
+  bytesOut: number;
+  /** Requests in flight now, each holding a reservation; undefined when not in the pool. */
+  reservations?: number;
+  /** Tokens those requests reserve (spec 03 §7 estimates); undefined when not in the pool. */
+  reservedTokens?: number;
   backoffReason?: string;
   /** Epoch ms; null = until the credential changes; undefined = no backoff. */
   backoffUntil?: number | null;
   failures: number;
+}
+
+/** One quota window's use against its limits (spec 03 §5), finished requests only. */
+export interface WindowUse {
+  requests: number;
+  /** Request capacity × weight. */
+  requestLimit?: number;
+  tokens: number;
+  /** Token capacity × weight. */
+  tokenLimit?: number;
+  /** Spend in the window plus the account's known external spend (offset). */
+  spentMicros: number;
+  /** `[limits]` budget × weight; undefined when spend is not capped. */
+  limitMicros?: number;
 }
 
 /** One row of the per-model prompt-cache table. */

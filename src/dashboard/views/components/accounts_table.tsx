@@ -10,6 +10,8 @@ import {
   formatTime,
 } from "../_format.ts";
 import { StatusBadge } from "./status_badge.tsx";
+import { WindowUseCell } from "./window_use.tsx";
+import { formatBytes } from "../pages_b/runtime_page.tsx";
 
 interface Column {
   label: string;
@@ -102,13 +104,43 @@ const COLUMNS: readonly Column[] = [
     tip: "Output tokens per second of request time",
     cell: (r) => (r.tokensPerSecond === undefined ? "—" : r.tokensPerSecond.toFixed(1)),
   },
+  {
+    label: "Reserved",
+    priority: 3,
+    numeric: true,
+    tip: "Tokens reserved now by this account's requests in flight " +
+      "(each reserves its body bytes / 3, within 1,000–128,000), counted by the scorer",
+    cell: (r) => (r.reservedTokens === undefined ? "—" : formatCount(r.reservedTokens)),
+  },
+  {
+    label: "Reservations",
+    priority: 3,
+    numeric: true,
+    tip: "Requests in flight on this account now, each holding one reservation",
+    cell: (r) => (r.reservations === undefined ? "—" : formatCount(r.reservations)),
+  },
   ...(["5h", "7d", "30d"] as const).map((w, i): Column => ({
     label: `${w} util.`,
     priority: 3,
     numeric: true,
-    tip: `Spend in the last ${w} against the account's [limits] budget`,
-    cell: (r) => formatShare(r.utilization[i]),
+    tip: `Highest of requests, tokens and spend in the last ${w} against the account's ` +
+      "capacity × weight (spend against its [limits] budget)",
+    cell: (r) => <WindowUseCell name={w} use={r.windows[i]} />,
   })),
+  {
+    label: "BW received",
+    priority: 3,
+    numeric: true,
+    tip: "Request bytes received from clients for this account in the period",
+    cell: (r) => formatBytes(r.bytesIn),
+  },
+  {
+    label: "BW emitted",
+    priority: 3,
+    numeric: true,
+    tip: "Response bytes emitted to clients for this account in the period",
+    cell: (r) => formatBytes(r.bytesOut),
+  },
   { label: "Backoff", priority: 3, cell: (r) => r.backoffReason ?? "—" },
   { label: "Backoff until", priority: 3, cell: backoffUntil },
   { label: "Failures", priority: 3, numeric: true, cell: (r) => formatCount(r.failures) },
