@@ -49,6 +49,7 @@ import { TaskBoard } from "./ops/tasks.ts";
 import { startReadinessProbe } from "./ops/readiness_probe.ts";
 import { startAutoBackup } from "./ops/auto_backup.ts";
 import { absolutePath } from "./config/paths.ts";
+import { RuntimeDiagnostics } from "./ops/runtime_diagnostics.ts";
 import { startRetention } from "./ops/retention_task.ts";
 import { watchDatabaseFile } from "./ops/db_file_watch.ts";
 import { LoopLagMonitor } from "./ops/loop_lag.ts";
@@ -454,6 +455,15 @@ export async function createApp(loaded: LoadedConfig, options: AppOptions = {}):
         lag: () => lag.stats(),
         readiness,
       };
+      const diagnostics = new RuntimeDiagnostics({
+        configPath: loaded.path,
+        configDigest: loaded.digest,
+        startedAt,
+        dbPath: absolutePath(c.database.path, Deno.cwd()),
+        accounts,
+        inFlight: (name) => pool.inFlight(name),
+        clock,
+      });
       // The dashboard's sign-in also opens the stats API to the browser (one gate for both).
       const session = mountDashboard(app, {
         settings: c.dashboard,
@@ -466,6 +476,7 @@ export async function createApp(loaded: LoadedConfig, options: AppOptions = {}):
         pins,
         log,
         runtime: () => runtimeSnapshot(runtime),
+        diagnostics: () => diagnostics.read(),
         routingTrace: c.routing.trace,
         priorities: Object.fromEntries(
           Object.values(c.providers).map((p) => [p.id, p.routing_priority]),

@@ -56,6 +56,22 @@ function cards(html: string): Record<string, { value: string; detail: string }> 
   return out;
 }
 
+/** The facts of the `<dl id>` as label → text. */
+function facts(html: string, id: string): Record<string, string> {
+  const dl = new RegExp(`<dl [^>]*id="${id}">(.*?)</dl>`, "s").exec(html);
+  if (dl === null) throw new Error(`No #${id} on the page`);
+  const out: Record<string, string> = {};
+  for (const m of dl[1].matchAll(/<dd data-fact="([^"]*)">(.*?)<\/dd>/gs)) {
+    out[m[1]] = decode(m[2]);
+  }
+  return out;
+}
+
+async function sha256(text: string): Promise<string> {
+  const hash = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return Array.from(new Uint8Array(hash), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
 async function chat(pool: TestEggPool, model = "mock-small"): Promise<number> {
   const res = await postChat(pool, { model, messages: [{ role: "user", content: "hello" }] });
   await res.text();
@@ -292,6 +308,42 @@ Deno.test("Runtime shows what /api/stats/runtime reports", async () => {
   assert.equal(c.dispatch.value, "—");
   assert.equal(c.pending.value, "0");
   assert.equal(c.backoffs.value, "0");
+
+  // Reload diagnostics: the file on disk against the config the server started with.
+  const configPath = `${tmp.path}/config.toml`;
+  const original = await Deno.readTextFile(configPath);
+  const startDigest = await sha256(original);
+  let f = facts(text, "runtime-config");
+  assert.equal(f["Config file"], configPath);
+  assert.equal(f["Running digest"], `${startDigest.slice(0, 12)}…`);
+  assert.equal(
+    f.Loaded,
+    `${new Date(Date.parse(api.startedAt)).toISOString().slice(0, 19).replace("T", " ")} UTC ` +
+      "(at start; a rehash restarts the server)",
+  );
+  assert.equal(f["File on disk"], "same as the running config");
+  assert.ok(!/id="runtime-config" class|class="card trace-facts warning"/.test(text));
+  // An edit that would not load: the page says so and why, and the server runs on.
+  await Deno.writeTextFile(configPath, original.replace('host = "127.0.0.1"', "port = 0"));
+  f = facts((await get(pool, "/runtime")).text, "runtime-config");
+  assert.equal(
+    f["File on disk"],
+    "changed since start and invalid: `eggpool rehash` would refuse it and the server keeps " +
+      "its running config",
+  );
+  assert.match(f["Validation error"], /server\.port \(line \d+\): /);
+  assert.ok(!f["Validation error"].includes(LOCAL_KEY));
+  // A valid edit: a rehash would apply it.
+  const edited = original + "\n# a comment\n";
+  await Deno.writeTextFile(configPath, edited);
+  const page = (await get(pool, "/runtime")).text;
+  f = facts(page, "runtime-config");
+  assert.equal(f["File on disk"], "changed since start and valid: `eggpool rehash` applies it");
+  assert.equal(f["Disk digest"], `${(await sha256(edited)).slice(0, 12)}…`);
+  assert.equal(f["Validation error"], undefined);
+  await Deno.remove(configPath);
+  f = facts((await get(pool, "/runtime")).text, "runtime-config");
+  assert.match(f["File on disk"], /^unreadable: No such file or directory/);
 });
 
 Deno.test("Runtime: open FDs, threads and load average from /proc, backoffs, pending, dispatch", async () => {
@@ -345,6 +397,23 @@ Deno.test("Runtime: open FDs, threads and load average from /proc, backoffs, pen
       `^1 / 5 / 15 min: [\\d.]+ / [\\d.]+ / [\\d.]+ · ${navigator.hardwareConcurrency} CPUs$`,
     ),
   );
+  // Outbound: every chat call took one of provider p's 32 slots and gave it back.
+  const [outbound] = tableRows(text, "runtime-outbound");
+  const calls = mock.requests.filter((r) => r.route === "chat_completions").length;
+  assert.equal(calls, sent + 1, "the 429 on k-1 was one more upstream call");
+  assert.deepEqual(outbound, {
+    Provider: "p",
+    "In flight": "0",
+    "Open calls": "0 / 32",
+    Waiting: "0",
+    "Calls since start": String(calls),
+    "Slot timeouts": "0",
+    "HTTP clients": "1",
+    "Via proxy": "0 of 3",
+  });
+  assert.equal(c.processes.value, "1");
+  assert.equal(c.processes.detail, "serving this database · expected 1");
+  assert.ok(!text.includes("runtime-process-warning"));
   assert.equal(c.pending.value, "1");
   assert.equal(c.pending.detail, "1 stale (over 15 min)");
   assert.equal(c.backoffs.value, "1");

@@ -42,6 +42,8 @@ export interface AccountRuntime {
   key: string | undefined;
   /** HTTP client: the account's outbound proxy, or its provider's keep-alive pool settings. */
   client?: Deno.HttpClient;
+  /** True when `client` is the account's own, through its outbound proxy. */
+  viaProxy?: boolean;
 }
 
 /** True when the account can authenticate: it has a key, or its provider needs none. */

@@ -31,7 +31,7 @@ import { KeyNeededPage } from "./views/pages_b/key_needed.tsx";
 import { loadRuntimeExtras } from "./runtime_data.ts";
 
 type PageHandler<E extends Env> = (
-  handler: (c: Context<E>, access: Access) => Response,
+  handler: (c: Context<E>, access: Access) => Response | Promise<Response>,
 ) => (c: Context<E>) => Promise<Response>;
 type Chrome<E extends Env> = (
   c: Context<E>,
@@ -205,9 +205,10 @@ export function mountPagesB<E extends Env>(
 
   app.get(
     "/runtime",
-    page((c, access) => {
+    page(async (c, access) => {
       if (!privileged(c, access)) return keyNeeded(c, "Runtime", "/runtime");
       deps.flush();
+      const diagnostics = await deps.diagnostics?.();
       return htmlResponse(h(RuntimePage, {
         chrome: chrome(c, {
           title: "Runtime",
@@ -218,6 +219,7 @@ export function mountPagesB<E extends Env>(
         }),
         snapshot: deps.runtime?.(),
         extras: loadRuntimeExtras(deps.db, deps.pool.status(deps.clock()), deps.clock()),
+        diagnostics,
       }));
     }),
   );

@@ -21,6 +21,7 @@ import { LoginPage } from "./views/login_page.tsx";
 import { mountPagesA } from "./pages_a.ts";
 import type { PageChrome, Period } from "./views/types.ts";
 import type { RuntimeSnapshot } from "../ops/runtime_snapshot.ts";
+import type { RuntimeDiagnosticsView } from "../ops/runtime_diagnostics.ts";
 import { mountPagesB } from "./pages_b.ts";
 import { mountModelPage } from "./model_page.ts";
 
@@ -43,6 +44,8 @@ export interface DashboardDeps extends AccountsSource {
   log?: (message: string) => void;
   /** The process figures of `/api/stats/runtime`, for the Runtime page. */
   runtime?: () => RuntimeSnapshot;
+  /** Other servers on the database, outbound clients and the config file, for the Runtime page. */
+  diagnostics?: () => Promise<RuntimeDiagnosticsView>;
   /** `[routing.trace]`, reported on the Routing page. */
   routingTrace?: RoutingTraceSettings;
   /** Provider id → `routing_priority`, shown on the Models page. */
@@ -145,7 +148,10 @@ export function mountDashboard<E extends Env>(
   app.get("/logout", logout);
   app.post("/logout", logout);
 
-  const page = (handler: (c: Context<E>, access: Access) => Response) => async (c: Context<E>) => {
+  const page = (
+    handler: (c: Context<E>, access: Access) => Response | Promise<Response>,
+  ) =>
+  async (c: Context<E>) => {
     const access = await gate.access(c.req.raw);
     return access === "denied" ? denied(c) : handler(c, access);
   };

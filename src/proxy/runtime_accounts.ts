@@ -80,6 +80,7 @@ export function buildAccounts(loaded: LoadedConfig): AccountRuntime[] {
         client: proxyUrl
           ? Deno.createHttpClient({ ...poolOptions(p), proxy: { url: proxyUrl } })
           : (shared ??= sharedClient(p)),
+        viaProxy: proxyUrl !== undefined && proxyUrl !== "",
       });
     }
   }

@@ -14,6 +14,8 @@ export class UpstreamSlots {
   readonly max: number;
   readonly waitMs: number;
   #open = 0;
+  #opened = 0;
+  #timeouts = 0;
   readonly #waiting: Array<() => void> = [];
 
   constructor(max: number, waitMs: number) {
@@ -26,10 +28,26 @@ export class UpstreamSlots {
     return this.#open;
   }
 
+  /** Calls waiting for a slot now. */
+  get waiting(): number {
+    return this.#waiting.length;
+  }
+
+  /** Slots handed out since the server started: the upstream calls opened. */
+  get opened(): number {
+    return this.#opened;
+  }
+
+  /** Waits that gave up after `waitMs` since the server started. */
+  get timeouts(): number {
+    return this.#timeouts;
+  }
+
   /** Takes a slot when one is free at once (the common case: no promise, no timer). */
   tryTake(): boolean {
     if (this.#open >= this.max || this.#waiting.length > 0) return false;
     this.#open++;
+    this.#opened++;
     return true;
   }
 
@@ -42,6 +60,8 @@ export class UpstreamSlots {
     if (signal.aborted) return Promise.resolve("aborted");
     return new Promise((resolve) => {
       const settle = (outcome: true | SlotWaitEnd) => {
+        if (outcome === true) this.#opened++;
+        else if (outcome === "timeout") this.#timeouts++;
         clearTimeout(timer);
         signal.removeEventListener("abort", onAbort);
         resolve(outcome);

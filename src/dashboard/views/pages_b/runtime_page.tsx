@@ -4,6 +4,8 @@ import type { RuntimeExtras } from "../../runtime_data.ts";
 import type { PageChrome } from "../types.ts";
 import { formatCount, formatMs } from "../_format.ts";
 import { Layout } from "../layout.tsx";
+import type { RuntimeDiagnosticsView } from "../../../ops/runtime_diagnostics.ts";
+import { DiagnosticsSections, processCard, ProcessWarning } from "./runtime_diagnostics.tsx";
 
 /** `12.3 MiB`. */
 export function formatBytes(n: number): string {
@@ -100,10 +102,14 @@ export interface RuntimePageProps {
   chrome: PageChrome;
   snapshot?: RuntimeSnapshot;
   extras?: RuntimeExtras;
+  /** Other servers on the database, outbound clients, the config file. */
+  diagnostics?: RuntimeDiagnosticsView;
 }
 
 /** The page; without a snapshot source it says so. */
-export function RuntimePage({ chrome, snapshot: s, extras: x }: RuntimePageProps) {
+export function RuntimePage(
+  { chrome, snapshot: s, extras: x, diagnostics: d }: RuntimePageProps,
+) {
   if (s === undefined) {
     return (
       <Layout chrome={chrome}>
@@ -123,6 +129,7 @@ export function RuntimePage({ chrome, snapshot: s, extras: x }: RuntimePageProps
           </ul>
         </section>
       )}
+      {d !== undefined && <ProcessWarning p={d.processes} />}
       <div class="card-grid" role="group" aria-label="Process">
         <Card id="pid" label="Server PID" value={String(s.pid)} detail={`status ${s.status}`} />
         <Card
@@ -157,6 +164,9 @@ export function RuntimePage({ chrome, snapshot: s, extras: x }: RuntimePageProps
           value={formatCount(s.requests.inFlight)}
           detail={`${formatCount(s.requests.pendingWrites)} stats writes pending`}
         />
+        {d !== undefined && (
+          <Card id="processes" label="EggPool processes" {...processCard(d.processes)} />
+        )}
         {x !== undefined && <ExtraCards x={x} />}
       </div>
       <h2>Background tasks</h2>
@@ -218,6 +228,7 @@ export function RuntimePage({ chrome, snapshot: s, extras: x }: RuntimePageProps
           </div>
         ))}
       </dl>
+      {d !== undefined && <DiagnosticsSections d={d} />}
     </Layout>
   );
 }
