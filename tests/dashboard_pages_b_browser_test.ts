@@ -14,7 +14,7 @@ import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { launchBrowser } from "./_helpers/browser.ts";
 import { startMockUpstream } from "../src/sim/mock_upstream.ts";
-import { startEggPool } from "./_helpers/eggpool.ts";
+import { LOCAL_KEY, startEggPool } from "./_helpers/eggpool.ts";
 import { withTmpDir } from "./_helpers/tmp.ts";
 import {
   assertContrast,
@@ -70,8 +70,54 @@ Deno.test("pages B load clean at 1280 and 375 px; Timeseries refetches without a
         );
         assert.ok(shown, `${path} shows the account name as text`);
       }
+      if (path === "/runtime") {
+        // The outbound table's priority 2 and 3 columns give way on a phone.
+        const hidden = await page.evaluate<string[]>(
+          `[...new Set([...document.querySelectorAll("#runtime-outbound .p2, #runtime-outbound .p3")]
+             .map((e) => getComputedStyle(e).display))]`,
+        );
+        assert.deepEqual(hidden, [width < 500 ? "none" : "table-cell"]);
+      }
       await page.screenshot(`${path.slice(1)}-${width}`);
     }
+  }
+
+  // With JavaScript off the new figures are plain text: the Runtime page's outbound clients
+  // and config facts, the Accounts page's windows, reservations and bandwidth.
+  const noJs = await browser.pw.newContext({
+    javaScriptEnabled: false,
+    extraHTTPHeaders: { authorization: `Bearer ${LOCAL_KEY}` },
+  });
+  try {
+    const tab = await noJs.newPage();
+    await tab.goto(`${pool.origin}/runtime`);
+    const text = (selector: string) => tab.locator(selector).innerText();
+    assert.equal(await text(`#runtime-outbound td[data-col="Calls since start"]`), "6");
+    assert.equal(await text(`#runtime-outbound td[data-col="Open calls"]`), "0 / 32");
+    assert.equal(
+      await text(`#runtime-config dd[data-fact="File on disk"]`),
+      "same as the running config",
+    );
+    assert.equal(await text(`[data-card="processes"] .card-value`), "1");
+    await tab.goto(`${pool.origin}/accounts?period=24h`);
+    const rows = await tab.locator("table.accounts-table tbody tr").count();
+    assert.equal(rows, 2);
+    const [requests] = pool.query(
+      "SELECT count(*) AS n FROM requests r JOIN accounts a ON a.id = r.account_id WHERE a.name = ?",
+      "plain",
+    );
+    const cell = (col: string) => text(`tr[data-account="plain"] td[data-col="${col}"]`);
+    assert.equal(await cell("Reservations"), "0");
+    assert.equal(await cell("Reserved"), "0");
+    assert.match(await cell("BW emitted"), /^\d+(\.\d)? (B|KiB)$/);
+    assert.match(
+      await cell("5h util."),
+      new RegExp(
+        `^\\d+\\.\\d%\\s+(${requests.n} / 2\\.5k requests|\\$[\\d.]+ / \\$12\\.00 spend)$`,
+      ),
+    );
+  } finally {
+    await noJs.close();
   }
 
   // Timeseries: the chart is a Chart.js canvas with drawn pixels.

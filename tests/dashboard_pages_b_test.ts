@@ -13,6 +13,17 @@ import { withTmpDir } from "./_helpers/tmp.ts";
 import { openDatabase } from "../src/storage/db.ts";
 import { insertRequest } from "../src/storage/requests_repo.ts";
 import { poolToml, SCRIPT_NAME } from "./dashboard_fixtures.ts";
+import {
+  freePort,
+  healthy,
+  opsEnv,
+  serverScope,
+  serverTomlLines,
+  waitFor,
+} from "./_helpers/ops.ts";
+
+const MAIN = new URL("../main.ts", import.meta.url).pathname;
+const DENO_JSON = new URL("../deno.json", import.meta.url).pathname;
 
 const BEARER = { authorization: `Bearer ${LOCAL_KEY}` };
 const HTML = { accept: "text/html" };
@@ -505,4 +516,59 @@ Deno.test("empty Timeseries says how to get data", async () => {
   assert.match(text, /id="timeseries-empty"(?! hidden)/);
   assert.match(text, /No requests match these controls in this period/);
   assert.equal(tableRows(text, "timeseries-aggregate").length, 0);
+});
+
+Deno.test("Runtime warns while a second server process has the same database open", async () => {
+  await using tmp = await withTmpDir();
+  await using mock = await startMockUpstream({ models: ["mock-small"] });
+  await using pool = await startEggPool({ dir: tmp.path, toml: poolToml(mock.url) });
+  await using _servers = serverScope(tmp.path);
+  // Another server with its own port and PID file (so no start lock stops it), same database.
+  const second = `${tmp.path}/second`;
+  await Deno.mkdir(second);
+  const port = freePort();
+  const config = `${second}/config.toml`;
+  await Deno.writeTextFile(
+    config,
+    [...serverTomlLines(tmp.path, port), poolToml(mock.url)].join("\n") + "\n",
+  );
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", `--config=${DENO_JSON}`, MAIN, "--config", config, "serve"],
+    env: {
+      PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+      DENO_DIR: Deno.env.get("DENO_DIR") ?? `${Deno.env.get("HOME")}/.cache/deno`,
+      ...opsEnv(second),
+    },
+    clearEnv: true,
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  try {
+    assert.ok(await waitFor(() => healthy(port), 60_000), "the second server came up");
+    const { text } = await get(pool, "/runtime");
+    const warning = /<section [^>]*id="runtime-process-warning"[^>]*>(.*?)<\/section>/s.exec(text);
+    assert.ok(warning !== null, "the warning is on the page");
+    assert.match(
+      decode(warning[1]),
+      new RegExp(
+        `^Process count exceeds expected\\s*2 EggPool servers have this database open ` +
+          `\\(expected 1\\): this one and PID ${child.pid}\\. `,
+      ),
+    );
+    assert.deepEqual(cards(text).processes, {
+      value: "2",
+      detail: "serving this database · expected 1",
+    });
+  } finally {
+    try {
+      child.kill("SIGTERM");
+    } catch {
+      // It ended on its own; the assertions above say why that is a failure.
+    }
+    await child.status;
+  }
+  const { text } = await get(pool, "/runtime");
+  assert.ok(!text.includes("runtime-process-warning"), "gone with the second server");
+  assert.equal(cards(text).processes.value, "1");
 });
