@@ -443,6 +443,15 @@ export async function createApp(loaded: LoadedConfig, options: AppOptions = {}):
         }),
         catalog: (name) => refresher.accountState(name),
       });
+      const diagnostics = new RuntimeDiagnostics({
+        configPath: loaded.path,
+        configDigest: loaded.digest,
+        startedAt,
+        dbPath: absolutePath(c.database.path, Deno.cwd()),
+        accounts,
+        inFlight: (name) => pool.inFlight(name),
+        clock,
+      });
       const runtime: RuntimeSource = {
         clock,
         startedAt,
@@ -454,16 +463,8 @@ export async function createApp(loaded: LoadedConfig, options: AppOptions = {}):
         tasks: () => tasks.list(),
         lag: () => lag.stats(),
         readiness,
+        diagnostics,
       };
-      const diagnostics = new RuntimeDiagnostics({
-        configPath: loaded.path,
-        configDigest: loaded.digest,
-        startedAt,
-        dbPath: absolutePath(c.database.path, Deno.cwd()),
-        accounts,
-        inFlight: (name) => pool.inFlight(name),
-        clock,
-      });
       // The dashboard's sign-in also opens the stats API to the browser (one gate for both).
       const session = mountDashboard(app, {
         settings: c.dashboard,

@@ -560,6 +560,9 @@ Deno.test("Runtime warns while a second server process has the same database ope
       value: "2",
       detail: "serving this database · expected 1",
     });
+    // /api/stats/runtime (what runtime-status prints) says the same.
+    const api = await (await fetch(`${pool.origin}/api/stats/runtime`, { headers: BEARER })).json();
+    assert.deepEqual(api.processes, { observed: 2, expected: 1, others: [child.pid] });
   } finally {
     try {
       child.kill("SIGTERM");

@@ -36,6 +36,10 @@ Deno.test("runtime-status summarises a live server, --json prints the raw object
   assert.match(human.stdout, /retention_cleanup: idle \(not run yet, every 1d 0h\)/);
   assert.match(human.stdout, new RegExp(`DB Path: +${tmp.path}/usage\\.sqlite3`));
   assert.match(human.stdout, /In-flight Requests: 0/);
+  assert.match(human.stdout, /EggPool Processes: +1 \(expected: 1\)\n/);
+  assert.ok(!human.stdout.includes("WARNING"));
+  assert.match(human.stdout, /Outbound requests: +0\n/);
+  assert.match(human.stdout, /Provider clients: +1\n +p: 1 \(open 0\/32, waiting 0, in flight 0\)/);
 
   const json = await run("runtime-status", "--json");
   assert.equal(json.code, 0, json.stderr);
@@ -57,6 +61,19 @@ Deno.test("runtime-status summarises a live server, --json prints the raw object
   assert.equal(typeof snap.database.walBytes, "number");
   assert.equal(snap.requests.inFlight, 0);
   assert.equal(snap.requests.pendingWrites, 0);
+  assert.deepEqual(snap.processes, { observed: 1, expected: 1, others: [] });
+  assert.deepEqual(snap.outbound, [{
+    providerId: "p",
+    clients: 1,
+    proxiedAccounts: 0,
+    accounts: 1,
+    open: 0,
+    max: 32,
+    waiting: 0,
+    opened: 0,
+    timeouts: 0,
+    inFlight: 0,
+  }]);
 
   // Always gated, even with a public dashboard.
   const url = `http://127.0.0.1:${port}/api/stats/runtime`;

@@ -12,6 +12,8 @@ import type { RecorderStats } from "../stats/recorder.ts";
 import type { TaskStatus } from "../ops/tasks.ts";
 import type { LagStats } from "../ops/loop_lag.ts";
 import type { RuntimeSnapshot } from "../ops/runtime_snapshot.ts";
+import type { ProviderOutbound } from "../ops/runtime_diagnostics.ts";
+import type { ServerProcesses } from "../ops/server_processes.ts";
 
 export type { RuntimeSnapshot, RuntimeTask } from "../ops/runtime_snapshot.ts";
 
@@ -35,6 +37,8 @@ export interface RuntimeSource {
   tasks(): TaskStatus[];
   lag(): LagStats;
   readiness(): Readiness;
+  /** Other servers on the database and the outbound clients (`ops/runtime_diagnostics.ts`). */
+  diagnostics?: { processes(): ServerProcesses; outbound(): ProviderOutbound[] };
 }
 
 function iso(ms: number | undefined): string | undefined {
@@ -119,6 +123,10 @@ export function runtimeSnapshot(source: RuntimeSource): RuntimeSnapshot {
       lastWriteError: rec.lastError,
     },
     readiness,
+    ...(source.diagnostics === undefined ? {} : {
+      processes: source.diagnostics.processes(),
+      outbound: source.diagnostics.outbound(),
+    }),
   };
 }
 

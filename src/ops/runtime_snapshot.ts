@@ -3,6 +3,8 @@
  * and `eggpool runtime-status`, which prints it.
  */
 import type { LagStats } from "./loop_lag.ts";
+import type { ProviderOutbound } from "./runtime_diagnostics.ts";
+import type { ServerProcesses } from "./server_processes.ts";
 
 /** A background task in the snapshot; times are ISO strings. */
 export interface RuntimeTask {
@@ -43,4 +45,8 @@ export interface RuntimeSnapshot {
     lastWriteError?: string;
   };
   readiness: { ok: boolean; reason?: string };
+  /** EggPool servers with this database open (this one included) and the other PIDs. */
+  processes?: ServerProcesses;
+  /** Per provider: HTTP clients, connection slots and requests in flight. */
+  outbound?: ProviderOutbound[];
 }

@@ -47,6 +47,37 @@ function row(label: string, value: string | number): string {
   return `  ${`${label}:`.padEnd(20)}${value}`;
 }
 
+/** `EggPool Processes: n (expected: 1)` and the warning when another server uses the database. */
+function processLines(s: RuntimeSnapshot): string[] {
+  const p = s.processes;
+  if (p === undefined) return [];
+  if (p.observed === undefined) return ["", row("EggPool Processes", "N/A")];
+  const lines = ["", row("EggPool Processes", `${p.observed} (expected: ${p.expected})`)];
+  if (p.observed > p.expected) {
+    lines.push(
+      "  *** WARNING: Process count exceeds expected ***",
+      `    other servers on this database: PID ${p.others.join(", ")}`,
+    );
+  }
+  return lines;
+}
+
+/** Calls opened since start and the providers' HTTP clients (spec 07 §2 "Network"). */
+function networkLines(outbound: RuntimeSnapshot["outbound"] & object): string[] {
+  const total = (f: (o: (typeof outbound)[number]) => number) =>
+    outbound.reduce((n, o) => n + f(o), 0);
+  return [
+    "  Network:",
+    `    ${"Outbound requests:".padEnd(19)}${total((o) => o.opened)}`,
+    `    ${"Slot timeouts:".padEnd(19)}${total((o) => o.timeouts)}`,
+    `    ${"Provider clients:".padEnd(19)}${total((o) => o.clients)}`,
+    ...outbound.map((o) =>
+      `      ${o.providerId}: ${o.clients} (open ${o.open}/${o.max}, waiting ${o.waiting}, ` +
+      `in flight ${o.inFlight})`
+    ),
+  ];
+}
+
 /** Renders the snapshot as the compact human summary. */
 export function formatRuntime(s: RuntimeSnapshot, now = Date.now()): string {
   const lag = s.eventLoop;
@@ -74,6 +105,7 @@ export function formatRuntime(s: RuntimeSnapshot, now = Date.now()): string {
         }, ` +
           `n=${lag.samples})`,
     ),
+    ...processLines(s),
     "",
     "  Background Tasks:",
     ...s.backgroundTasks.map((t) => taskLine(t, now)),
@@ -87,5 +119,6 @@ export function formatRuntime(s: RuntimeSnapshot, now = Date.now()): string {
     row("Write Failures", s.requests.writeFailures),
   ];
   if (s.requests.droppedRecords > 0) lines.push(row("Dropped Records", s.requests.droppedRecords));
+  if (s.outbound !== undefined) lines.push("", ...networkLines(s.outbound));
   return lines.join("\n") + "\n";
 }
