@@ -19,6 +19,7 @@ import { MIGRATIONS } from "../src/storage/migrations.ts";
 import { createKeyChecker } from "../src/http/auth.ts";
 import { mountDashboard } from "../src/dashboard/routes.ts";
 import { runtimeSnapshot } from "../src/http/runtime_route.ts";
+import { RuntimeDiagnostics } from "../src/ops/runtime_diagnostics.ts";
 import { seedHistory } from "./seed_history.ts";
 
 /** The issue's target for a page's p95 at `period=30d`. */
@@ -68,6 +69,17 @@ function benchApp(db: Db, path: string): Hono {
   const app = new Hono();
   app.get(BASELINE, (c) => c.text(String(db.stmt("SELECT 1 AS one").get()?.one)));
   const startedAt = Date.now();
+  // The Runtime page's /proc scan and config-file hash, on a file that differs from the "running"
+  // one (validated once, then only hashed per load).
+  const diagnostics = new RuntimeDiagnostics({
+    configPath: new URL("../deno.json", import.meta.url).pathname,
+    configDigest: "bench",
+    startedAt,
+    dbPath: path,
+    accounts: [],
+    inFlight: () => 0,
+    clock: Date.now,
+  });
   // No live pool: accounts with history show as unconfigured rows, as after a config change.
   mountDashboard(app, {
     settings: { enabled: true, public: true, theme: "default", refresh_interval_s: 60 },
@@ -77,6 +89,7 @@ function benchApp(db: Db, path: string): Hono {
     clock: Date.now,
     flush: () => {},
     pool: { status: () => [] },
+    diagnostics: () => diagnostics.read(),
     runtime: () =>
       runtimeSnapshot({
         clock: Date.now,
