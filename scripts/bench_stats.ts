@@ -21,6 +21,7 @@ import type { Db } from "../src/storage/db.ts";
 import { DayRollups } from "../src/storage/day_rollups_repo.ts";
 import type { AttemptDayValues, DayRowValues } from "../src/storage/day_rollups_repo.ts";
 import { noteTranscode, TranscodeDays } from "../src/storage/transcode_repo.ts";
+import { hourRows } from "../src/stats/queries/_hour_rows.ts";
 import type { TranscodeValues } from "../src/storage/transcode_repo.ts";
 
 /** Targets of issue #14 for p95 at `period=30d`. */
@@ -92,12 +93,13 @@ export interface StatsBenchRow {
  * rollups (and marks TTFT days stale); 0006 the recorder's whole `DayRollups`
  * (decision counts given, as the recorder knows them from the objects it
  * encodes; the attempts summed); 0007 also notes each row's transcoding
- * direction. Only the write is timed (the rows' values are read before the
- * clock starts).
+ * direction; 0007 "hour cache" is 0007 on a connection whose grouped-view
+ * hour cache is filled (the rollup writer notes each hour it writes). Only the
+ * write is timed (the rows' values are read before the clock starts).
  */
 export function insertCost(source: string, rows = 20_000, rounds = 3) {
   const tmp = Deno.makeTempDirSync({ prefix: "eggpool-insert-cost-" });
-  const totals = { v2: 0, v3: 0, v4: 0, v5: 0, v6: 0, v7: 0, v7x: 0 };
+  const totals = { v2: 0, v3: 0, v4: 0, v5: 0, v6: 0, v7: 0, v7x: 0, v7h: 0 };
   const variants = [
     ["v2", 2],
     ["v3", 3],
@@ -106,6 +108,7 @@ export function insertCost(source: string, rows = 20_000, rounds = 3) {
     ["v6", 6],
     ["v7", 7],
     ["v7x", 7],
+    ["v7h", 7],
   ] as const;
   try {
     for (let round = 0; round < rounds; round++) {
@@ -129,6 +132,8 @@ export function insertCost(source: string, rows = 20_000, rounds = 3) {
         // 0007: every row's direction; v7x makes one row in ten a transcoded
         // /v1/responses request with two dropped fields (a side row each).
         const reach = count >= 7 ? reachValues(db, first, first + rows, name === "v7x") : [];
+        // v7h: the grouped view's hour cache watches this connection (DayRollups notes its hours).
+        if (name === "v7h") hourRows(db, "request_hours", 0, 0);
         const days = new DayRollups({ with0005: count >= 5, with0006: count >= 6 });
         const tally = new TranscodeDays();
         const t0 = cpuMs();
@@ -167,6 +172,7 @@ export function insertCost(source: string, rows = 20_000, rounds = 3) {
     v6Us: perRow(totals.v6),
     v7Us: perRow(totals.v7),
     v7TranscodedUs: perRow(totals.v7x),
+    v7HourCacheUs: perRow(totals.v7h),
   };
 }
 
@@ -183,7 +189,8 @@ function insertLine(insert: ReturnType<typeof insertCost>): string {
       step(insert.v6Us, insert.v5Us, "0005")
     }, ` +
     `0007 transcode stats ${us(insert.v7Us)} ${step(insert.v7Us, insert.v6Us, "0006")}; ` +
-    `${us(insert.v7TranscodedUs)} with 1 row in 10 transcoded with 2 dropped fields`;
+    `${us(insert.v7TranscodedUs)} with 1 row in 10 transcoded with 2 dropped fields; ` +
+    `${us(insert.v7HourCacheUs)} with the grouped view's hour cache watching`;
 }
 
 /** Migration 0007's values of source rows `from < id <= to` (their ids are dense). */
@@ -430,7 +437,11 @@ if (import.meta.main) {
             median((r) => r.v4Us - r.v3Us).toFixed(1)
           } µs, 0005 - 0004 ${median((r) => r.v5Us - r.v4Us).toFixed(1)} µs, 0006 - 0005 ${
             median((r) => r.v6Us - r.v5Us).toFixed(1)
-          } µs, 0007 - 0006 ${median((r) => r.v7Us - r.v6Us).toFixed(1)} µs`,
+          } µs, 0007 - 0006 ${
+            median((r) => r.v7Us - r.v6Us).toFixed(1)
+          } µs, hour cache watching - 0007 ${
+            median((r) => r.v7HourCacheUs - r.v7Us).toFixed(1)
+          } µs`,
       );
     } else if (arg("--only") !== undefined) {
       const only = arg("--only")!;

@@ -13,6 +13,7 @@
  * Deletes (retention) are followed by a trigger, which is off the insert path.
  */
 import type { Db } from "./db.ts";
+import { watchedHourWrites } from "./hour_writes.ts";
 
 const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
@@ -444,6 +445,11 @@ export class DayRollups {
     if (this.#decisions.size > 0) {
       const stmt = db.stmt(UPSERT_DECISIONS);
       for (const row of this.#decisions.values()) stmt.run(...row);
+    }
+    const watch = watchedHourWrites(db);
+    if (watch !== undefined) {
+      for (const row of this.#hours.values()) watch.hours.add(row[0] as number);
+      for (const row of this.#accountHours.values()) watch.hours.add(row[0] as number);
     }
     this.#upsertAll(db, UPSERT_HOUR, this.#hours.values());
     this.#upsertAll(db, UPSERT_ACCOUNT_HOUR, this.#accountHours.values());

@@ -7,9 +7,11 @@
 import type { Db } from "../../storage/db.ts";
 import type { Bucket, StatsPeriod } from "./period.ts";
 import { BUCKET_MS, bucketLabel } from "./period.ts";
-import { arrays, avg, IN_PERIOD, num, range } from "./_sql.ts";
+import { avg, IN_PERIOD, num, range } from "./_sql.ts";
 import { DAY_SOURCE, daySourceParams } from "./_days.ts";
-import { splitPeriod } from "./_slots.ts";
+import { HOUR_MS, splitPeriod } from "./_slots.ts";
+import { hourRows } from "./_hour_rows.ts";
+import type { HourRows } from "./_hour_rows.ts";
 import type { UsageFilters } from "./usage.ts";
 
 /** What a series is: provider and model, provider, model or account. */
@@ -19,6 +21,13 @@ export type GroupBy = "provider_model" | "provider" | "model" | "account";
 export const MAX_BUCKETS = 2048;
 /** The folded series' key. */
 export const OTHER_KEY = "__other__";
+const OTHER: SeriesId = {
+  key: OTHER_KEY,
+  label: "Other",
+  provider_id: null,
+  model_id: null,
+  account_name: null,
+};
 /** Shown for requests no upstream saw (no provider, model or account). */
 export const UNROUTED = "(unrouted)";
 
@@ -76,113 +85,148 @@ function groupSql(step: number, by: GroupBy, filters: string, days: boolean): st
 /**
  * Adds the hour buckets to `acc`: the whole hours from `request_hours` (per
  * provider and model) or, grouped by account, `account_hours` (migration
- * 0005), summed per bucket and series here (a SQL GROUP BY over them sorted
- * every rollup row and cost more); the partial hours at the period's ends
- * from the request rows through `rawSql`, whose first two bind values are the
- * range. A filter on the other dimension (an account with a provider or model
- * grouping, a model with the account grouping) is in neither rollup: those
- * views sum the rows.
+ * 0005), through the per-connection copy of _hour_rows.ts; the partial hours
+ * at the period's ends from the request rows through `rawSql`, whose first
+ * two bind values are the range. A filter on the other dimension (an account
+ * with a provider or model grouping, a model with the account grouping) is in
+ * neither rollup: those views sum the rows.
  */
 function addHours(
   acc: Acc,
   db: Db,
   p: StatsPeriod,
-  step: number,
   f: UsageFilters,
   rawSql: string,
   rawParams: readonly (number | string)[],
 ): void {
   const byAccount = acc.by === "account";
   const rowsOnly = byAccount ? f.modelId !== undefined : f.accountId !== undefined;
-  const split = splitPeriod(p, step, rowsOnly);
+  const split = splitPeriod(p, HOUR_MS, rowsOnly);
   for (const e of split.edges) {
     for (const row of db.stmt(rawSql).all(...e, ...rawParams.slice(2))) acc.addRow(row);
   }
-  if (rowsOnly) return;
-  const d = DIMENSIONS[acc.by];
-  let where = "";
-  const params: (number | string)[] = [split.from, split.to];
-  if (f.accountId !== undefined) (where += " AND h.account_id = ?"), params.push(f.accountId);
-  if (f.modelId !== undefined) (where += " AND h.model_id = ?"), params.push(f.modelId);
-  const counters = `h.n, h.errors, h.input, h.output, h.cache_read, h.cache_write, h.reasoning,
-    h.cost, h.bytes_in, h.bytes_out, h.latency_sum, h.latency_n, h.ttft_sum, h.ttft_n`;
-  const sql = byAccount
-    ? `SELECT h.hour, '', '', h.account_id, ${counters} FROM account_hours h
-      WHERE h.hour >= ? AND h.hour < ? AND h.n <> 0${where}`
-    : `SELECT h.hour, ${d.provider ? "h.provider_id" : "''"}, ${
-      d.model ? "h.model_id" : "''"
-    }, 0, ${counters} FROM request_hours h WHERE h.hour >= ? AND h.hour < ? AND h.n <> 0${where}`;
+  if (split.from >= split.to) return;
+  const hours = hourRows(db, byAccount ? "account_hours" : "request_hours", split.from, split.to);
+  acc.wholeHours = { from: split.from, rows: hours };
+  const seriesOfKey = keyResolver(acc, db, f);
+  for (let i = 0; i < hours.length; i++) {
+    const { keys, counters } = hours[i];
+    for (let j = 0; j < keys.length; j++) {
+      const s = seriesOfKey(keys[j]);
+      if (s >= 0) acc.add(s, split.from + i * HOUR_MS, counters, j * F);
+    }
+  }
+}
+
+/**
+ * The series index of an hour rollup row's key (see `HourRows`), -1 for a
+ * row the filter leaves out; resolved once per key.
+ */
+function keyResolver(acc: Acc, db: Db, f: UsageFilters): (key: string) => number {
   const accounts = new Map<number, { name: string; provider: string }>();
-  if (byAccount) {
+  if (acc.by === "account") {
     for (const a of db.stmt("SELECT id, name, provider_id FROM accounts").all()) {
       accounts.set(Number(a.id), { name: String(a.name), provider: String(a.provider_id) });
     }
   }
-  // The series of each (provider, model, account) key, resolved once.
-  const seriesByKey = new Map<string, Series>();
-  for (const r of arrays(db, sql, params) as (number | string)[][]) {
-    const k = `${r[1]}\u0000${r[2]}\u0000${r[3]}`;
-    let series = seriesByKey.get(k);
-    if (series === undefined) {
-      const provider = String(r[1]);
-      const account = accounts.get(Number(r[3]));
-      series = acc.series(seriesOf(acc.by, {
-        provider: provider === "" ? account?.provider ?? null : provider,
-        model: r[2] === "" ? null : String(r[2]),
-        account: account?.name ?? null,
+  const known = new Map<string, number>();
+  return (key) => {
+    let s = known.get(key);
+    if (s !== undefined) return s;
+    if (acc.by === "account") {
+      const id = Number(key);
+      const a = accounts.get(id);
+      s = f.accountId !== undefined && f.accountId !== id ? -1 : acc.series(
+        seriesOf("account", {
+          provider: a?.provider ?? null,
+          model: null,
+          account: a?.name ?? null,
+        }),
+      );
+    } else {
+      const [provider, model] = key.split("\u0000");
+      s = f.modelId !== undefined && f.modelId !== model ? -1 : acc.series(seriesOf(acc.by, {
+        provider: provider === "" ? null : provider,
+        model: model === "" ? null : model,
+        account: null,
       }));
-      seriesByKey.set(k, series);
     }
-    const cell = acc.cell(series, r[0] as number);
-    const totals = series.totals;
-    for (let i = 0; i < F; i++) {
-      const v = r[4 + i] as number;
-      cell[i] += v;
-      totals[i] += v;
-    }
-  }
+    known.set(key, s);
+    return s;
+  };
 }
 
-/** One series being summed: its identity, totals and cells by bucket index from the period's first bucket. */
-interface Series {
-  id: SeriesId;
-  totals: Float64Array;
-  cells: (Float64Array | undefined)[];
-}
-
-/** The series of an answer, summed from rows of {@linkcode groupSql} or the hour rollups. */
+/**
+ * The series of an answer and the rows added to them (from {@linkcode groupSql}
+ * or the hour rollups), kept until the top `limit` are known and each row can
+ * go straight into its bucket's cell of a kept series or of "Other".
+ */
 class Acc {
-  readonly all = new Map<string, Series>();
+  readonly ids: SeriesId[] = [];
+  readonly totals: Float64Array[] = [];
+  readonly #byKey = new Map<string, number>();
+  /** Per added row: its series, its bucket (index from `base`) and, F apiece, its counters. */
+  readonly #rowSeries: number[] = [];
+  readonly #rowBucket: number[] = [];
+  #values = new Float64Array(F * 1024);
+  /** The hour cache's rows added, from hour `from` on (hour buckets only). */
+  wholeHours?: { from: number; rows: HourRows[] };
+  /** The first and last bucket index that has a row. */
   first = Infinity;
   last = -Infinity;
   constructor(readonly by: GroupBy, readonly base: number, readonly step: number) {}
 
-  series(id: SeriesId): Series {
-    let s = this.all.get(id.key);
+  /** The index of the series `id`, added when new. */
+  series(id: SeriesId): number {
+    let s = this.#byKey.get(id.key);
     if (s === undefined) {
-      this.all.set(id.key, s = { id, totals: new Float64Array(F), cells: [] });
+      this.#byKey.set(id.key, s = this.ids.length);
+      this.ids.push(id);
+      this.totals.push(new Float64Array(F));
     }
     return s;
   }
 
-  cell(s: Series, b: number): Float64Array {
+  /** Adds the counters `from[at .. at + F)` to series `s` in the bucket starting at `bucket`. */
+  add(s: number, bucket: number, from: ArrayLike<number>, at: number): void {
+    const b = (bucket - this.base) / this.step;
     if (b < this.first) this.first = b;
     if (b > this.last) this.last = b;
-    const i = (b - this.base) / this.step;
-    let c = s.cells[i];
-    if (c === undefined) s.cells[i] = c = new Float64Array(F);
-    return c;
+    const n = this.#rowSeries.length;
+    if ((n + 1) * F > this.#values.length) {
+      const more = new Float64Array(this.#values.length * 2);
+      more.set(this.#values);
+      this.#values = more;
+    }
+    this.#rowSeries.push(s);
+    this.#rowBucket.push(b);
+    const totals = this.totals[s];
+    for (let i = 0; i < F; i++) {
+      const v = from[at + i];
+      this.#values[n * F + i] = v;
+      totals[i] += v;
+    }
   }
 
   /** A row of {@linkcode groupSql}. */
   addRow(row: Record<string, unknown>): void {
-    const s = this.series(seriesOf(this.by, row));
-    const cell = this.cell(s, num(row.b));
-    for (let i = 0; i < F; i++) {
-      const v = num(row[FIELDS[i]]);
-      cell[i] += v;
-      s.totals[i] += v;
+    this.add(this.series(seriesOf(this.by, row)), num(row.b), FIELDS.map((k) => num(row[k])), 0);
+  }
+
+  /**
+   * The cells of buckets `first..last` for `width` columns, bucket `b`'s
+   * column `c` at `((b - first) * width + c) * F`; `columns[s]` is series
+   * `s`'s column. The counters are integers (STRICT INTEGER columns) far
+   * below 2^53, so sums are exact whatever order they are added in.
+   */
+  cells(columns: Int32Array, width: number): Float64Array {
+    const grid = new Float64Array((this.last - this.first + 1) * width * F);
+    const values = this.#values;
+    for (let r = 0; r < this.#rowSeries.length; r++) {
+      const o = ((this.#rowBucket[r] - this.first) * width + columns[this.#rowSeries[r]]) * F;
+      for (let i = 0; i < F; i++) grid[o + i] += values[r * F + i];
     }
+    return grid;
   }
 }
 
@@ -245,9 +289,6 @@ function countersJson(c: Float64Array) {
   };
 }
 
-/** An empty cell, only read. */
-const ZERO = new Float64Array(F);
-
 interface SeriesId {
   key: string;
   label: string;
@@ -302,6 +343,9 @@ function seriesOf(by: GroupBy, row: Record<string, unknown>): SeriesId {
 /** Thrown when the period spans more than {@linkcode MAX_BUCKETS} buckets. */
 export class TooManyBucketsError extends Error {}
 
+/** A point of the answer: one series in one bucket. */
+type Point = ReturnType<typeof pointsOf>[number];
+
 /** The grouped series of spec 01 §7.1 (without the echoed parameters). */
 export function groupedTimeseries(
   db: Db,
@@ -311,6 +355,126 @@ export function groupedTimeseries(
   limit: number,
   f: UsageFilters,
 ) {
+  const g = summed(db, p, bucket, by, limit, f);
+  if (g === undefined) return { series: [], buckets: [], bucket_totals: [], points: [] as Point[] };
+  const points: Point[] = [];
+  for (let i = 0; i < g.labels.length; i++) points.push(...pointsOf(g, i));
+  return { ...g.head, points };
+}
+
+/**
+ * The same answer as JSON text after `echo` (the route's echoed parameters),
+ * the text `JSON.stringify({...echo, ...groupedTimeseries(…)})` gives: the
+ * points of a bucket made of one whole hour from the hour cache are written
+ * once per layout of the series and kept beside that hour's rows (a 30-day
+ * view has 720 such buckets; writing their 9 000 points was a quarter of the
+ * route's time).
+ */
+export function groupedTimeseriesJson(
+  db: Db,
+  p: StatsPeriod,
+  bucket: Bucket,
+  by: GroupBy,
+  limit: number,
+  f: UsageFilters,
+  echo: Record<string, unknown>,
+): string {
+  const g = summed(db, p, bucket, by, limit, f);
+  if (g === undefined) {
+    return JSON.stringify({ ...echo, series: [], buckets: [], bucket_totals: [], points: [] });
+  }
+  const layout = JSON.stringify([by, f.accountId, f.modelId, g.series]);
+  const parts: string[] = [];
+  for (let i = 0; i < g.labels.length; i++) {
+    const rows = g.hourRowsOf(i);
+    let written = rows === undefined ? undefined : POINTS_TEXT.get(rows);
+    if (written?.layout !== layout) {
+      written = { layout, json: JSON.stringify(pointsOf(g, i)).slice(1, -1) };
+      if (rows !== undefined) POINTS_TEXT.set(rows, written);
+    }
+    parts.push(written.json);
+  }
+  const head = JSON.stringify({ ...echo, ...g.head });
+  return `${head.slice(0, -1)},"points":[${parts.join(",")}]}`;
+}
+
+/** The points text of a cached hour's bucket, under the layout it was written for. */
+const POINTS_TEXT = new WeakMap<HourRows, { layout: string; json: string }>();
+
+/** The points of bucket `i`, one per series in the answer's order. */
+function pointsOf(g: Summed, i: number) {
+  const { series, cells, labels } = g;
+  const width = series.length;
+  const points = [];
+  for (let j = 0; j < width; j++) {
+    const s = series[j];
+    const o = (i * width + j) * F;
+    // One literal per point: spreading a counters object into each cost more than the rest.
+    points.push({
+      bucket: labels[i],
+      series_key: s.key,
+      label: s.label,
+      provider_id: s.provider_id,
+      model_id: s.model_id,
+      account_name: s.account_name,
+      is_other: s.is_other,
+      request_count: cells[o],
+      error_count: cells[o + 1],
+      input_tokens: cells[o + 2],
+      output_tokens: cells[o + 3],
+      cache_read_tokens: cells[o + 4],
+      cache_write_tokens: cells[o + 5],
+      reasoning_tokens: cells[o + 6],
+      total_tokens: cells[o + 2] + cells[o + 3],
+      cost_microdollars: cells[o + 7],
+      bytes_received: cells[o + 8],
+      bytes_emitted: cells[o + 9],
+      avg_latency_ms: avg(cells[o + 10], cells[o + 11]),
+      avg_ttft_ms: avg(cells[o + 12], cells[o + 13]),
+    });
+  }
+  return points;
+}
+
+/** An answer summed, before its points are made. */
+interface Summed {
+  /** The kept series, then "Other" when some were folded. */
+  series: (SeriesId & { is_other: boolean })[];
+  labels: string[];
+  /** Bucket `i`'s cell of series `j` at `(i * series.length + j) * F`. */
+  cells: Float64Array;
+  /** The rows of bucket `i` when it is one whole hour of the hour cache. */
+  hourRowsOf(i: number): HourRows | undefined;
+  /** The answer but its points. */
+  head: {
+    series: ReturnType<typeof seriesJson>[];
+    buckets: string[];
+    bucket_totals: ({ bucket: string } & ReturnType<typeof countersJson>)[];
+  };
+}
+
+function seriesJson(s: SeriesId & { is_other: boolean }, totals: Float64Array) {
+  const { request_count, ...rest } = countersJson(totals);
+  return {
+    key: s.key,
+    label: s.label,
+    provider_id: s.provider_id,
+    model_id: s.model_id,
+    account_name: s.account_name,
+    is_other: s.is_other,
+    total_requests: request_count,
+    ...rest,
+  };
+}
+
+function summed(
+  db: Db,
+  p: StatsPeriod,
+  bucket: Bucket,
+  by: GroupBy,
+  limit: number,
+  f: UsageFilters,
+): Summed | undefined {
   const step = BUCKET_MS[bucket];
   if (Math.ceil((p.end - p.start) / step) + 1 > MAX_BUCKETS) {
     throw new TooManyBucketsError(
@@ -332,94 +496,49 @@ export function groupedTimeseries(
   const sql = groupSql(step, by, filters, days);
   const acc = new Acc(by, Math.floor(p.start / step) * step, step);
   if (days) { for (const row of db.stmt(sql).all(...params)) acc.addRow(row); }
-  else addHours(acc, db, p, step, f, sql, params);
-  if (acc.all.size === 0) return { series: [], buckets: [], bucket_totals: [], points: [] };
+  else addHours(acc, db, p, f, sql, params);
+  if (acc.ids.length === 0) return undefined;
 
-  const ranked = [...acc.all.values()].sort((a, b) =>
-    b.totals[0] - a.totals[0] || (a.id.key < b.id.key ? -1 : a.id.key > b.id.key ? 1 : 0)
+  const ranked = acc.ids.map((_, s) => s).sort((a, b) =>
+    acc.totals[b][0] - acc.totals[a][0] ||
+    (acc.ids[a].key < acc.ids[b].key ? -1 : acc.ids[a].key > acc.ids[b].key ? 1 : 0)
   );
-  const series = ranked.slice(0, limit).map((s) => ({ ...s.id, ...s, is_other: false }));
-  const folded = ranked.slice(limit);
-  if (folded.length > 0) {
-    const other = { totals: new Float64Array(F), cells: [] as (Float64Array | undefined)[] };
-    for (const s of folded) {
-      add(other.totals, s.totals);
-      for (const [i, c] of s.cells.entries()) {
-        if (c === undefined) continue;
-        let cell = other.cells[i];
-        if (cell === undefined) other.cells[i] = cell = new Float64Array(F);
-        add(cell, c);
-      }
-    }
-    const id = {
-      key: OTHER_KEY,
-      label: "Other",
-      provider_id: null,
-      model_id: null,
-      account_name: null,
-    };
-    series.push({ ...id, id, is_other: true, ...other });
+  // Each series' column in the cells: its rank among the kept, `limit` for the folded.
+  const columns = new Int32Array(ranked.length);
+  ranked.forEach((s, rank) => columns[s] = Math.min(rank, limit));
+  const series = ranked.slice(0, limit).map((s) => ({ ...acc.ids[s], is_other: false }));
+  const totals = ranked.slice(0, limit).map((s) => acc.totals[s]);
+  if (ranked.length > limit) {
+    const other = new Float64Array(F);
+    for (const s of ranked.slice(limit)) add(other, acc.totals[s]);
+    series.push({ ...OTHER, is_other: true });
+    totals.push(other);
   }
-  const first = acc.first;
-  const last = acc.last;
-
-  const starts: number[] = [];
-  for (let b = first; b <= last; b += step) starts.push(b);
-  const labels = starts.map(bucketLabel);
-  const bucketTotals = starts.map((b, i) => {
+  const width = series.length;
+  const cells = acc.cells(columns, width);
+  const labels: string[] = [];
+  for (let b = acc.first; b <= acc.last; b++) labels.push(bucketLabel(acc.base + b * step));
+  const bucketTotals = labels.map((label, i) => {
     const sum = new Float64Array(F);
-    for (const s of series) {
-      const c = s.cells[(b - acc.base) / step];
-      if (c !== undefined) add(sum, c);
+    for (let o = i * width * F; o < (i + 1) * width * F; o += F) {
+      for (let k = 0; k < F; k++) sum[k] += cells[o + k];
     }
-    return { bucket: labels[i], ...countersJson(sum) };
+    return { bucket: label, ...countersJson(sum) };
   });
-  // One literal per point: spreading a counters object into each cost more than the rest.
-  const points = [];
-  for (let i = 0; i < starts.length; i++) {
-    const at = (starts[i] - acc.base) / step;
-    for (const s of series) {
-      const c = s.cells[at] ?? ZERO;
-      points.push({
-        bucket: labels[i],
-        series_key: s.key,
-        label: s.label,
-        provider_id: s.provider_id,
-        model_id: s.model_id,
-        account_name: s.account_name,
-        is_other: s.is_other,
-        request_count: c[0],
-        error_count: c[1],
-        input_tokens: c[2],
-        output_tokens: c[3],
-        cache_read_tokens: c[4],
-        cache_write_tokens: c[5],
-        reasoning_tokens: c[6],
-        total_tokens: c[2] + c[3],
-        cost_microdollars: c[7],
-        bytes_received: c[8],
-        bytes_emitted: c[9],
-        avg_latency_ms: avg(c[10], c[11]),
-        avg_ttft_ms: avg(c[12], c[13]),
-      });
-    }
-  }
+  const whole = acc.wholeHours;
   return {
-    series: series.map((s) => {
-      const { request_count, ...rest } = countersJson(s.totals);
-      return {
-        key: s.key,
-        label: s.label,
-        provider_id: s.provider_id,
-        model_id: s.model_id,
-        account_name: s.account_name,
-        is_other: s.is_other,
-        total_requests: request_count,
-        ...rest,
-      };
-    }),
-    buckets: labels,
-    bucket_totals: bucketTotals,
-    points,
+    series,
+    labels,
+    cells,
+    hourRowsOf: (i) => {
+      if (whole === undefined) return undefined;
+      const h = (acc.base + (acc.first + i) * step - whole.from) / HOUR_MS;
+      return h >= 0 && h < whole.rows.length ? whole.rows[h] : undefined;
+    },
+    head: {
+      series: series.map((s, j) => seriesJson(s, totals[j])),
+      buckets: labels,
+      bucket_totals: bucketTotals,
+    },
   };
 }
