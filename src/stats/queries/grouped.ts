@@ -176,14 +176,8 @@ function seriesJson(s: SeriesId & { is_other: boolean }, totals: Float64Array) {
   };
 }
 
-function summed(
-  db: Db,
-  p: StatsPeriod,
-  bucket: Bucket,
-  by: GroupBy,
-  limit: number,
-  f: UsageFilters,
-): Summed | undefined {
+/** The rows of the period added to their series. */
+function sumRows(db: Db, p: StatsPeriod, bucket: Bucket, by: GroupBy, f: UsageFilters): Acc {
   const step = BUCKET_MS[bucket];
   if (Math.ceil((p.end - p.start) / step) + 1 > MAX_BUCKETS) {
     throw new TooManyBucketsError(
@@ -206,6 +200,19 @@ function summed(
   const acc = new Acc(by, Math.floor(p.start / step) * step, step);
   if (days) { for (const row of db.stmt(sql).all(...params)) acc.addRow(row); }
   else addHours(acc, db, p, f, sql, params);
+  return acc;
+}
+
+/** The period's series ranked, the top `limit` kept and the rest folded, and their cells. */
+function summed(
+  db: Db,
+  p: StatsPeriod,
+  bucket: Bucket,
+  by: GroupBy,
+  limit: number,
+  f: UsageFilters,
+): Summed | undefined {
+  const acc = sumRows(db, p, bucket, by, f);
   if (acc.ids.length === 0) return undefined;
 
   const ranked = acc.ids.map((_, s) => s).sort((a, b) =>
@@ -226,7 +233,7 @@ function summed(
   const width = series.length;
   const cells = acc.cells(columns, width);
   const labels: string[] = [];
-  for (let b = acc.first; b <= acc.last; b++) labels.push(bucketLabel(acc.base + b * step));
+  for (let b = acc.first; b <= acc.last; b++) labels.push(bucketLabel(acc.base + b * acc.step));
   const bucketTotals = labels.map((label, i) => {
     const sum = new Float64Array(F);
     for (let o = i * width * F; o < (i + 1) * width * F; o += F) {
@@ -241,7 +248,7 @@ function summed(
     cells,
     hourRowsOf: (i) => {
       if (whole === undefined) return undefined;
-      const h = (acc.base + (acc.first + i) * step - whole.from) / HOUR_MS;
+      const h = (acc.base + (acc.first + i) * acc.step - whole.from) / HOUR_MS;
       return h >= 0 && h < whole.rows.length ? whole.rows[h] : undefined;
     },
     head: {
