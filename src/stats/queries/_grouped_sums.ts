@@ -161,6 +161,8 @@ export class Acc {
   readonly #rowSeries: number[] = [];
   readonly #rowBucket: number[] = [];
   #values = new Float64Array(F * 1024);
+  /** One row's counters on their way into `#values`. */
+  readonly #scratch = new Float64Array(F);
   /** The hour cache's rows added, from hour `from` on (hour buckets only). */
   wholeHours?: { from: number; rows: HourRows[] };
   /** The first and last bucket index that has a row. */
@@ -202,7 +204,8 @@ export class Acc {
 
   /** A row of {@linkcode groupSql}. */
   addRow(row: Record<string, unknown>): void {
-    const counters = Float64Array.from(FIELDS, (k) => num(row[k]));
+    const counters = this.#scratch;
+    for (let i = 0; i < F; i++) counters[i] = num(row[FIELDS[i]]);
     this.add(this.series(seriesOf(this.by, row)), num(row.b), counters, 0);
   }
 
