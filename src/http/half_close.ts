@@ -16,6 +16,8 @@
  * which is why it is off by default: no SDK, agent or `curl` half-closes.
  */
 
+import { CliError } from "../core/errors.ts";
+
 /** Makes connected Unix socket pairs on a listener only this process can reach. */
 export class SocketPairs {
   #listener: Deno.UnixListener;
@@ -32,10 +34,21 @@ export class SocketPairs {
 
   /** Opens the listener in a fresh private directory. */
   static open(): SocketPairs {
-    const dir = Deno.makeTempDirSync({ prefix: "eggpool-relay-" });
-    Deno.chmodSync(dir, 0o700);
-    const path = `${dir}/s`;
-    return new SocketPairs(dir, path, Deno.listen({ transport: "unix", path }));
+    let dir: string | undefined;
+    try {
+      dir = Deno.makeTempDirSync({ prefix: "eggpool-relay-" });
+      Deno.chmodSync(dir, 0o700);
+      const path = `${dir}/s`;
+      return new SocketPairs(dir, path, Deno.listen({ transport: "unix", path }));
+    } catch (error) {
+      if (dir) Deno.removeSync(dir, { recursive: true });
+      const why = error instanceof Error ? error.message : String(error);
+      throw new CliError(
+        `[server] half_close needs a Unix socket in the temporary directory ` +
+          `(TMPDIR, else /tmp), which failed: ${why}. Point TMPDIR at a writable directory ` +
+          `or set half_close = false`,
+      );
+    }
   }
 
   /** A connected pair: `[client end, server end]`. */
