@@ -51,6 +51,7 @@ const { values: flags } = parseArgs({
     "fault-every-s": { type: "string", default: "5" },
     "window-s": { type: "string", default: "2" },
     "write-mode": { type: "string" },
+    "half-close": { type: "boolean", default: false },
     keep: { type: "boolean", default: false },
     help: { type: "boolean", default: false },
   },
@@ -71,6 +72,7 @@ if (flags.help) {
       "  --fault-every-s N      queue an upstream fault on a random account (default 5)",
       "  --window-s N           documented loss window of the write mode (default 2)",
       "  --write-mode MODE      [metrics] write_mode for the server (default: the config default)",
+      "  --half-close           serve with [server] half_close = true (every socket relayed)",
       "  --keep                 keep the temporary directory (database and server log)",
     ].join("\n"),
   );
@@ -438,6 +440,7 @@ async function main(): Promise<number> {
       'host = "127.0.0.1"',
       `port = ${port}`,
       `api_key = "${LOCAL_KEY}"`,
+      ...(flags["half-close"] ? ["half_close = true"] : []),
       "[upstream]",
       // A stalled stream is cut after this long; the clients wait longer.
       "stream_idle_timeout_s = 15",

@@ -98,28 +98,13 @@ export async function relay(
   events: RelayEvents,
 ): Promise<void> {
   let ended = false;
-  const up = (async () => {
-    const buf = new Uint8Array(16_384);
-    try {
-      for (;;) {
-        const n = await client.read(buf);
-        if (n === null) break;
-        await writeAll(inner, buf.subarray(0, n));
-      }
-      if (!ended) events.clientDone();
-    } catch {
-      // After the end below, this read fails because the relay closed the socket.
-      if (!ended) events.clientFailed();
-    }
-  })();
-  const buf = new Uint8Array(65_536);
-  try {
-    for (;;) {
-      const n = await inner.read(buf);
-      if (n === null) break;
-      await writeAll(client, buf.subarray(0, n));
-    }
-  } catch { /* either side went away: close both below */ }
+  const up = copy(client, inner, 16_384).then(
+    () => ended || events.clientDone(),
+    // After the end below, this read fails because the relay closed the socket.
+    () => ended || events.clientFailed(),
+  );
+  // Either side going away ends both.
+  await copy(inner, client, 65_536).catch(() => {});
   ended = true;
   for (const c of [client, inner]) {
     try {
@@ -129,7 +114,20 @@ export async function relay(
   await up;
 }
 
-async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
-  let off = 0;
-  while (off < bytes.length) off += await conn.write(bytes.subarray(off));
+/** Smallest read buffer: an idle connection (a flood of them) holds no more than this per side. */
+const FIRST_BUFFER = 2048;
+
+/**
+ * Copies `from` to `to` until `from` ends. The read buffer starts small and
+ * doubles, up to `largest`, each time a read fills it.
+ */
+async function copy(from: Deno.Conn, to: Deno.Conn, largest: number): Promise<void> {
+  let buf = new Uint8Array(FIRST_BUFFER);
+  for (;;) {
+    const n = await from.read(buf);
+    if (n === null) return;
+    let off = 0;
+    while (off < n) off += await to.write(buf.subarray(off, n));
+    if (n === buf.length && buf.length < largest) buf = new Uint8Array(buf.length * 2);
+  }
 }
