@@ -18,6 +18,43 @@
 
 import { CliError } from "../core/errors.ts";
 
+const PREFIX = "eggpool-relay-";
+
+function tempRoot(): string {
+  return Deno.env.get("TMPDIR") || "/tmp";
+}
+
+/**
+ * Removes `eggpool-relay-<pid>-*` directories in `root` whose process is no
+ * longer running (Linux: no `/proc/<pid>`). Best effort: what cannot be
+ * read or removed (another user's) is left alone.
+ */
+export function removeOrphans(root: string, alive = (pid: number) => processExists(pid)): void {
+  let entries: Iterable<Deno.DirEntry>;
+  try {
+    entries = Deno.readDirSync(root);
+  } catch {
+    return;
+  }
+  for (const e of entries) {
+    const m = e.isDirectory ? /^eggpool-relay-(\d+)-/.exec(e.name) : null;
+    if (m === null || alive(Number(m[1]))) continue;
+    try {
+      Deno.removeSync(`${root}/${e.name}`, { recursive: true });
+    } catch { /* not ours, or gone */ }
+  }
+}
+
+function processExists(pid: number): boolean {
+  if (Deno.build.os !== "linux") return true; // cannot tell: keep it
+  try {
+    Deno.statSync(`/proc/${pid}`);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Makes connected Unix socket pairs on a listener only this process can reach. */
 export class SocketPairs {
   #listener: Deno.UnixListener;
@@ -32,11 +69,16 @@ export class SocketPairs {
     this.#listener = listener;
   }
 
-  /** Opens the listener in a fresh private directory. */
+  /**
+   * Opens the listener in a fresh private directory named after this
+   * process, after removing the directories of relays whose process is gone
+   * (a kill -9 leaves its directory behind).
+   */
   static open(): SocketPairs {
     let dir: string | undefined;
     try {
-      dir = Deno.makeTempDirSync({ prefix: "eggpool-relay-" });
+      removeOrphans(tempRoot());
+      dir = Deno.makeTempDirSync({ prefix: `${PREFIX}${Deno.pid}-` });
       Deno.chmodSync(dir, 0o700);
       const path = `${dir}/s`;
       return new SocketPairs(dir, path, Deno.listen({ transport: "unix", path }));
