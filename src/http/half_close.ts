@@ -19,6 +19,7 @@
 import { CliError } from "../core/errors.ts";
 
 const PREFIX = "eggpool-relay-";
+const ORPHAN_NAME = new RegExp(`^${PREFIX}(\\d+)-`);
 
 function tempRoot(): string {
   return Deno.env.get("TMPDIR") || "/tmp";
@@ -26,21 +27,27 @@ function tempRoot(): string {
 
 /**
  * Removes `eggpool-relay-<pid>-*` directories in `root` whose process is no
- * longer running (Linux: no `/proc/<pid>`). Best effort: what cannot be
- * read or removed (another user's) is left alone.
+ * longer running (Linux: no `/proc/<pid>`) and whose socket no longer
+ * answers (a process of another PID namespace may share the directory).
+ * Best effort: what cannot be read or removed (another user's) is left.
  */
-export function removeOrphans(root: string, alive = (pid: number) => processExists(pid)): void {
-  let entries: Iterable<Deno.DirEntry>;
+export async function removeOrphans(root: string): Promise<void> {
+  let entries: Deno.DirEntry[];
   try {
-    entries = Deno.readDirSync(root);
+    entries = [...Deno.readDirSync(root)];
   } catch {
     return;
   }
   for (const e of entries) {
-    const m = e.isDirectory ? /^eggpool-relay-(\d+)-/.exec(e.name) : null;
-    if (m === null || alive(Number(m[1]))) continue;
+    const m = e.isDirectory ? ORPHAN_NAME.exec(e.name) : null;
+    if (m === null || processExists(Number(m[1]))) continue;
+    const dir = `${root}/${e.name}`;
     try {
-      Deno.removeSync(`${root}/${e.name}`, { recursive: true });
+      (await Deno.connect({ transport: "unix", path: `${dir}/s` })).close();
+      continue; // someone still listens there
+    } catch { /* refused or gone: an orphan */ }
+    try {
+      Deno.removeSync(dir, { recursive: true });
     } catch { /* not ours, or gone */ }
   }
 }
@@ -71,13 +78,13 @@ export class SocketPairs {
 
   /**
    * Opens the listener in a fresh private directory named after this
-   * process, after removing the directories of relays whose process is gone
-   * (a kill -9 leaves its directory behind).
+   * process, and removes the directories of relays whose process is gone (a
+   * kill -9 leaves its directory behind).
    */
   static open(): SocketPairs {
     let dir: string | undefined;
     try {
-      removeOrphans(tempRoot());
+      removeOrphans(tempRoot()).catch(() => {}); // in the background: nothing waits for it
       dir = Deno.makeTempDirSync({ prefix: `${PREFIX}${Deno.pid}-` });
       Deno.chmodSync(dir, 0o700);
       const path = `${dir}/s`;

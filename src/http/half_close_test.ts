@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { removeOrphans, SocketPairs } from "./half_close.ts";
 
-Deno.test("removeOrphans takes away the relay directories of processes that are gone, only those", () => {
+Deno.test("removeOrphans takes away the relay directories of processes that are gone, only those", async () => {
   const root = Deno.makeTempDirSync();
   try {
     // No process has this id (Linux pids stop at 4 194 304).
@@ -12,10 +12,18 @@ Deno.test("removeOrphans takes away the relay directories of processes that are 
       Deno.writeTextFileSync(`${root}/${name}/s`, "");
     }
     Deno.writeTextFileSync(`${root}/eggpool-relay-999999998-file`, "a file, not a relay dir");
-    removeOrphans(root);
+    // A dead-looking PID whose socket still answers (another PID namespace) is kept.
+    Deno.mkdirSync(`${root}/eggpool-relay-999999997-ef56`);
+    const listening = Deno.listen({
+      transport: "unix",
+      path: `${root}/eggpool-relay-999999997-ef56/s`,
+    });
+    await removeOrphans(root);
+    listening.close();
     assert.deepEqual(
       [...Deno.readDirSync(root)].map((e) => e.name).sort(),
       [
+        "eggpool-relay-999999997-ef56",
         "eggpool-relay-999999998-file",
         `eggpool-relay-${Deno.pid}-cd34`,
         "other",
@@ -26,6 +34,18 @@ Deno.test("removeOrphans takes away the relay directories of processes that are 
   }
 });
 
+async function waitGone(path: string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    try {
+      Deno.statSync(path);
+    } catch {
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`${path} was not removed`);
+}
+
 Deno.test("SocketPairs makes connected pairs in a private directory and removes it on close", async () => {
   const root = Deno.makeTempDirSync();
   const before = Deno.env.get("TMPDIR");
@@ -33,6 +53,7 @@ Deno.test("SocketPairs makes connected pairs in a private directory and removes 
   try {
     Deno.mkdirSync(`${root}/eggpool-relay-999999999-left`);
     const pairs = SocketPairs.open();
+    await waitGone(`${root}/eggpool-relay-999999999-left`);
     const dirs = [...Deno.readDirSync(root)].map((e) => e.name);
     assert.equal(dirs.length, 1, "the orphan is gone, the new directory is there");
     assert.match(dirs[0], new RegExp(`^eggpool-relay-${Deno.pid}-`));
