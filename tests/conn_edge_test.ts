@@ -277,7 +277,7 @@ Deno.test("with half_close = true a client that half-closes gets its answer, str
     await res.body?.cancel();
   }
   const sql =
-    "SELECT status, status_code, streamed FROM requests WHERE status != 'pending' ORDER BY id";
+    "SELECT status, status_code, streamed FROM requests WHERE status != 'pending' ORDER BY started_at, id";
   assert.ok(await waitFor(() => pool.query(sql).length >= 2), "both requests are recorded");
   assert.deepEqual(pool.query(sql).map((r) => [r.status, r.status_code, r.streamed]), [
     ["completed", 200, 0],

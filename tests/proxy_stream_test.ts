@@ -154,7 +154,9 @@ Deno.test("a 429 on one account is retried on another and the client gets 200", 
   assert.equal(hits.filter((k) => k === "sk-mockoai-key-2").length, 4);
   // One decision per attempt, each [attempt, decided_at, provider, selected, score,
   // eligible, candidates, exclusions]; exclusions are [account_id, reason, until].
-  const decisions = pool.query("SELECT attempt_count, routing_json FROM requests ORDER BY id")
+  const decisions = pool.query(
+    "SELECT attempt_count, routing_json FROM requests ORDER BY started_at, id",
+  )
     .flatMap((r) => {
       const attempts = JSON.parse(String(r.routing_json)) as unknown[][];
       assert.equal(attempts.length, r.attempt_count, "one routing decision per attempt");

@@ -54,7 +54,7 @@ function postResponses(origin: string, body: Obj, headers: Record<string, string
 }
 
 const ROW_SQL = `SELECT r.*, a.name AS account FROM requests r
-  LEFT JOIN accounts a ON a.id = r.account_id ORDER BY r.id`;
+  LEFT JOIN accounts a ON a.id = r.account_id ORDER BY r.started_at, r.id`;
 
 /** The stats row of a request that reported NATIVE_USAGE. */
 function assertNativeUsage(row: Obj): void {

@@ -184,7 +184,7 @@ Deno.test("function tool round trip over two turns: call ids survive, the output
     },
     { role: "tool", tool_call_id: call.call_id, content: "sunny, 21 C" },
   ]);
-  const rows = pool.query("SELECT status, streamed FROM requests ORDER BY id");
+  const rows = pool.query("SELECT status, streamed FROM requests ORDER BY started_at, id");
   assert.deepEqual(rows.map((r) => [r.status, r.streamed]), [["completed", 1], ["completed", 0]]);
 });
 

@@ -105,7 +105,9 @@ Deno.test("OpenAI SDK → Anthropic-only account: streamed text and a streamed t
   assert.equal(typeof JSON.parse(call.function.arguments).city, "string");
   const sent = completions(mock)[1].body as { tools: { name: string; input_schema: unknown }[] };
   assert.deepEqual(sent.tools, [{ name: "weather", input_schema: WEATHER_TOOL }]);
-  const rows = pool.query("SELECT status, streamed, upstream_protocol FROM requests ORDER BY id");
+  const rows = pool.query(
+    "SELECT status, streamed, upstream_protocol FROM requests ORDER BY started_at, id",
+  );
   assert.deepEqual(rows.map((r) => [r.status, r.streamed, r.upstream_protocol]), [
     ["completed", 1, "anthropic"],
     ["completed", 1, "anthropic"],
@@ -151,7 +153,7 @@ Deno.test("Anthropic SDK → OpenAI-only account: a message, then a stream with 
     include_usage: true,
   });
   assert.equal(message.usage.output_tokens, upstream.usage!.outputTokens);
-  const rows = pool.query("SELECT * FROM requests ORDER BY id");
+  const rows = pool.query("SELECT * FROM requests ORDER BY started_at, id");
   assert.equal(rows[1].client_protocol, "anthropic");
   assert.equal(rows[1].upstream_protocol, "openai");
   assert.equal(rows[1].status, "completed");

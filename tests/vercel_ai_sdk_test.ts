@@ -117,7 +117,7 @@ function assertUsage(
   usage: { inputTokens: number | undefined; outputTokens: number | undefined },
   streamed: boolean,
 ): void {
-  const rows = pool.query("SELECT * FROM requests ORDER BY id");
+  const rows = pool.query("SELECT * FROM requests ORDER BY started_at, id");
   assert.equal(rows.length, 2);
   for (const row of rows) {
     assert.equal(row.status, "completed");
