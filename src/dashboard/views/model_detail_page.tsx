@@ -10,7 +10,7 @@ import { capabilityNames, infoSummary } from "../model_info.ts";
 import { formatCost, formatCount, formatMs, formatTime, pageHref } from "./_format.ts";
 import { Layout } from "./layout.tsx";
 import { PeriodSelector } from "./components/period_selector.tsx";
-import { EmptyNote, StatCards, Tag } from "./components/page_bits.tsx";
+import { EmptyNote, FactList, StatCards, Tag } from "./components/page_bits.tsx";
 import type { StatCard } from "./components/page_bits.tsx";
 
 /** Props of {@linkcode ModelDetailPage}. */
@@ -89,16 +89,7 @@ function Summary({ d }: { d: ModelDetail }) {
     ["Avg TTFT (streamed)", formatMs(u.avg_ttft_ms ?? undefined)],
     ["Avg cost/request", formatCost(u.cost_microdollars / u.request_count)],
   ];
-  return (
-    <dl class="card trace-facts" id="model-summary">
-      {facts.map(([k, v]) => (
-        <div key={k}>
-          <dt>{k}</dt>
-          <dd data-fact={k}>{v}</dd>
-        </div>
-      ))}
-    </dl>
-  );
+  return <FactList id="model-summary" facts={facts} />;
 }
 
 function Providers({ d }: { d: ModelDetail }) {

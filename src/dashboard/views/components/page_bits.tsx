@@ -22,6 +22,29 @@ export function EmptyNote({ children }: { children: ComponentChildren }) {
   return <p class="muted empty-note">{children}</p>;
 }
 
+/**
+ * A card of label/value facts (a request, a model, the database, the
+ * config); each value carries its label as `data-fact` for tests and scripts.
+ */
+export function FactList(
+  { id, facts, warn = false }: {
+    id: string;
+    facts: readonly (readonly [string, string])[];
+    warn?: boolean;
+  },
+) {
+  return (
+    <dl class={warn ? "card trace-facts warning" : "card trace-facts"} id={id}>
+      {facts.map(([k, v]) => (
+        <div key={k}>
+          <dt>{k}</dt>
+          <dd data-fact={k}>{v}</dd>
+        </div>
+      ))}
+    </dl>
+  );
+}
+
 /** The usual "no traffic yet" advice. */
 export const NO_TRAFFIC =
   "Point a client at /v1/chat/completions or /v1/messages with the local API key, or pick a " +

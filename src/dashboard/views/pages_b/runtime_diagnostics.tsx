@@ -2,6 +2,7 @@
  * The Runtime page's process-count warning, outbound clients and config
  * (reload) diagnostics (spec 06 §4), from `ops/runtime_diagnostics.ts`.
  */
+import { FactList } from "../components/page_bits.tsx";
 import type {
   ConfigCheck,
   ProviderOutbound,
@@ -135,16 +136,7 @@ export function ConfigFacts({ c }: { c: ConfigCheck }) {
       : []),
     ["Checked", formatTime(c.checkedAt)],
   ];
-  return (
-    <dl class={problem ? "card trace-facts warning" : "card trace-facts"} id="runtime-config">
-      {facts.map(([k, v]) => (
-        <div key={k}>
-          <dt>{k}</dt>
-          <dd data-fact={k}>{v}</dd>
-        </div>
-      ))}
-    </dl>
-  );
+  return <FactList id="runtime-config" facts={facts} warn={problem} />;
 }
 
 /** The two sections below the database facts. */

@@ -1,4 +1,5 @@
 /** The Runtime page (spec 06 §4): what `/api/stats/runtime` reports, as cards and tables. */
+import { FactList } from "../components/page_bits.tsx";
 import type { RuntimeSnapshot } from "../../../ops/runtime_snapshot.ts";
 import type { RuntimeExtras } from "../../runtime_data.ts";
 import type { PageChrome } from "../types.ts";
@@ -207,8 +208,9 @@ export function RuntimePage(
         </table>
       </div>
       <h2>Database and stats writes</h2>
-      <dl class="card trace-facts" id="runtime-db">
-        {([
+      <FactList
+        id="runtime-db"
+        facts={[
           ["Path", s.database.path],
           ["Database", formatBytes(s.database.dbBytes)],
           ["WAL", formatBytes(s.database.walBytes)],
@@ -221,13 +223,8 @@ export function RuntimePage(
           ["Dropped records", formatCount(s.requests.droppedRecords)],
           ["Last flush", s.requests.lastFlushAt ?? "—"],
           ["Ready", s.readiness.ok ? "yes" : `no: ${s.readiness.reason ?? "unknown"}`],
-        ] as const).map(([k, v]) => (
-          <div key={k}>
-            <dt>{k}</dt>
-            <dd data-fact={k}>{v}</dd>
-          </div>
-        ))}
-      </dl>
+        ]}
+      />
       {d !== undefined && <DiagnosticsSections d={d} />}
     </Layout>
   );

@@ -3,6 +3,7 @@
  * attempts and routing decisions. Metadata only: never a prompt, a reply, an
  * auth header, the stored error text or the client address.
  */
+import { FactList } from "../components/page_bits.tsx";
 import type { recentRequests, requestDetail } from "../../../stats/queries/recent.ts";
 import type { PageChrome } from "../types.ts";
 import { formatCost, formatCount, formatMs, pageHref } from "../_format.ts";
@@ -181,14 +182,7 @@ export function TraceDetailPage({ chrome, id, detail }: TraceDetailProps) {
       <p>
         <a href={back}>← Latest requests</a>
       </p>
-      <dl class="card trace-facts" id="trace-facts">
-        {facts.map(([k, v]) => (
-          <div key={k}>
-            <dt>{k}</dt>
-            <dd data-fact={k}>{v}</dd>
-          </div>
-        ))}
-      </dl>
+      <FactList id="trace-facts" facts={facts} />
       <h2>Attempts</h2>
       {detail.attempts.length === 0
         ? <p class="muted">No upstream attempt: the request ended before routing.</p>
