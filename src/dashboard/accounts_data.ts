@@ -6,7 +6,7 @@
 import type { AccountStatus } from "../accounts/status.ts";
 import type { Db } from "../storage/db.ts";
 import type { UsageTotals } from "../storage/dashboard_repo.ts";
-import { periodUsage } from "./page_usage.ts";
+import { periodUsage, zeroUsage } from "./page_usage.ts";
 import { failedAttemptsByAccount } from "../storage/account_events_repo.ts";
 import type { WindowStatus } from "../accounts/status.ts";
 import type { AccountRow, ModelCacheRow, WindowUse } from "./views/types.ts";
@@ -32,20 +32,8 @@ export interface AccountsData {
   models: ModelCacheRow[];
 }
 
-const EMPTY: UsageTotals = {
-  requests: 0,
-  errors: 0,
-  freshInputTokens: 0,
-  cacheReadTokens: 0,
-  cacheWriteTokens: 0,
-  outputTokens: 0,
-  reasoningTokens: 0,
-  costMicros: 0,
-  latencyMsSum: 0,
-  latencyCount: 0,
-  bytesIn: 0,
-  bytesOut: 0,
-};
+/** An account without requests in the period: zeros, and no cost estimate ("—"). */
+const EMPTY: UsageTotals = { ...zeroUsage(), estimatedCostMicros: undefined };
 
 function inputOf(u: UsageTotals): number {
   return u.freshInputTokens + u.cacheReadTokens + u.cacheWriteTokens;

@@ -42,7 +42,8 @@ export interface PeriodUsage {
   models: ModelUsage[];
 }
 
-function zero(): UsageTotals {
+/** Usage totals of nothing yet. */
+export function zeroUsage(): UsageTotals {
   return {
     requests: 0,
     errors: 0,
@@ -80,7 +81,7 @@ function add(to: UsageTotals, r: readonly unknown[]): void {
 /** Sums the requests started in `p` by account, by routed model and in total. */
 export function periodUsage(db: Db, p: StatsPeriod): PeriodUsage {
   const totals: OverviewTotals = {
-    ...zero(),
+    ...zeroUsage(),
     completed: 0,
     streamed: 0,
     streamedFirstByteMsSum: 0,
@@ -112,7 +113,7 @@ export function periodUsage(db: Db, p: StatsPeriod): PeriodUsage {
       const key = String(name);
       let a = accounts.get(key);
       if (a === undefined) {
-        a = { account: key, providerId: String(providerId), ...zero() };
+        a = { account: key, providerId: String(providerId), ...zeroUsage() };
         accounts.set(key, a);
       }
       add(a, r);
@@ -121,7 +122,7 @@ export function periodUsage(db: Db, p: StatsPeriod): PeriodUsage {
       const key = String(modelId);
       let m = models.get(key);
       if (m === undefined) {
-        m = { modelId: key, ...zero() };
+        m = { modelId: key, ...zeroUsage() };
         models.set(key, m);
       }
       add(m, r);
