@@ -14,13 +14,11 @@
 import { Hono } from "hono";
 import { openDatabase } from "../src/storage/db.ts";
 import type { Db } from "../src/storage/db.ts";
-import { migrate } from "../src/storage/migrate.ts";
-import { MIGRATIONS } from "../src/storage/migrations.ts";
 import { createKeyChecker } from "../src/http/auth.ts";
 import { mountDashboard } from "../src/dashboard/routes.ts";
 import { runtimeSnapshot } from "../src/http/runtime_route.ts";
 import { RuntimeDiagnostics } from "../src/ops/runtime_diagnostics.ts";
-import { seedHistory } from "./seed_history.ts";
+import { arg, benchHistory } from "./_bench_history.ts";
 
 /** The issue's target for a page's p95 at `period=30d`. */
 export const PAGE_TARGET_MS = 100;
@@ -43,11 +41,6 @@ export const PAGES = [
 ] as const;
 
 const BASELINE = "/bench/select1";
-
-function arg(name: string): string | undefined {
-  const i = Deno.args.indexOf(name);
-  return i < 0 ? undefined : Deno.args[i + 1];
-}
 
 /** This process's user + system CPU time in ms (/proc, 10 ms ticks). */
 function cpuMs(): number {
@@ -182,24 +175,9 @@ export function formatPagesBench(rows: PageBenchRow[], requestRows: number): str
 
 if (import.meta.main) {
   const runs = Number(arg("--runs") ?? 10);
-  let path = arg("--db");
-  let tmp: string | undefined;
-  if (path === undefined) {
-    tmp = await Deno.makeTempDir({ prefix: "eggpool-bench-pages-" });
-    path = `${tmp}/history.sqlite3`;
-    const seed = openDatabase({ path, synchronous: "OFF" });
-    migrate(seed, MIGRATIONS, { clock: Date.now });
-    seedHistory(seed, { rows: Number(arg("--rows") ?? 1_000_000), days: 365, now: Date.now() });
-    seed.close();
-  }
-  try {
-    const migrated = openDatabase({ path });
-    migrate(migrated, MIGRATIONS, { clock: Date.now });
-    const n = Number(migrated.stmt("SELECT count(*) AS n FROM requests").get()?.n ?? 0);
-    migrated.close();
-    const only = arg("--only");
-    console.log(formatPagesBench(await benchPages(path, runs, only ? [only] : PAGES), n));
-  } finally {
-    if (tmp !== undefined) await Deno.remove(tmp, { recursive: true });
-  }
+  await using history = await benchHistory("eggpool-bench-pages-");
+  const only = arg("--only");
+  console.log(
+    formatPagesBench(await benchPages(history.path, runs, only ? [only] : PAGES), history.rows),
+  );
 }

@@ -16,7 +16,7 @@ import { MIGRATIONS } from "../src/storage/migrations.ts";
 import { createKeyChecker } from "../src/http/auth.ts";
 import type { HttpEnv } from "../src/http/server.ts";
 import { mountStatsApi } from "../src/http/stats_api/mod.ts";
-import { seedHistory } from "./seed_history.ts";
+import { arg, benchHistory } from "./_bench_history.ts";
 import type { Db } from "../src/storage/db.ts";
 import { DayRollups } from "../src/storage/day_rollups_repo.ts";
 import type { AttemptDayValues, DayRowValues } from "../src/storage/day_rollups_repo.ts";
@@ -55,11 +55,6 @@ const ENDPOINTS = [
   "/api/stats/recent-requests",
   "/api/stats/recent/500000",
 ];
-
-function arg(name: string): string | undefined {
-  const i = Deno.args.indexOf(name);
-  return i < 0 ? undefined : Deno.args[i + 1];
-}
 
 /** This process's user + system CPU time in ms (/proc, 10 ms ticks). */
 function cpuMs(): number {
@@ -396,62 +391,32 @@ async function reportAll(path: string, runs: number, n: number): Promise<void> {
 
 if (import.meta.main) {
   const runs = Number(arg("--runs") ?? 20);
-  let path = arg("--db");
-  let tmp: string | undefined;
-  if (path === undefined) {
-    tmp = await Deno.makeTempDir({ prefix: "eggpool-stats-bench-" });
-    path = `${tmp}/history.sqlite3`;
-    const db = openDatabase({ path, synchronous: "OFF" });
-    migrate(db, MIGRATIONS, { clock: Date.now });
-    seedHistory(db, { rows: Number(arg("--rows") ?? 1_000_000), days: 365, now: Date.now() });
-    db.close();
+  await using history = await benchHistory("eggpool-stats-bench-");
+  const { path, rows: n } = history;
+  if (Deno.args.includes("--insert-only")) {
+    // Paired rounds (each variant once per round); medians resist this shared box's noise.
+    const rounds = Number(arg("--rounds") ?? 9);
+    const all = Array.from({ length: rounds }, () => insertCost(path!, 20_000, 1));
+    const median = (f: (r: (typeof all)[number]) => number) =>
+      all.map(f).sort((a, b) => a - b)[Math.floor(rounds / 2)];
+    console.log(
+      `Insert path, median of ${rounds} paired rounds of 20 000 rows (µs of CPU per row): ` +
+        `0003 ${median((r) => r.v3Us).toFixed(1)}, 0004 ${median((r) => r.v4Us).toFixed(1)}, ` +
+        `0005 ${median((r) => r.v5Us).toFixed(1)}, 0006 ${median((r) => r.v6Us).toFixed(1)}, ` +
+        `0007 ${median((r) => r.v7Us).toFixed(1)}; per round 0004 - 0003 ${
+          median((r) => r.v4Us - r.v3Us).toFixed(1)
+        } µs, 0005 - 0004 ${median((r) => r.v5Us - r.v4Us).toFixed(1)} µs, 0006 - 0005 ${
+          median((r) => r.v6Us - r.v5Us).toFixed(1)
+        } µs, 0007 - 0006 ${
+          median((r) => r.v7Us - r.v6Us).toFixed(1)
+        } µs, hour cache watching - 0007 ${median((r) => r.v7HourCacheUs - r.v7Us).toFixed(1)} µs`,
+    );
+  } else if (arg("--only") !== undefined) {
+    const only = arg("--only")!;
+    const picked = ENDPOINTS.filter((e) => e.includes(only));
+    if (picked.length === 0) throw new Error(`--only ${only}: no endpoint path contains it`);
+    console.log(formatStatsBench(await benchStats(path, runs, picked), n));
   } else {
-    // A copy made by an older build: brought to this build's schema, as the server would.
-    const db = openDatabase({ path });
-    const t0 = performance.now();
-    const applied = migrate(db, MIGRATIONS, { clock: Date.now });
-    if (applied.length > 0) {
-      console.log(
-        `Migrated ${applied.map((m) => m.name).join(", ")} in ${
-          Math.round(performance.now() - t0)
-        } ms`,
-      );
-    }
-    db.close();
-  }
-  try {
-    const count = openDatabase({ path, readOnly: true });
-    const n = Number(count.stmt("SELECT count(*) AS n FROM requests").get()?.n ?? 0);
-    count.close();
-    if (Deno.args.includes("--insert-only")) {
-      // Paired rounds (each variant once per round); medians resist this shared box's noise.
-      const rounds = Number(arg("--rounds") ?? 9);
-      const all = Array.from({ length: rounds }, () => insertCost(path!, 20_000, 1));
-      const median = (f: (r: (typeof all)[number]) => number) =>
-        all.map(f).sort((a, b) => a - b)[Math.floor(rounds / 2)];
-      console.log(
-        `Insert path, median of ${rounds} paired rounds of 20 000 rows (µs of CPU per row): ` +
-          `0003 ${median((r) => r.v3Us).toFixed(1)}, 0004 ${median((r) => r.v4Us).toFixed(1)}, ` +
-          `0005 ${median((r) => r.v5Us).toFixed(1)}, 0006 ${median((r) => r.v6Us).toFixed(1)}, ` +
-          `0007 ${median((r) => r.v7Us).toFixed(1)}; per round 0004 - 0003 ${
-            median((r) => r.v4Us - r.v3Us).toFixed(1)
-          } µs, 0005 - 0004 ${median((r) => r.v5Us - r.v4Us).toFixed(1)} µs, 0006 - 0005 ${
-            median((r) => r.v6Us - r.v5Us).toFixed(1)
-          } µs, 0007 - 0006 ${
-            median((r) => r.v7Us - r.v6Us).toFixed(1)
-          } µs, hour cache watching - 0007 ${
-            median((r) => r.v7HourCacheUs - r.v7Us).toFixed(1)
-          } µs`,
-      );
-    } else if (arg("--only") !== undefined) {
-      const only = arg("--only")!;
-      const picked = ENDPOINTS.filter((e) => e.includes(only));
-      if (picked.length === 0) throw new Error(`--only ${only}: no endpoint path contains it`);
-      console.log(formatStatsBench(await benchStats(path, runs, picked), n));
-    } else {
-      await reportAll(path, runs, n);
-    }
-  } finally {
-    if (tmp !== undefined) await Deno.remove(tmp, { recursive: true });
+    await reportAll(path, runs, n);
   }
 }
