@@ -98,18 +98,7 @@ export function loadReliability(src: PagesASource, p: StatsPeriod, now: number) 
     const had = perProvider.get(k) ?? { ok: 0, failed: 0 };
     perProvider.set(k, { ok: had.ok + c.ok, failed: had.failed + c.failed });
   }
-  const byProvider = [...perProvider.entries()].sort(([a], [b]) => (a < b ? -1 : 1))
-    .map(([providerId, c]) => ({ providerId, ...c }));
-  return {
-    attempts: summarizeSums(src.db, sums),
-    byProvider,
-    retries: retryDistribution(src.db, p).map((r) => ({
-      ...r,
-      label: retryLabel(r.retry_category),
-    })),
-    pending: pendingHealth(src.db, now),
-    operational: operationalEvents(src.db, p, OPERATIONAL_ROWS),
-  };
+  return reliabilityAnswer(src, p, now, summarizeSums(src.db, sums), perProvider);
 }
 
 /** {@linkcode loadReliability} from the period's attempt rows alone. */
@@ -124,11 +113,21 @@ function reliabilityFromRows(src: PagesASource, p: StatsPeriod, now: number) {
     else c.failed++;
     perProvider.set(k, c);
   }
-  const byProvider = [...perProvider.entries()].sort(([a], [b]) => (a < b ? -1 : 1))
-    .map(([providerId, c]) => ({ providerId, ...c }));
+  return reliabilityAnswer(src, p, now, summarizeAttempts(rows), perProvider);
+}
+
+/** The Reliability page's data around the attempt totals, however they were summed. */
+function reliabilityAnswer(
+  src: PagesASource,
+  p: StatsPeriod,
+  now: number,
+  attempts: ReturnType<typeof summarizeAttempts>,
+  perProvider: Map<string, { ok: number; failed: number }>,
+) {
   return {
-    attempts: summarizeAttempts(rows),
-    byProvider,
+    attempts,
+    byProvider: [...perProvider.entries()].sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([providerId, c]) => ({ providerId, ...c })),
     retries: retryDistribution(src.db, p).map((r) => ({
       ...r,
       label: retryLabel(r.retry_category),
