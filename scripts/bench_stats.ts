@@ -17,6 +17,7 @@ import { createKeyChecker } from "../src/http/auth.ts";
 import type { HttpEnv } from "../src/http/server.ts";
 import { mountStatsApi } from "../src/http/stats_api/mod.ts";
 import { arg, benchHistory } from "./_bench_history.ts";
+import { attemptRowValues, impliedAttemptValues } from "../src/storage/requests_repo.ts";
 import type { Db } from "../src/storage/db.ts";
 import { DayRollups } from "../src/storage/day_rollups_repo.ts";
 import type { AttemptDayValues, DayRowValues } from "../src/storage/day_rollups_repo.ts";
@@ -234,15 +235,7 @@ function attemptValues(db: Db, from: number, to: number): AttemptDayValues[][] {
     ).all(from, to)
   ) {
     const id = Number(r.request_id);
-    (stored.get(id) ?? stored.set(id, []).get(id)!).push({
-      accountId: Number(r.account_id),
-      providerId: String(r.provider_id),
-      attemptNumber: Number(r.attempt_number),
-      ok: Number(r.ok) === 1,
-      category: r.retry_category === null ? "" : String(r.retry_category),
-      bytesOut: Number(r.bytes_out),
-      latencyMs: r.latency_ms === null ? null : Number(r.latency_ms),
-    });
+    (stored.get(id) ?? stored.set(id, []).get(id)!).push(attemptRowValues(r));
   }
   return db.stmt(
     `SELECT id, attempt_count, account_id, provider_id, bytes_out, latency_ms
@@ -251,15 +244,7 @@ function attemptValues(db: Db, from: number, to: number): AttemptDayValues[][] {
     const had = stored.get(Number(r.id));
     if (had !== undefined) return had;
     if (Number(r.attempt_count) !== 1 || r.account_id === null) return [];
-    return [{
-      accountId: Number(r.account_id),
-      providerId: r.provider_id === null ? "" : String(r.provider_id),
-      attemptNumber: 1,
-      ok: true,
-      category: "",
-      bytesOut: Number(r.bytes_out),
-      latencyMs: r.latency_ms === null ? null : Number(r.latency_ms),
-    }];
+    return [impliedAttemptValues(r)];
   });
 }
 

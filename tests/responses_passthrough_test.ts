@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import OpenAI from "openai";
 import { startMockUpstream } from "../src/sim/mock_upstream.ts";
-import { LOCAL_KEY, startEggPool } from "./_helpers/eggpool.ts";
+import { LOCAL_KEY, postWithKey, startEggPool } from "./_helpers/eggpool.ts";
 import { withTmpDir } from "./_helpers/tmp.ts";
 import { NATIVE_USAGE, startResponsesUpstream } from "./_helpers/responses_upstream.ts";
 
@@ -42,15 +42,7 @@ function chatToml(url: string): string {
 }
 
 function postResponses(origin: string, body: Obj, headers: Record<string, string> = {}) {
-  return fetch(`${origin}/v1/responses`, {
-    method: "POST",
-    headers: {
-      authorization: `Bearer ${LOCAL_KEY}`,
-      "content-type": "application/json",
-      ...headers,
-    },
-    body: JSON.stringify(body),
-  });
+  return postWithKey(origin, "/v1/responses", body, headers);
 }
 
 const ROW_SQL = `SELECT r.*, a.name AS account FROM requests r

@@ -356,12 +356,13 @@ export function insertAttempts(
   if (days === undefined) batch.write(db);
 }
 
-/** The attempts of a stored request as the day rollups count them (see insertAttempts). */
-function storedAttemptValues(db: Db, requestRowId: number): AttemptDayValues[] {
-  const out = db.stmt(
-    `SELECT attempt_number, account_id, provider_id, error_class IS NULL AS ok, retry_category,
-      bytes_out, latency_ms FROM request_attempts WHERE request_id = ?`,
-  ).all(requestRowId).map((r) => ({
+/**
+ * A `request_attempts` row as the day rollups count it; the row has
+ * `attempt_number, account_id, provider_id, error_class IS NULL AS ok,
+ * retry_category, bytes_out, latency_ms`.
+ */
+export function attemptRowValues(r: Record<string, unknown>): AttemptDayValues {
+  return {
     accountId: Number(r.account_id),
     providerId: String(r.provider_id),
     attemptNumber: Number(r.attempt_number),
@@ -369,14 +370,16 @@ function storedAttemptValues(db: Db, requestRowId: number): AttemptDayValues[] {
     category: r.retry_category === null ? "" : String(r.retry_category),
     bytesOut: Number(r.bytes_out),
     latencyMs: r.latency_ms === null ? null : Number(r.latency_ms),
-  }));
-  if (out.length > 0) return out;
-  const r = db.stmt(
-    `SELECT account_id, provider_id, bytes_out, latency_ms FROM requests
-     WHERE id = ? AND attempt_count = 1 AND account_id IS NOT NULL`,
-  ).get(requestRowId);
-  if (r === undefined) return [];
-  return [{
+  };
+}
+
+/**
+ * The one successful attempt a lean request row stands for (0002: a request
+ * answered on its first try stores no attempt row), from its
+ * `account_id, provider_id, bytes_out, latency_ms`.
+ */
+export function impliedAttemptValues(r: Record<string, unknown>): AttemptDayValues {
+  return {
     accountId: Number(r.account_id),
     providerId: r.provider_id === null ? "" : String(r.provider_id),
     attemptNumber: 1,
@@ -384,7 +387,21 @@ function storedAttemptValues(db: Db, requestRowId: number): AttemptDayValues[] {
     category: "",
     bytesOut: Number(r.bytes_out),
     latencyMs: r.latency_ms === null ? null : Number(r.latency_ms),
-  }];
+  };
+}
+
+/** The attempts of a stored request as the day rollups count them (see insertAttempts). */
+function storedAttemptValues(db: Db, requestRowId: number): AttemptDayValues[] {
+  const out = db.stmt(
+    `SELECT attempt_number, account_id, provider_id, error_class IS NULL AS ok, retry_category,
+      bytes_out, latency_ms FROM request_attempts WHERE request_id = ?`,
+  ).all(requestRowId).map(attemptRowValues);
+  if (out.length > 0) return out;
+  const r = db.stmt(
+    `SELECT account_id, provider_id, bytes_out, latency_ms FROM requests
+     WHERE id = ? AND attempt_count = 1 AND account_id IS NOT NULL`,
+  ).get(requestRowId);
+  return r === undefined ? [] : [impliedAttemptValues(r)];
 }
 
 /** Counters of one usage_rollups row; several requests are summed before one upsert. */

@@ -10,13 +10,14 @@ import type { App } from "../../src/app.ts";
 /** The local key every test server uses. */
 export const LOCAL_KEY = "ep_test_local_key_0123456789";
 
-/** POSTs `body` as JSON to the pool's OpenAI chat endpoint with the local key, plus `headers`. */
-export function postChat(
-  pool: { origin: string },
+/** POSTs `body` as JSON to `origin + path` with the local key, plus `headers`. */
+export function postWithKey(
+  origin: string,
+  path: string,
   body: unknown,
   headers: Record<string, string> = {},
 ): Promise<Response> {
-  return fetch(`${pool.origin}/v1/chat/completions`, {
+  return fetch(origin + path, {
     method: "POST",
     headers: {
       authorization: `Bearer ${LOCAL_KEY}`,
@@ -25,6 +26,15 @@ export function postChat(
     },
     body: JSON.stringify(body),
   });
+}
+
+/** POSTs `body` as JSON to the pool's OpenAI chat endpoint with the local key, plus `headers`. */
+export function postChat(
+  pool: { origin: string },
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<Response> {
+  return postWithKey(pool.origin, "/v1/chat/completions", body, headers);
 }
 
 /** A running EggPool for one test. */
@@ -104,15 +114,7 @@ export function oneProtocolToml(
 
 /** POSTs JSON with the local key and an `anthropic-version`, as both SDKs would. */
 export async function postJson(origin: string, path: string, body: unknown): Promise<Response> {
-  return await fetch(origin + path, {
-    method: "POST",
-    headers: {
-      authorization: `Bearer ${LOCAL_KEY}`,
-      "content-type": "application/json",
-      "anthropic-version": "2023-06-01",
-    },
-    body: JSON.stringify(body),
-  });
+  return await postWithKey(origin, path, body, { "anthropic-version": "2023-06-01" });
 }
 
 /** Starts EggPool; stop it with `await using` or `stop()`. */
