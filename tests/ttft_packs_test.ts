@@ -7,12 +7,11 @@
  * SQLite file, rows through the recorder's repository.
  */
 import assert from "node:assert/strict";
-import { accountIds, HISTORY_NOW } from "./_helpers/rollup_history.ts";
+import { HISTORY_NOW, insertStreamed } from "./_helpers/rollup_history.ts";
 import { openDatabase } from "../src/storage/db.ts";
 import type { Db } from "../src/storage/db.ts";
 import { migrate } from "../src/storage/migrate.ts";
 import { MIGRATIONS } from "../src/storage/migrations.ts";
-import { insertRequest } from "../src/storage/requests_repo.ts";
 import { seedHistory } from "../scripts/seed_history.ts";
 import { withTmpDir } from "./_helpers/tmp.ts";
 import { withoutDayRollups } from "../src/stats/queries/_days.ts";
@@ -34,34 +33,13 @@ function perBucketBackfill(): string {
 
 /** Two streamed requests whose TTFTs sum past 2^32 ms in one bucket, at `at`. */
 function addHugeTtfts(db: Db, at: number): void {
-  const lookup = accountIds(db);
   [3_000_000_000, 3_000_000_007].forEach((ttft, i) =>
-    insertRequest(db, lookup, {
+    insertStreamed(db, {
       requestId: `huge-${i}`,
       startedAt: at + i,
-      clientProtocol: "openai",
-      requestedModel: "kimi-k2",
-      streamed: true,
-      bytesIn: 10,
-    }, {
-      status: "completed",
       completedAt: at + i + 1,
-      statusCode: 200,
-      modelId: "kimi-k2",
-      providerId: "opencode-go",
-      accountName: "oc-1",
-      upstreamProtocol: "openai",
-      inputTokens: 1,
-      outputTokens: 1,
-      cacheReadTokens: 0,
-      cacheWriteTokens: 0,
-      reasoningTokens: 0,
-      costMicros: 0,
-      exactness: "unknown",
-      latencyMs: ttft + 5,
       firstByteMs: ttft,
-      bytesOut: 1,
-      attempts: [],
+      latencyMs: ttft + 5,
     })
   );
 }

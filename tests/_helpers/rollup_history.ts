@@ -8,6 +8,7 @@ import { openDatabase } from "../../src/storage/db.ts";
 import type { Db } from "../../src/storage/db.ts";
 import { migrate } from "../../src/storage/migrate.ts";
 import { MIGRATIONS } from "../../src/storage/migrations.ts";
+import { insertRequest } from "../../src/storage/requests_repo.ts";
 import type { IdLookup } from "../../src/storage/requests_repo.ts";
 import { seedHistory } from "../../scripts/seed_history.ts";
 import { withTmpDir } from "./tmp.ts";
@@ -33,6 +34,46 @@ export function accountIds(db: Db): IdLookup {
     db.stmt("SELECT id, name FROM accounts").all().map((r) => [String(r.name), Number(r.id)]),
   );
   return { accountId: (n) => (n === undefined ? null : byName.get(n) ?? null) };
+}
+
+/** One streamed kimi-k2 request on oc-1 (opencode-go), completed, with the times given. */
+export function insertStreamed(
+  db: Db,
+  r: {
+    requestId: string;
+    startedAt: number;
+    completedAt: number;
+    firstByteMs: number;
+    latencyMs: number;
+  },
+): void {
+  insertRequest(db, accountIds(db), {
+    requestId: r.requestId,
+    startedAt: r.startedAt,
+    clientProtocol: "openai",
+    requestedModel: "kimi-k2",
+    streamed: true,
+    bytesIn: 10,
+  }, {
+    status: "completed",
+    completedAt: r.completedAt,
+    statusCode: 200,
+    modelId: "kimi-k2",
+    providerId: "opencode-go",
+    accountName: "oc-1",
+    upstreamProtocol: "openai",
+    inputTokens: 1,
+    outputTokens: 1,
+    cacheReadTokens: 0,
+    cacheWriteTokens: 0,
+    reasoningTokens: 0,
+    costMicros: 0,
+    exactness: "unknown",
+    latencyMs: r.latencyMs,
+    firstByteMs: r.firstByteMs,
+    bytesOut: 1,
+    attempts: [],
+  });
 }
 
 /** Runs `fn` on a fresh seeded history file, closed and removed afterwards. */
