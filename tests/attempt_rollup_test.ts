@@ -9,7 +9,13 @@
  * Real SQLite files, rows written by the recorder and the seed script.
  */
 import assert from "node:assert/strict";
-import { accountIds, HISTORY_NOW, undo0008, withHistory } from "./_helpers/rollup_history.ts";
+import {
+  accountIds,
+  HISTORY_NOW,
+  historyRecorder,
+  undo0008,
+  withHistory,
+} from "./_helpers/rollup_history.ts";
 import { openDatabase } from "../src/storage/db.ts";
 import type { Db } from "../src/storage/db.ts";
 import { migrate } from "../src/storage/migrate.ts";
@@ -19,7 +25,6 @@ import { deleteOlderThan } from "../src/storage/retention_repo.ts";
 import { seedHistory } from "../scripts/seed_history.ts";
 import { withTmpDir } from "./_helpers/tmp.ts";
 import { withoutDayRollups } from "../src/stats/queries/_days.ts";
-import { StatsRecorder } from "../src/stats/recorder.ts";
 import type { AttemptDecision, AttemptRecord, RequestOutcome } from "../src/stats/types.ts";
 import type { Candidate } from "../src/accounts/decision.ts";
 import type { StatsPeriod } from "../src/stats/queries/period.ts";
@@ -166,16 +171,7 @@ Deno.test("attempt and decision rollups stay equal to the rows through the recor
     assertAnswersMatchRows(db, "the seed");
     const lookup = accountIds(db);
     let now = NOW;
-    const recorder = new StatsRecorder({
-      db,
-      ids: lookup,
-      clock: () => now,
-      flushIntervalMs: 60_000,
-      maxBuffered: 1_000,
-      bucketMs: 300_000,
-      pendingMinAgeMs: 0,
-      log: () => {},
-    });
+    const recorder = historyRecorder(db, () => now);
     // Across midnight, so one batch holds two days; the shapes the rollups must count right.
     const at = (i: number) => Date.UTC(2026, 11, 2, 23, 59, 50) + i * 500;
     const shapes = (i: number): [AttemptRecord[], boolean] => {

@@ -8,7 +8,12 @@
  * of tests/_helpers/rollup_history.ts, rows written through the recorder.
  */
 import assert from "node:assert/strict";
-import { accountIds, HISTORY_NOW, withHistory } from "./_helpers/rollup_history.ts";
+import {
+  accountIds,
+  HISTORY_NOW,
+  historyRecorder,
+  withHistory,
+} from "./_helpers/rollup_history.ts";
 import { openDatabase } from "../src/storage/db.ts";
 import { migrate } from "../src/storage/migrate.ts";
 import { MIGRATIONS } from "../src/storage/migrations.ts";
@@ -18,7 +23,6 @@ import { statsApp } from "./stats_api_fixture.ts";
 import type { Db } from "../src/storage/db.ts";
 import { finalizeRequest, insertRequest } from "../src/storage/requests_repo.ts";
 import { deleteOlderThan } from "../src/storage/retention_repo.ts";
-import { StatsRecorder } from "../src/stats/recorder.ts";
 import type { RequestOutcome } from "../src/stats/types.ts";
 import { withoutDayRollups } from "../src/stats/queries/_days.ts";
 import { hourRows } from "../src/stats/queries/_hour_rows.ts";
@@ -201,16 +205,7 @@ Deno.test("the grouped view answers what the request rows answer as the recorder
       parsePeriod("2026-11-29T05:17:03.250Z..2026-12-02T22:41:00Z", now),
       parsePeriod("24h", now),
     ];
-    const recorder = new StatsRecorder({
-      db,
-      ids: accountIds(db),
-      clock: () => now,
-      flushIntervalMs: 60_000,
-      maxBuffered: 1_000,
-      bucketMs: 300_000,
-      pendingMinAgeMs: 0,
-      log: () => {},
-    });
+    const recorder = historyRecorder(db, () => now);
     try {
       assertLikeRows(db, periods(), "the seed");
       const seeded = groupedTimeseries(db, periods()[0], "hour", "provider_model", 3, {});

@@ -9,7 +9,13 @@
  * files, rows written through the recorder's repositories.
  */
 import assert from "node:assert/strict";
-import { accountIds, HISTORY_NOW, insertStreamed, withHistory } from "./_helpers/rollup_history.ts";
+import {
+  accountIds,
+  HISTORY_NOW,
+  historyRecorder,
+  insertStreamed,
+  withHistory,
+} from "./_helpers/rollup_history.ts";
 import { openDatabase } from "../src/storage/db.ts";
 import type { Db } from "../src/storage/db.ts";
 import { migrate } from "../src/storage/migrate.ts";
@@ -19,7 +25,6 @@ import { deleteOlderThan } from "../src/storage/retention_repo.ts";
 import { seedHistory } from "../scripts/seed_history.ts";
 import { withTmpDir } from "./_helpers/tmp.ts";
 import { withoutDayRollups } from "../src/stats/queries/_days.ts";
-import { StatsRecorder } from "../src/stats/recorder.ts";
 import type { RequestOutcome } from "../src/stats/types.ts";
 import type { StatsPeriod } from "../src/stats/queries/period.ts";
 import { parsePeriod } from "../src/stats/queries/period.ts";
@@ -303,18 +308,8 @@ Deno.test("rollup-backed answers equal sums over the rows for periods with parti
 
 Deno.test("the recorder's batches keep the day rollups equal to the rows it writes", async () => {
   await withHistory((db) => {
-    const lookup = accountIds(db);
     let now = NOW;
-    const recorder = new StatsRecorder({
-      db,
-      ids: lookup,
-      clock: () => now,
-      flushIntervalMs: 60_000,
-      maxBuffered: 1_000,
-      bucketMs: 300_000,
-      pendingMinAgeMs: 0,
-      log: () => {},
-    });
+    const recorder = historyRecorder(db, () => now);
     const done = (i: number): RequestOutcome => ({
       status: i % 5 === 0 ? "error" : "completed",
       completedAt: now,

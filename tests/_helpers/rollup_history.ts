@@ -9,6 +9,7 @@ import type { Db } from "../../src/storage/db.ts";
 import { migrate } from "../../src/storage/migrate.ts";
 import { MIGRATIONS } from "../../src/storage/migrations.ts";
 import { insertRequest } from "../../src/storage/requests_repo.ts";
+import { StatsRecorder } from "../../src/stats/recorder.ts";
 import type { IdLookup } from "../../src/storage/requests_repo.ts";
 import { seedHistory } from "../../scripts/seed_history.ts";
 import { withTmpDir } from "./tmp.ts";
@@ -34,6 +35,23 @@ export function accountIds(db: Db): IdLookup {
     db.stmt("SELECT id, name FROM accounts").all().map((r) => [String(r.name), Number(r.id)]),
   );
   return { accountId: (n) => (n === undefined ? null : byName.get(n) ?? null) };
+}
+
+/**
+ * A recorder on the history that writes only when told (`flush()`), on the
+ * test's clock, with 5-minute buckets and no minimum age for the pending sweep.
+ */
+export function historyRecorder(db: Db, clock: () => number): StatsRecorder {
+  return new StatsRecorder({
+    db,
+    ids: accountIds(db),
+    clock,
+    flushIntervalMs: 60_000,
+    maxBuffered: 1_000,
+    bucketMs: 300_000,
+    pendingMinAgeMs: 0,
+    log: () => {},
+  });
 }
 
 /** One streamed kimi-k2 request on oc-1 (opencode-go), completed, with the times given. */
