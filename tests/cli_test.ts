@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import { isolatedEnv, runEggpool } from "./_helpers/cli.ts";
+import { denoChildEnv, isolatedEnv, runEggpool } from "./_helpers/cli.ts";
 import { withTmpDir } from "./_helpers/tmp.ts";
 
 Deno.test("eggpool with no arguments prints help ending with the resolved config path", async () => {
@@ -76,8 +76,7 @@ Deno.test("help piped into a reader that leaves early ends quietly", async () =>
     cwd: tmp.path,
     env: {
       ...isolatedEnv(tmp.path),
-      PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
-      DENO_DIR: Deno.env.get("DENO_DIR") ?? `${Deno.env.get("HOME")}/.cache/deno`,
+      ...denoChildEnv(),
       NO_COLOR: "1",
     },
     clearEnv: true,

@@ -6,7 +6,7 @@
  */
 
 import assert from "node:assert/strict";
-import { runEggpool } from "./_helpers/cli.ts";
+import { denoChildEnv, runEggpool } from "./_helpers/cli.ts";
 import { freePort, healthy, OPS_KEY, opsEnv, serverTomlLines, waitFor } from "./_helpers/ops.ts";
 import { withTmpDir } from "./_helpers/tmp.ts";
 
@@ -114,8 +114,7 @@ async function serveOnce(
     cwd: dir,
     env: {
       ...opsEnv(dir),
-      PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
-      DENO_DIR: Deno.env.get("DENO_DIR") ?? `${Deno.env.get("HOME")}/.cache/deno`,
+      ...denoChildEnv(),
       NO_COLOR: "1",
     },
     clearEnv: true,

@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { startMockUpstream } from "../src/sim/mock_upstream.ts";
 import { LOCAL_KEY, mockProvidersToml, startEggPool } from "./_helpers/eggpool.ts";
-import { isolatedEnv, runEggpool } from "./_helpers/cli.ts";
+import { denoChildEnv, isolatedEnv, runEggpool } from "./_helpers/cli.ts";
 import { withTmpDir } from "./_helpers/tmp.ts";
 import { freePort, waitFor } from "./_helpers/ops.ts";
 
@@ -321,8 +321,7 @@ Deno.test("a connection flood past the open-file limit does not end the server",
     env: {
       ...isolatedEnv(tmp.path),
       EGGPOOL_PID_FILE: `${tmp.path}/eggpool.pid`,
-      PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
-      DENO_DIR: Deno.env.get("DENO_DIR") ?? `${Deno.env.get("HOME")}/.cache/deno`,
+      ...denoChildEnv(),
     },
     clearEnv: true,
     stdin: "null",

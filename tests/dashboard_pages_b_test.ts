@@ -4,6 +4,7 @@
  * match the database, hostile names stay inert, empty states say what to do,
  * and the dashboard's sign-in cookie opens the stats API until logout.
  */
+import { denoChildEnv } from "./_helpers/cli.ts";
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { startMockUpstream } from "../src/sim/mock_upstream.ts";
@@ -535,8 +536,7 @@ Deno.test("Runtime warns while a second server process has the same database ope
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", `--config=${DENO_JSON}`, MAIN, "--config", config, "serve"],
     env: {
-      PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
-      DENO_DIR: Deno.env.get("DENO_DIR") ?? `${Deno.env.get("HOME")}/.cache/deno`,
+      ...denoChildEnv(),
       ...opsEnv(second),
     },
     clearEnv: true,

@@ -2,6 +2,7 @@
  * What `eggpool serve` says once it listens: what is ready, where the
  * dashboard is, and a warning when the API has no key.
  */
+import { denoChildEnv } from "./_helpers/cli.ts";
 import assert from "node:assert/strict";
 import { withTmpDir } from "./_helpers/tmp.ts";
 import { freePort, opsEnv, serverScope, writeServerConfig } from "./_helpers/ops.ts";
@@ -16,8 +17,7 @@ async function startupLines(dir: string, config: string): Promise<string> {
     cwd: dir,
     env: {
       ...opsEnv(dir),
-      PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
-      DENO_DIR: Deno.env.get("DENO_DIR") ?? `${Deno.env.get("HOME")}/.cache/deno`,
+      ...denoChildEnv(),
       NO_COLOR: "1",
     },
     clearEnv: true,

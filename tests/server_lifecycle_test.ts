@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { startMockUpstream } from "../src/sim/mock_upstream.ts";
 import { LOCAL_KEY, mockProvidersToml } from "./_helpers/eggpool.ts";
-import { isolatedEnv } from "./_helpers/cli.ts";
+import { denoChildEnv, isolatedEnv } from "./_helpers/cli.ts";
 import { withTmpDir } from "./_helpers/tmp.ts";
 import { freePort } from "./_helpers/ops.ts";
 
@@ -58,8 +58,7 @@ async function serve(dir: string, config: string, port: number): Promise<Served>
     env: {
       ...isolatedEnv(dir),
       EGGPOOL_PID_FILE: `${dir}/eggpool.pid`,
-      PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
-      DENO_DIR: Deno.env.get("DENO_DIR") ?? `${Deno.env.get("HOME")}/.cache/deno`,
+      ...denoChildEnv(),
     },
     clearEnv: true,
     stdin: "null",

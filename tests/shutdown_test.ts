@@ -11,7 +11,7 @@ import { DatabaseSync } from "node:sqlite";
 import { startMockUpstream } from "../src/sim/mock_upstream.ts";
 import type { MockUpstream } from "../src/sim/mock_upstream.ts";
 import { LOCAL_KEY, mockProvidersToml } from "./_helpers/eggpool.ts";
-import { isolatedEnv, runEggpool } from "./_helpers/cli.ts";
+import { denoChildEnv, isolatedEnv, runEggpool } from "./_helpers/cli.ts";
 import { withTmpDir } from "./_helpers/tmp.ts";
 import { freePort, serverTomlLines } from "./_helpers/ops.ts";
 
@@ -37,8 +37,7 @@ function serverEnv(dir: string): Record<string, string> {
   return {
     ...isolatedEnv(dir),
     EGGPOOL_PID_FILE: `${dir}/eggpool.pid`,
-    PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
-    DENO_DIR: Deno.env.get("DENO_DIR") ?? `${Deno.env.get("HOME")}/.cache/deno`,
+    ...denoChildEnv(),
   };
 }
 

@@ -4,6 +4,7 @@
  * for more than that already has its pending row. Runs the real CLI's
  * `serve` as a subprocess and kills it with SIGKILL.
  */
+import { denoChildEnv } from "./_helpers/cli.ts";
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { freePort, OPS_KEY, opsEnv, serverTomlLines, waitFor } from "./_helpers/ops.ts";
@@ -103,8 +104,7 @@ Deno.test("kill -9 under the default write mode keeps finished requests and rows
     ],
     env: {
       ...opsEnv(tmp.path),
-      PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
-      DENO_DIR: Deno.env.get("DENO_DIR") ?? `${Deno.env.get("HOME")}/.cache/deno`,
+      ...denoChildEnv(),
     },
     stdout: "null",
     stderr: "null",

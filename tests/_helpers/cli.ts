@@ -31,8 +31,7 @@ export async function runEggpool(args: string[], options: RunEggpoolOptions): Pr
     ? ["run", "--allow-all", "--no-config", script, ...args]
     : ["run", "--allow-all", `--config=${DENO_JSON}`, script, ...args];
   const env: Record<string, string> = {
-    PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
-    DENO_DIR: Deno.env.get("DENO_DIR") ?? `${Deno.env.get("HOME")}/.cache/deno`,
+    ...denoChildEnv(),
     NO_COLOR: "1",
     ...options.env,
   };
@@ -54,6 +53,17 @@ export async function runEggpool(args: string[], options: RunEggpoolOptions): Pr
   const out = await child.output();
   const dec = new TextDecoder();
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+/**
+ * What a child Deno needs from this environment under `clearEnv`: PATH, and
+ * the module cache (so nothing is downloaded again).
+ */
+export function denoChildEnv(): Record<string, string> {
+  return {
+    PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+    DENO_DIR: Deno.env.get("DENO_DIR") ?? `${Deno.env.get("HOME")}/.cache/deno`,
+  };
 }
 
 /** A HOME/XDG layout inside `root`, so nothing touches the real user's files. */

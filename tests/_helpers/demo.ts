@@ -3,6 +3,7 @@
  * clean environment, waits for its banner and reads the settings it printed,
  * the way a user copies them from the terminal.
  */
+import { denoChildEnv } from "./cli.ts";
 import { DEMO_READY_LINE } from "../../src/cli/commands/_demo_banner.ts";
 
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
@@ -77,8 +78,7 @@ export async function startDemo(args: string[], options: StartDemoOptions): Prom
     args: [...denoArgs, "demo", ...args],
     cwd: options.cwd,
     env: {
-      PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
-      DENO_DIR: Deno.env.get("DENO_DIR") ?? `${Deno.env.get("HOME")}/.cache/deno`,
+      ...denoChildEnv(),
       NO_COLOR: "1",
       ...options.env,
     },

@@ -3,6 +3,7 @@
  * interactive prompts run as a person sees them. Each answer is typed only
  * once the output shows its prompt, so nothing depends on timing.
  */
+import { denoChildEnv } from "./cli.ts";
 import { shellLine } from "../../src/ops/launcher.ts";
 
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
@@ -35,8 +36,7 @@ export async function runEggpoolInPty(
     args: ["-qec", `stty cols 200 rows 50; ${line}; echo "${EXIT_MARK}$?"`, "/dev/null"],
     cwd: options.cwd,
     env: {
-      PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
-      DENO_DIR: Deno.env.get("DENO_DIR") ?? `${Deno.env.get("HOME")}/.cache/deno`,
+      ...denoChildEnv(),
       SHELL: "/bin/sh",
       TERM: "xterm",
       NO_COLOR: "1",
